@@ -1,0 +1,40 @@
+"""The command line: start-up cost, exit codes, clean error messages, stdout/stderr split."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+HEAVY = ("pandas", "matplotlib", "openpyxl", "apscheduler", "python_calamine", "sqlalchemy", "alembic")
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys\n"
+        "from tracker.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "LOADED="
+
+
+def test_init_prints_a_summary_and_exits_0(cli):
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    assert "cum-1" in result.stdout and "Đơn vị / districts: 6" in result.stdout
+
+
+def test_a_bad_config_exits_2_with_one_message_and_no_traceback(cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[cluster]\nid = "cum-1"\n', encoding="utf-8")
+    result = cli("init", config=bad)
+    assert result.exit_code == 2
+    assert "Lỗi cấu hình" in result.stderr and str(bad) in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_an_unknown_command_is_a_usage_error(cli):
+    assert cli("no-such-command").exit_code == 2

@@ -1,0 +1,126 @@
+"""The settings object: the sample config loads; every kind of bad config names its key and file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_CONFIG
+from tracker.config import ConfigError, cron_fields, load_settings
+
+
+def test_the_sample_config_loads_with_six_districts_and_five_indicators():
+    s = load_settings(SAMPLE_CONFIG, env={})
+    assert [d.code for d in s.districts] == ["HBT", "HM", "BD", "LB", "HK", "DD"]
+    assert [i.key for i in s.indicators] == ["new_unions", "agreements", "congresses", "new_members",
+                                             "union_fees"]
+    assert s.indicator("congresses").deadline == "05-31"
+    assert s.indicator("union_fees").kind == "amount"
+    assert set(s.targets) == {"HBT", "HM", "BD", "LB", "HK", "DD"}
+    assert all(len(v) == 5 for v in s.targets.values())
+    assert s.cluster.deadline[0] == 5  # Friday
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    path = tmp_path / "sub" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    s = load_settings(path, env={})
+    assert s.paths.inbox == path.parent / "data" / "inbox"
+    assert s.paths.outbox == path.parent / "reports" / "outbox"
+    assert s.database.url == f"sqlite:///{path.parent / 'data' / 'tracker.db'}"
+
+
+def test_environment_overrides_database_and_mail():
+    env = {"TRACKER_DATABASE_URL": "postgresql+psycopg://u@h/db", "TRACKER_SMTP_HOST": "smtp.example.org",
+           "TRACKER_SMTP_PORT": "587", "TRACKER_SMTP_SECURITY": "starttls", "TRACKER_SMTP_USER": "me",
+           "TRACKER_SMTP_PASSWORD": "secret", "TRACKER_IMAP_HOST": "imap.example.org",
+           "TRACKER_IMAP_PASSWORD": "pw2"}
+    s = load_settings(SAMPLE_CONFIG, env=env)
+    assert s.database.url == "postgresql+psycopg://u@h/db"
+    assert (s.mail.host, s.mail.port, s.mail.security, s.mail.user) == ("smtp.example.org", 587, "starttls", "me")
+    assert s.mail.password == "secret" and s.mailbox.password == "pw2" and s.mailbox.host == "imap.example.org"
+    assert "secret" not in repr(s.mail)
+
+
+def test_the_config_path_comes_from_tracker_config(tmp_path):
+    path = tmp_path / "other.toml"
+    path.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_settings(None, env={"TRACKER_CONFIG": str(path)}).source == path.resolve()
+
+
+def _bad(tmp_path: Path, old: str, new: str) -> ConfigError:
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "vi_fragment"),
+    [
+        ('id = "cum-1"\n', "", "cluster.id", "thiếu khoá"),
+        ("year = 2023", 'year = "năm nay"', "cluster.year", "số nguyên"),
+        ('code = "HM"', 'code = "HBT"', "districts[1].code", "bị trùng"),
+        ("[targets.DD]", "[targets.XX]", "targets.XX", "không có đơn vị"),
+        ("new_unions = 30\nagreements = 20\ncongresses = 55", "new_unionz = 30\nagreements = 20\ncongresses = 55",
+         "targets.DD.new_unionz", "không có chỉ tiêu"),
+        ('weekly-report = "0 8 * * mon"', 'weekly-report = "0 25 * * mon"', "schedule.weekly-report", ""),
+        ('weekly-report = "0 8 * * mon"', 'weekly-report = "every monday"', "schedule.weekly-report", ""),
+        ('security = "ssl"                     # ssl | starttls | none\nuser = ""\nsender',
+         'security = "tls"\nuser = ""\nsender', "mail.security", "không hợp lệ"),
+        ('kind = "amount"', 'kind = "money"', "indicators[4].kind", "không hợp lệ"),
+        ('deadline = "05-31"', 'deadline = "31/05"', "indicators[2].deadline", "MM-DD"),
+        ('report_deadline = "fri 17:00"', 'report_deadline = "friday at five"', "cluster.report_deadline", ""),
+        ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi_City"', "cluster.timezone", ""),
+        ("behind_ratio = 0.8", "behind_ratio = 1.5", "thresholds.behind_ratio", "quá lớn"),
+        ('user = ""\nsender', 'user = ""\npassword = "x"\nsender', "mail.password", "mật khẩu"),
+        ('[database]', '[databse]', "databse", "không được hỗ trợ"),
+        ('method = "capped"', 'method = "best"', "scoring.method", "không hợp lệ"),
+    ],
+)
+def test_a_bad_config_names_the_key_and_the_file(tmp_path, old, new, key, vi_fragment):
+    error = _bad(tmp_path, old, new)
+    assert error.key == key
+    message = str(error)
+    assert f"`{key}`" in message and str(tmp_path / "config.toml") in message
+    assert message.startswith("Lỗi cấu hình") and "Configuration error" in message
+    assert vi_fragment in error.vi
+
+
+def test_a_missing_or_broken_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="không tìm thấy"):
+        load_settings(tmp_path / "nope.toml", env={})
+    (tmp_path / "x.toml").write_text("[cluster\nid=", encoding="utf-8")
+    with pytest.raises(ConfigError, match="TOML"):
+        load_settings(tmp_path / "x.toml", env={})
+
+
+def test_a_fractional_target_for_a_count_is_refused(tmp_path):
+    error = _bad(tmp_path, "[targets.HBT]\nnew_unions = 30", "[targets.HBT]\nnew_unions = 30.5")
+    assert error.key == "targets.HBT.new_unions"
+
+
+@pytest.mark.parametrize(
+    ("expr", "dow"),
+    [("0 8 * * 1", "mon"), ("0 8 * * 0", "sun"), ("0 8 * * 7", "sun"), ("0 8 * * 1-5", "mon-fri"),
+     ("0 8 * * mon", "mon"), ("0 8 * * 1,3", "mon,wed"), ("0 8 5 1,7 *", "*")],
+)
+def test_crontab_weekday_numbers_mean_what_crontab_means(expr, dow):
+    assert cron_fields(expr)["day_of_week"] == dow
+
+
+def test_a_monday_cron_fires_on_monday():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    trigger = CronTrigger(**cron_fields("0 8 * * 1"), timezone=tz)
+    fire = trigger.get_next_fire_time(None, datetime(2023, 6, 27, 9, 0, tzinfo=tz))  # a Tuesday
+    assert fire == datetime(2023, 7, 3, 8, 0, tzinfo=tz) and fire.isoweekday() == 1

@@ -1,0 +1,52 @@
+"""The `tracker` command. Thin: each command opens the context and calls one library function.
+
+Heavy libraries (pandas, matplotlib, openpyxl, the scheduler) are imported inside the commands that
+need them, so `tracker --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from tracker.cli import common, intake, jobs, mail, reports, setup, status  # noqa: F401  (register commands)
+
+app = common.app
+
+for module in (setup, intake, status, reports, mail, jobs):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: maps errors to exit codes 0/1/2 of DESIGN §5."""
+    from tracker.config import ConfigError
+    from tracker.errors import TrackerError
+
+    try:
+        app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        common.err("Đã huỷ. / Aborted.")
+        sys.exit(1)
+    except (ConfigError, TrackerError) as exc:
+        common.err(str(exc))
+        sys.exit(getattr(exc, "exit_code", 2))
+    except Exception as exc:  # usage errors (click's, vendored in typer) and anything unexpected
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if common.state.debug:
+            raise
+        logging.getLogger("tracker").debug("unexpected error", exc_info=True)
+        common.err(f"Lỗi không mong đợi: {exc!r}. Chạy lại với --debug để xem chi tiết.\n"
+                   f"Unexpected error: {exc!r}. Run again with --debug for details.")
+        sys.exit(1)
+
+
+__all__ = ["app", "main", "Path"]

@@ -1,0 +1,95 @@
+"""Shared CLI pieces: the app, the global options, the context and output helpers.
+
+stdout carries only a command's result; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from tracker.context import Context
+
+app = typer.Typer(
+    name="tracker",
+    help="Theo dõi tiến độ Cụm thi đua (Cluster tracker): chỉ tiêu, báo cáo tuần, sơ kết.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class State:
+    config: Path | None = None
+    debug: bool = False
+    _context: Context | None = None
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", envvar="TRACKER_CONFIG",
+                     help="Tệp cấu hình / config file (default ./config.toml)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    state.config, state.debug, state._context = config, debug, None
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if not debug:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def context() -> Context:
+    """The settings and database of the selected config, loaded once per command."""
+    if state._context is None:
+        from tracker.context import open_context
+
+        state._context = open_context(state.config)
+    return state._context
+
+
+def out(text: str = "") -> None:
+    """The command's result, on stdout."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    """Messages for the person at the terminal, on stderr."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def parse_as_of(value: str | None) -> date | None:
+    """``--as-of``: ``dd/mm/yyyy`` or ``yyyy-mm-dd``."""
+    if value is None:
+        return None
+    from tracker.errors import TrackerError
+    from tracker.text import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise TrackerError(f"Ngày không hợp lệ: {value!r} (viết dd/mm/yyyy hoặc yyyy-mm-dd).",
+                           f"Invalid date {value!r} (write dd/mm/yyyy or yyyy-mm-dd).")
+    return parsed
+
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Ngày số liệu / as-of date (dd/mm/yyyy).")]

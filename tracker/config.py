@@ -1,0 +1,424 @@
+"""The settings object: config.toml, validated once, with the environment overrides of DESIGN §8.
+
+``load_settings(path)`` is the only way in. A bad file raises :class:`ConfigError` naming the key and
+the file, in Vietnamese then English; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG = "config.toml"
+JOB_NAMES = ("pull", "weekly-report", "reminders", "review-pack")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is the one message shown to the administrator."""
+
+    def __init__(self, path: Path | str, key: str, vi: str, en: str):
+        self.path, self.key, self.vi, self.en = Path(path), key, vi, en
+        super().__init__(
+            f"Lỗi cấu hình trong tệp {path}, khoá `{key}`: {vi}\n"
+            f"Configuration error in {path}, key `{key}`: {en}"
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Head(_Strict):
+    name: str
+    emails: list[str] = Field(min_length=1)
+
+
+class Cluster(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$")]
+    name: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    report_deadline: str = "fri 17:00"
+    head: Head
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("report_deadline")
+    @classmethod
+    def _deadline_shape(cls, v: str) -> str:
+        parse_weekly_deadline(v)
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def deadline(self) -> tuple[int, time]:
+        """(ISO weekday 1–7, local time) of the weekly reporting deadline."""
+        return parse_weekly_deadline(self.report_deadline)
+
+
+class District(_Strict):
+    code: str
+    name: str = Field(min_length=1)
+    emails: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code_shape(cls, v: str) -> str:
+        if not _CODE.match(v):
+            raise ValueError("a district code is 1–20 letters, digits, '-' or '_'")
+        return v
+
+
+class Indicator(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    label: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    unit: str = ""
+    kind: Literal["count", "amount"] = "count"
+    weight: float = Field(default=1.0, gt=0)
+    deadline: str | None = None
+
+    @field_validator("deadline")
+    @classmethod
+    def _month_day(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        m = re.fullmatch(r"(\d{2})-(\d{2})", v)
+        if not m:
+            raise ValueError("deadline is written MM-DD, e.g. 05-31")
+        from datetime import date
+
+        try:
+            date(2024, int(m.group(1)), int(m.group(2)))  # a leap year admits 02-29
+        except ValueError as exc:
+            raise ValueError(f"no such day {v}") from exc
+        return v
+
+
+class Thresholds(_Strict):
+    behind_ratio: float = Field(default=0.8, gt=0, le=1)
+    score_cap: float = Field(default=1.2, ge=1)
+
+
+class Scoring(_Strict):
+    method: Literal["capped", "leader"] = "capped"
+
+
+class Database(_Strict):
+    url: str = "sqlite:///data/tracker.db"
+
+
+class Paths(_Strict):
+    inbox: Path = Path("data/inbox")
+    archive: Path = Path("data/archive")
+    quarantine: Path = Path("data/quarantine")
+    reports: Path = Path("reports")
+
+    @property
+    def outbox(self) -> Path:
+        return self.reports / "outbox"
+
+
+Security = Literal["ssl", "starttls", "none"]
+
+
+class Mail(_Strict):
+    host: str = ""
+    port: int = Field(default=465, ge=1, le=65535)
+    security: Security = "ssl"
+    user: str = ""
+    sender: str = "tracker@example.org"
+    timeout: float = Field(default=30, gt=0)
+    password: str | None = Field(default=None, exclude=True, repr=False)  # env/keyring only
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+class Mailbox(_Strict):
+    host: str = ""
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Security = "ssl"
+    user: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    password: str | None = Field(default=None, exclude=True, repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+class Schedule(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    pull: list[str] = Field(default_factory=lambda: ["0 6 * * *", "30 7 * * mon"])
+    weekly_report: list[str] = Field(default_factory=lambda: ["0 8 * * mon"], alias="weekly-report")
+    reminders: list[str] = Field(default_factory=lambda: ["0 9 * * fri"])
+    review_pack: list[str] = Field(default_factory=lambda: ["0 8 5 1,7 *"], alias="review-pack")
+    misfire_grace_time: int = Field(default=6 * 3600, ge=1)  # seconds
+
+    @field_validator("pull", "weekly_report", "reminders", "review_pack", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("pull", "weekly_report", "reminders", "review_pack")
+    @classmethod
+    def _valid_cron(cls, v: list[str]) -> list[str]:
+        for expr in v:
+            cron_fields(expr)
+        return v
+
+    def crons(self, job: str) -> list[str]:
+        return getattr(self, job.replace("-", "_"))
+
+
+class Settings(_Strict):
+    cluster: Cluster
+    districts: list[District] = Field(min_length=1)
+    indicators: list[Indicator] = Field(min_length=1)
+    targets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    thresholds: Thresholds = Thresholds()
+    scoring: Scoring = Scoring()
+    database: Database = Database()
+    paths: Paths = Paths()
+    mail: Mail = Mail()
+    mailbox: Mailbox = Mailbox()
+    schedule: Schedule = Schedule()
+    # Where the file was read from; relative paths were resolved against its folder.
+    source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        seen: dict[str, int] = {}
+        for i, d in enumerate(self.districts):
+            if d.code.upper() in seen:
+                raise _KeyedError(f"districts[{i}].code", f"mã đơn vị {d.code!r} bị trùng",
+                                  f"duplicate district code {d.code!r}")
+            seen[d.code.upper()] = i
+        keys: set[str] = set()
+        for i, ind in enumerate(self.indicators):
+            if ind.key in keys:
+                raise _KeyedError(f"indicators[{i}].key", f"mã chỉ tiêu {ind.key!r} bị trùng",
+                                  f"duplicate indicator key {ind.key!r}")
+            keys.add(ind.key)
+        codes = {d.code for d in self.districts}
+        for code, values in self.targets.items():
+            if code not in codes:
+                raise _KeyedError(f"targets.{code}", f"không có đơn vị mã {code!r} trong [[districts]]",
+                                  f"no district with code {code!r} in [[districts]]")
+            for key, value in values.items():
+                if key not in keys:
+                    raise _KeyedError(f"targets.{code}.{key}",
+                                      f"không có chỉ tiêu mã {key!r} trong [[indicators]]",
+                                      f"no indicator with key {key!r} in [[indicators]]")
+                if value < 0:
+                    raise _KeyedError(f"targets.{code}.{key}", "chỉ tiêu phải là số không âm",
+                                      "a target must be a number ≥ 0")
+                if self.indicator(key).kind == "count" and not float(value).is_integer():
+                    raise _KeyedError(f"targets.{code}.{key}", "chỉ tiêu đếm phải là số nguyên",
+                                      "a count target must be a whole number")
+        return self
+
+    # Lookups used everywhere
+    def district(self, code: str) -> District:
+        for d in self.districts:
+            if d.code == code:
+                return d
+        raise KeyError(code)
+
+    def indicator(self, key: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.key == key:
+                return ind
+        raise KeyError(key)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.cluster.tz
+
+
+class _KeyedError(ValueError):
+    """A cross-field error that knows which key it is about."""
+
+    def __init__(self, key: str, vi: str, en: str):
+        self.key, self.vi, self.en = key, vi, en
+        super().__init__(en)
+
+
+def parse_weekly_deadline(text: str) -> tuple[int, time]:
+    """``"fri 17:00"`` → (5, 17:00)."""
+    m = re.fullmatch(r"\s*([A-Za-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*", text)
+    if not m or m.group(1).lower() not in _WEEKDAYS:
+        raise ValueError("write the weekly deadline as a weekday and a time, e.g. 'fri 17:00'")
+    hour, minute = int(m.group(2)), int(m.group(3))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"no such time {m.group(2)}:{m.group(3)}")
+    return _WEEKDAYS.index(m.group(1).lower()) + 1, time(hour, minute)
+
+
+_CRON_NUM_DOW = re.compile(r"\d")
+
+
+def cron_fields(expr: str) -> dict[str, str]:
+    """A standard 5-field crontab line as APScheduler 3.x CronTrigger keyword arguments.
+
+    Numeric weekdays are read the crontab way (0 or 7 = Sunday, 1 = Monday) and written as names,
+    because APScheduler 3.x counts 0 = Monday (``from_crontab("0 8 * * 1")`` fires on Tuesday).
+    Raises ValueError for anything APScheduler would not accept.
+    """
+    parts = expr.split()
+    if len(parts) != 5:
+        raise ValueError(f"{expr!r} is not a 5-field cron expression (minute hour day month weekday)")
+    minute, hour, day, month, dow = parts
+    crontab_days = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def name(tok: str) -> str:
+        if tok.isdigit():
+            n = int(tok)
+            if n > 7:
+                raise ValueError(f"weekday {n} out of range 0–7 in {expr!r}")
+            return crontab_days[n]
+        return tok
+
+    def translate(item: str) -> str:
+        step = ""
+        if "/" in item:
+            item, step = item.split("/", 1)
+            step = "/" + step
+        if "-" in item:
+            a, b = item.split("-", 1)
+            return f"{name(a)}-{name(b)}{step}"
+        return name(item) + step
+
+    if _CRON_NUM_DOW.search(dow) and dow != "*":
+        dow = ",".join(translate(item) for item in dow.split(","))
+    fields = {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": dow}
+    from apscheduler.triggers.cron import CronTrigger  # light; only when a config is validated
+
+    try:
+        CronTrigger(**fields, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"invalid cron expression {expr!r}: {exc}") from exc
+    return fields
+
+
+def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> None:
+    if url := env.get("TRACKER_DATABASE_URL"):
+        raw.setdefault("database", {})["url"] = url
+    for prefix, section in (("TRACKER_SMTP_", "mail"), ("TRACKER_IMAP_", "mailbox")):
+        sect = raw.setdefault(section, {})
+        for name in ("host", "port", "security", "user", "password"):
+            value = env.get(prefix + name.upper())
+            if value is not None:
+                sect[name] = value
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_VI_ERRORS = {
+    "missing": "thiếu khoá bắt buộc",
+    "extra_forbidden": "khoá không được hỗ trợ (gõ sai tên?)",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "float_type": "phải là số",
+    "string_type": "phải là chuỗi ký tự",
+    "list_type": "phải là danh sách",
+    "dict_type": "phải là một bảng",
+    "model_type": "phải là một bảng",
+    "literal_error": "giá trị không hợp lệ",
+    "string_pattern_mismatch": "sai định dạng",
+    "too_short": "không được để trống",
+    "greater_than": "giá trị quá nhỏ",
+    "greater_than_equal": "giá trị quá nhỏ",
+    "less_than_equal": "giá trị quá lớn",
+    "bool_parsing": "phải là true hoặc false",
+}
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read, override from the environment, resolve paths, validate. Raises ConfigError."""
+    env = dict(os.environ) if env is None else env
+    path = Path(path or env.get("TRACKER_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "không tìm thấy tệp cấu hình", "the config file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "-", f"tệp không đúng cú pháp TOML ({exc})",
+                          f"the file is not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "-", f"không đọc được tệp ({exc})", f"cannot read the file ({exc})") from None
+    for section in ("mail", "mailbox"):
+        if isinstance(raw.get(section), dict) and "password" in raw[section]:
+            which = "TRACKER_SMTP_PASSWORD" if section == "mail" else "TRACKER_IMAP_PASSWORD"
+            raise ConfigError(path, f"{section}.password",
+                              f"không ghi mật khẩu trong tệp cấu hình; đặt biến môi trường {which}",
+                              f"passwords are not kept in the config file; set {which}")
+    _env_overrides(raw, env)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _KeyedError):
+            raise ConfigError(path, ctx_error.key, ctx_error.vi, ctx_error.en) from None
+        key = _loc(err["loc"]) or "-"
+        got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
+        vi = _VI_ERRORS.get(err["type"], "giá trị không hợp lệ")
+        if err["type"] not in _VI_ERRORS or err["type"] == "value_error":
+            vi = f"{vi}: {err['msg']}"
+        raise ConfigError(path, key, vi, f"{err['msg']}{got}") from None
+    return _resolve(settings, path.resolve())
+
+
+def _resolve(settings: Settings, path: Path) -> Settings:
+    base = path.parent
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p)
+
+    paths = Paths(**{k: absolute(v) for k, v in settings.paths.model_dump().items()})
+    url = settings.database.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        url = "sqlite:///" + str(absolute(Path(url.removeprefix("sqlite:///"))))
+    return settings.model_copy(update={"paths": paths, "database": Database(url=url), "source": path})

@@ -1,0 +1,44 @@
+"""What every command works with: the settings and the database engine of one cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tracker.config import Settings, load_settings
+from tracker.db import get_engine, migrate, session_scope
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+
+    @property
+    def cluster_id(self) -> str:
+        return self.settings.cluster.id
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        with session_scope(self.engine, write=write) as session:
+            yield session
+
+
+def open_context(config: str | Path | None = None, *, settings: Settings | None = None) -> Context:
+    settings = settings or load_settings(config)
+    return Context(settings=settings, engine=get_engine(settings.database.url))
+
+
+def init_database(ctx: Context):
+    """Migrate to the newest schema and load the cluster from the settings (``tracker init``)."""
+    from tracker.cluster import sync_cluster
+
+    revision = migrate(ctx.settings.database.url)
+    with ctx.session(write=True) as session:
+        summary = sync_cluster(session, ctx.settings)
+    return revision, summary

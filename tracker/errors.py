@@ -1,0 +1,15 @@
+"""Errors a user can act on. The CLI prints them as one message (Vietnamese, then English)."""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """A problem the user can fix; ``exit_code`` follows DESIGN §5 (1 input rejected, 2 usage/config)."""
+
+    exit_code = 2
+
+    def __init__(self, vi: str, en: str, exit_code: int | None = None):
+        self.vi, self.en = vi, en
+        if exit_code is not None:
+            self.exit_code = exit_code
+        super().__init__(f"{vi}\n{en}")

@@ -1,0 +1,179 @@
+"""Database tables. Every row is scoped by ``cluster_id`` so several clusters share one database.
+
+Times are stored as aware UTC datetimes and shown in the cluster's local time. Nothing is deleted:
+targets keep their registration history, submissions their versions (``superseded_by_id``).
+"""
+# No `from __future__ import annotations` here: SQLModel relationships break under it.
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SubmissionStatus(enum.StrEnum):
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class Severity(enum.StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class OutboxStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Cluster(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    name: str
+    year: int
+    timezone: str = "Asia/Ho_Chi_Minh"
+    head_name: str = ""
+    head_emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class District(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cluster_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", index=True, max_length=40)
+    code: str = Field(max_length=20)
+    name: str
+    emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+
+
+class Indicator(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cluster_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", index=True, max_length=40)
+    key: str = Field(max_length=40)
+    label: str
+    label_en: str
+    unit: str = ""
+    kind: str = "count"  # count | amount
+    weight: float = 1.0
+    deadline: str | None = Field(default=None, max_length=5)  # MM-DD
+    position: int = 0
+
+
+class Target(SQLModel, table=True):
+    """One registration of a target. The latest registration (registered_at, then id) is the target."""
+
+    __table_args__ = (Index("ix_target_lookup", "cluster_id", "year", "district_id", "indicator_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    year: int
+    district_id: int = Field(foreign_key="district.id")
+    indicator_id: int = Field(foreign_key="indicator.id")
+    value: float
+    source: str = "config"  # config | workbook
+    source_ref: str = ""  # config file path, or the targets workbook's file hash
+    registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """One received file, accepted or rejected. Its bytes are kept in the archive or quarantine."""
+
+    __table_args__ = (
+        Index("ix_submission_hash", "cluster_id", "file_hash"),
+        Index("ix_submission_current", "cluster_id", "district_id", "as_of"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    file_hash: str = Field(max_length=64)  # sha256 hex of the bytes
+    file_name: str = ""
+    stored_path: str = ""  # where the original bytes are kept
+    source: str = "cli"  # cli | inbox | mailbox | web | demo
+    sender: str | None = None
+    message_id: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = SubmissionStatus.accepted
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    as_of: date | None = None
+    sheet: str | None = None
+    superseded_by_id: int | None = Field(default=None, foreign_key="submission.id")
+    error_count: int = 0
+    warning_count: int = 0
+
+
+class Figure(SQLModel, table=True):
+    """A year-to-date figure with its lineage (submission, sheet, cell)."""
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "indicator_id"),
+        Index("ix_figure_lookup", "cluster_id", "district_id", "indicator_id", "as_of"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    submission_id: int = Field(foreign_key="submission.id")
+    district_id: int = Field(foreign_key="district.id")
+    indicator_id: int = Field(foreign_key="indicator.id")
+    as_of: date
+    value: float
+    period_value: float | None = None  # "Thực hiện trong kỳ", when given
+    note: str | None = None  # "Ghi chú", as typed
+    sheet: str
+    cell: str  # e.g. "D9"
+
+
+class Finding(SQLModel, table=True):
+    """An error or warning found in a submission, naming its cell."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    severity: str  # error | warning
+    code: str = Field(max_length=40)
+    sheet: str | None = None
+    cell: str | None = None
+    indicator_key: str | None = None
+    message_vi: str
+    message_en: str
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A built e-mail and its delivery state. The idempotency key makes a second send a no-op."""
+
+    __table_args__ = (UniqueConstraint("cluster_id", "idempotency_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    kind: str = Field(max_length=20)  # weekly | review | reminder | rejection
+    period: str = Field(max_length=40)  # 2023-W26, 2023-H1, a submission hash, ...
+    recipient_key: str = Field(max_length=200)  # "head", a district code, a sender address
+    idempotency_key: str = Field(max_length=300)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject: str
+    message: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the RFC 5322 bytes
+    status: str = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    refused: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job (or a missed one), for `tracker jobs list` and the logs."""
+
+    __table_args__ = (Index("ix_jobrun_job", "cluster_id", "job", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    job: str = Field(max_length=40)
+    trigger: str = "schedule"  # schedule | manual | demo
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    outcome: str = "running"  # running | ok | error | skipped | missed
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = None

@@ -177,3 +177,19 @@ class JobRun(SQLModel, table=True):
     outcome: str = "running"  # running | ok | error | skipped | missed
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
+
+
+class AccessToken(SQLModel, table=True):
+    """A secret link for the web portal: one district's page, or the cluster head's dashboard.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once when issued.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=10)  # district | head
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    label: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None

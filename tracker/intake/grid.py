@@ -1,0 +1,76 @@
+"""What the safe reader hands to the parser: plain data, no library objects.
+
+``tracker.intake.reader.read_workbook(data, filename)`` turns untrusted bytes into a
+:class:`WorkbookGrid` (in a child process with limits), or raises :class:`UnreadableWorkbook`.
+Everything after that (finding labels, checking values) works on these plain structures and is
+tested without files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+CellValue = str | int | float | bool | date | datetime | time | None
+
+# Bounds of what is read from a sheet: enough for the report layout, small enough to be safe.
+MAX_ROWS = 500
+MAX_COLS = 40
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One non-empty cell. ``row`` and ``col`` are 1-based, like Excel."""
+
+    row: int
+    col: int
+    value: CellValue  # the cached value; None for a formula without a saved result
+    formula: str | None = None  # the formula text (``=SUM(D5:D9)``) when the cell holds one
+    error: str | None = None  # an Excel error value (``#N/A``, ``#REF!``, ...) when the cell shows one
+
+    @property
+    def ref(self) -> str:
+        """``D9``."""
+        return f"{column_letter(self.col)}{self.row}"
+
+
+@dataclass
+class SheetGrid:
+    name: str
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_row, min_col, max_row, max_col)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden: bool = False  # the sheet itself is hidden
+    truncated: bool = False  # the sheet is larger than MAX_ROWS × MAX_COLS; only that part was read
+
+    def get(self, row: int, col: int) -> Cell | None:
+        return self.cells.get((row, col))
+
+
+@dataclass
+class WorkbookGrid:
+    format: str  # xlsx | xlsm | xls | ods
+    sheet_names: list[str]
+    sheets: dict[str, SheetGrid]  # the sheets that were read (all of them, up to a small number)
+
+
+@dataclass(frozen=True)
+class UnreadableWorkbook(Exception):
+    """The bytes cannot be read as a workbook, safely or at all. ``code`` is stable, for tests."""
+
+    # too_large | not_workbook | encrypted | zip_bomb | xml_attack | too_many_cells | timeout | crashed | corrupt
+    code: str
+    message_vi: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -16,7 +16,7 @@ from tracker.cli import common, intake, jobs, mail, reports, setup, status  # no
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, jobs):
+for module in (setup, intake, status, reports, mail, jobs, web):
     module.register(app)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from tracker.cli import common, intake, jobs, mail, reports, setup, status  # noqa: F401  (register commands)
+from tracker.cli import common, intake, jobs, mail, reports, setup, status, web  # noqa: F401  (register commands)
 
 app = common.app
 

@@ -5,16 +5,70 @@ Pure functions over plain data: no database, no files, no clock. ``tracker.stand
 
 INTERFACE (fixed, shared by reports, mail and web): the dataclasses below and
 ``compute(inp, as_of=None) -> ClusterProgress`` and ``ClusterProgress.to_json()``.
+
+Decisions where DESIGN §3 leaves room (each has a test):
+
+- **No target and no figure**: the status is ``no_target`` (without a registration the indicator does
+  not apply to the district, whatever was reported).
+- **Target 0** (a district registered nothing to do): any figure makes it ``achieved``; ``percent`` is
+  null (100 × a / 0 cannot be computed); the indicator is left out of the score (it neither raises
+  nor lowers it), like an indicator with no target.
+- **A deadline of 29 February** in a year that has none falls on 28 February.
+- **achieved_on** follows the figures as corrected: it is the as-of date of the first figure of the
+  unbroken run of figures at or above the target that lasts up to the as-of date (for each as-of date
+  the version received last counts). A correction that lowers a figure below the target means the
+  district had not achieved it after all: ``achieved_on`` is null until a later figure reaches the
+  target again, and then it is that later figure's date. ``achieved_on`` is null unless the status
+  is ``achieved``.
+- **Score** is kept unrounded on :class:`DistrictProgress`; the ranking uses it rounded to 4 decimals
+  (ties share a rank), JSON shows it rounded to 4 decimals. A district with no target at all has no
+  score and no rank and is listed last.
+- **Cluster totals** sum the actuals of every district (no figure counts 0) and every registered target;
+  percent is null when the targets sum to 0 or none is registered.
+- **Late**: the first accepted submission of the week (by time received) arrived after the weekly
+  deadline of that ISO week (local time of the cluster). A district that has not reported this week is
+  not "late", it is "not reported".
+- **Notes** shown with a result: the intake warnings of each district's latest sheet as of the date,
+  plus one note per district that reported late this week.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 Status = Literal["achieved", "on_track", "behind", "at_risk", "no_data", "no_target"]
 STATUSES: tuple[Status, ...] = ("achieved", "on_track", "behind", "at_risk", "no_data", "no_target")
+
+# How good a status is, for sorting and comparing (higher is better); no_data / no_target are not judged.
+STATUS_ORDER: dict[str, int] = {"no_target": -2, "no_data": -1, "at_risk": 0, "behind": 1, "on_track": 2,
+                                "achieved": 3}
+
+STATUS_LABELS_VI: dict[str, str] = {
+    "achieved": "Hoàn thành",
+    "on_track": "Đúng tiến độ",
+    "behind": "Chậm tiến độ",
+    "at_risk": "Nguy cơ không đạt",
+    "no_data": "Chưa có số liệu",
+    "no_target": "Chưa đăng ký chỉ tiêu",
+}
+STATUS_LABELS_EN: dict[str, str] = {
+    "achieved": "Achieved",
+    "on_track": "On track",
+    "behind": "Behind",
+    "at_risk": "At risk",
+    "no_data": "No data",
+    "no_target": "No target",
+}
+
+
+def status_label(status: str, language: str = "vi") -> str:
+    """The word shown to users for a status (``vi`` or ``en``)."""
+    return (STATUS_LABELS_EN if language == "en" else STATUS_LABELS_VI)[status]
 
 
 @dataclass(frozen=True)
@@ -77,6 +131,7 @@ class QualityNote:
     as_of: date | None = None
     indicator: str | None = None
     cell: str | None = None  # "Báo cáo!D9"
+    submission_id: int = 0  # the submission the finding is about (0: not tied to one)
 
 
 @dataclass(frozen=True)
@@ -117,6 +172,7 @@ class DistrictProgress:
     reported_this_week: bool
     late: bool
     indicators: tuple[IndicatorProgress, ...]
+    first_received_this_week: datetime | None = None  # when this week's first accepted sheet arrived
 
     def indicator(self, key: str) -> IndicatorProgress:
         return next(i for i in self.indicators if i.key == key)
@@ -140,15 +196,342 @@ class ClusterProgress:
     districts: tuple[DistrictProgress, ...]  # in ranking order (rank, then config order)
     totals: tuple[TotalProgress, ...]
     notes: tuple[QualityNote, ...] = field(default=())
+    week_start: date | None = None  # Monday of the as-of date's ISO week
+    week_deadline: datetime | None = None  # the weekly reporting deadline of that week (aware, local)
 
     def district(self, code: str) -> DistrictProgress:
         return next(d for d in self.districts if d.code == code)
 
+    def total(self, key: str) -> TotalProgress:
+        return next(t for t in self.totals if t.key == key)
+
+    def indicator_spec(self, key: str) -> IndicatorSpec:
+        return next(i for i in self.indicators if i.key == key)
+
+    @property
+    def not_reported(self) -> tuple[DistrictProgress, ...]:
+        """Districts without an accepted sheet this week (in ranking order)."""
+        return tuple(d for d in self.districts if not d.reported_this_week)
+
     def to_json(self) -> dict:
         """The ``status --format json`` object of DESIGN §5 (rounded as §3 says)."""
-        raise NotImplementedError
+        return {
+            "cluster": self.cluster,
+            "year": self.year,
+            "as_of": self.as_of.isoformat(),
+            "districts": [
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "score": _round(d.score, 4),
+                    "rank": d.rank,
+                    "last_as_of": _iso(d.last_as_of),
+                    "reported_this_week": d.reported_this_week,
+                    "indicators": [
+                        {
+                            "key": i.key,
+                            "actual": _number(i.actual),
+                            "target": _number(i.target),
+                            "percent": _round(i.percent, 2),
+                            "expected": _round(i.expected, 2),
+                            "projected": _round(i.projected, 2),
+                            "status": i.status,
+                            "achieved_on": _iso(i.achieved_on),
+                        }
+                        for i in d.indicators
+                    ],
+                }
+                for d in self.districts
+            ],
+            "totals": [
+                {"key": t.key, "actual": _number(t.actual), "target": _number(t.target),
+                 "percent": _round(t.percent, 2)}
+                for t in self.totals
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# The rules, one small function each
+
+
+def days_in_year(year: int) -> int:
+    return 366 if _is_leap(year) else 365
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def deadline_date(year: int, deadline: tuple[int, int]) -> date:
+    """The indicator deadline (month, day) in ``year``; 29 February falls on 28 February in other years."""
+    month, day = deadline
+    if (month, day) == (2, 29) and not _is_leap(year):
+        day = 28
+    return date(year, month, day)
+
+
+def elapsed_fraction(as_of: date, deadline: tuple[int, int] | None = None) -> float:
+    """Share of the period gone by as of ``as_of`` (counting that day): the year, or 1 Jan → the deadline.
+
+    1 January of a 365-day year gives 1/365; a deadline already passed gives 1.
+    """
+    start = date(as_of.year, 1, 1)
+    days = (as_of - start).days + 1
+    if deadline is None:
+        return days / days_in_year(as_of.year)
+    period = (deadline_date(as_of.year, deadline) - start).days + 1
+    return min(days / period, 1.0)
+
+
+def percent_of(actual: float | None, target: float | None) -> float | None:
+    if actual is None or not target:
+        return None
+    return 100.0 * actual / target
+
+
+def judge(actual: float | None, target: float | None, fraction: float, behind_ratio: float) -> Status:
+    """The status of §3 from a figure, a target and the elapsed fraction."""
+    if target is None:
+        return "no_target"
+    if actual is None:
+        return "no_data"
+    if actual >= target:
+        return "achieved"
+    if actual >= target * fraction:
+        return "on_track"
+    if actual / fraction >= behind_ratio * target:
+        return "behind"
+    return "at_risk"
+
+
+def score_capped(ratios: list[tuple[float, float]], cap: float) -> float | None:
+    """Σ w·min(ratio, cap) / Σ w over ``[(weight, ratio), ...]``; None when the list is empty."""
+    total_weight = sum(w for w, _ in ratios)
+    if not ratios or total_weight <= 0:
+        return None
+    return sum(w * min(r, cap) for w, r in ratios) / total_weight
+
+
+def competition_ranks(scores: list[float | None]) -> list[int | None]:
+    """1, 2, 2, 4 ranking of ``scores`` after rounding to 4 decimals; None scores get no rank."""
+    rounded = [None if s is None else round(s, 4) for s in scores]
+    ordered = sorted((s for s in rounded if s is not None), reverse=True)
+    first_position: dict[float, int] = {}
+    for pos, s in enumerate(ordered, start=1):
+        first_position.setdefault(s, pos)
+    return [None if s is None else first_position[s] for s in rounded]
+
+
+def iso_week_start(day: date) -> date:
+    """Monday of ``day``'s ISO week (may fall in the previous year)."""
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def weekly_deadline(day: date, rules: Rules) -> datetime:
+    """The reporting deadline of ``day``'s ISO week, as an aware local datetime."""
+    deadline_day = iso_week_start(day) + timedelta(days=rules.deadline_weekday - 1)
+    return datetime.combine(deadline_day, rules.deadline_time, tzinfo=ZoneInfo(rules.timezone))
+
+
+def week_ends(year: int, until: date) -> list[date]:
+    """Every Sunday of ``year`` up to ``until``."""
+    day = date(year, 1, 1)
+    day += timedelta(days=(7 - day.isoweekday()) % 7)
+    out = []
+    while day <= until and day.year == year:
+        out.append(day)
+        day += timedelta(days=7)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# compute
+
+
+class _Series:
+    """The figures of one (district, indicator): one effective value per as-of date, in date order.
+
+    For each as-of date the version received last wins (§2); a blank in a later version does not
+    erase an earlier version's figure, because blanks are never observations.
+    """
+
+    __slots__ = ("dates", "values")
+
+    def __init__(self, observations: list[Observation]):
+        best: dict[date, Observation] = {}
+        for o in observations:
+            cur = best.get(o.as_of)
+            if cur is None or (o.received_at, o.submission_id) > (cur.received_at, cur.submission_id):
+                best[o.as_of] = o
+        self.dates = sorted(best)
+        self.values = [best[d].value for d in self.dates]
+
+    def at(self, as_of: date) -> tuple[int, float | None]:
+        """(index, value) of the figure as of ``as_of``; index −1 and None when there is none yet."""
+        idx = bisect_right(self.dates, as_of) - 1
+        return idx, (self.values[idx] if idx >= 0 else None)
+
+    def achieved_on(self, idx: int, target: float) -> date | None:
+        """First date of the run of figures ≥ target that ends at ``idx`` (None if ``idx`` is below)."""
+        if idx < 0 or self.values[idx] < target:
+            return None
+        start = idx
+        while start > 0 and self.values[start - 1] >= target:
+            start -= 1
+        return self.dates[start]
+
+
+@dataclass(frozen=True)
+class _Index:
+    series: dict[tuple[str, str], _Series]
+    receipts: dict[str, list[Receipt]]  # per district, sorted by as_of
+
+
+def _index(inp: ProgressInput) -> _Index:
+    grouped: dict[tuple[str, str], list[Observation]] = defaultdict(list)
+    for o in inp.observations:
+        grouped[(o.district, o.indicator)].append(o)
+    receipts: dict[str, list[Receipt]] = defaultdict(list)
+    for r in inp.receipts:
+        receipts[r.district].append(r)
+    for lst in receipts.values():
+        lst.sort(key=lambda r: (r.as_of, r.received_at, r.submission_id))
+    return _Index({k: _Series(v) for k, v in grouped.items()}, dict(receipts))
 
 
 def compute(inp: ProgressInput, as_of: date | None = None) -> ClusterProgress:
     """Apply DESIGN §3 as of ``as_of`` (default ``inp.as_of``); observations after that date are ignored."""
-    raise NotImplementedError
+    return _compute(inp, _index(inp), as_of or inp.as_of)
+
+
+def weekly_history(inp: ProgressInput, until: date | None = None, *, include_until: bool = True
+                   ) -> list[ClusterProgress]:
+    """Progress at every Sunday of the year up to ``until`` (default ``inp.as_of``), oldest first.
+
+    With ``include_until`` the last point is ``until`` itself when it is not a Sunday, so the series
+    ends at the as-of date of the report. The figures are indexed once for all points.
+    """
+    until = until or inp.as_of
+    index = _index(inp)
+    days = week_ends(inp.year, until)
+    if include_until and (not days or days[-1] != until):
+        days.append(until)
+    return [_compute(inp, index, d) for d in days]
+
+
+def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
+    if as_of.year != inp.year:
+        raise ValueError(f"as-of date {as_of.isoformat()} is outside the cluster year {inp.year}")
+    rules = inp.rules
+    year_fraction = elapsed_fraction(as_of)
+    fractions = {i.key: (elapsed_fraction(as_of, i.deadline) if i.deadline else year_fraction)
+                 for i in inp.indicators}
+    week_start = iso_week_start(as_of)
+    deadline = weekly_deadline(as_of, rules)
+
+    rows: list[tuple[DistrictSpec, list[IndicatorProgress], date | None, datetime | None, int]] = []
+    for d in inp.districts:
+        indicators = []
+        for spec in inp.indicators:
+            target = inp.targets.get((d.code, spec.key))
+            series = index.series.get((d.code, spec.key))
+            idx, actual = series.at(as_of) if series else (-1, None)
+            f = fractions[spec.key]
+            status = judge(actual, target, f, rules.behind_ratio)
+            indicators.append(IndicatorProgress(
+                key=spec.key,
+                actual=actual,
+                target=target,
+                percent=percent_of(actual, target),
+                expected=None if target is None else target * f,
+                projected=None if actual is None else actual / f,
+                status=status,
+                achieved_on=series.achieved_on(idx, target) if (series and status == "achieved") else None,
+                as_of=series.dates[idx] if (series and idx >= 0) else None,
+            ))
+        receipts = index.receipts.get(d.code, [])
+        upto = receipts[: bisect_right([r.as_of for r in receipts], as_of)]
+        last = upto[-1] if upto else None
+        this_week = [r for r in upto if r.as_of >= week_start]
+        first = min((r.received_at for r in this_week), default=None)
+        rows.append((d, indicators, last.as_of if last else None, first, last.submission_id if last else 0))
+
+    scores = _scores([r[1] for r in rows], inp.indicators, rules)
+    ranks = competition_ranks(scores)
+    districts = []
+    for (d, indicators, last_as_of, first, _), score, rank in zip(rows, scores, ranks, strict=True):
+        districts.append(DistrictProgress(
+            code=d.code, name=d.name, score=score, rank=rank, last_as_of=last_as_of,
+            reported_this_week=first is not None, late=first is not None and first > deadline,
+            indicators=tuple(indicators), first_received_this_week=first,
+        ))
+    position = {d.code: n for n, d in enumerate(inp.districts)}
+    districts.sort(key=lambda p: (p.rank is None, p.rank or 0, position[p.code]))
+
+    totals = []
+    for n, spec in enumerate(inp.indicators):
+        actual = sum((r[1][n].actual or 0.0) for r in rows)
+        targets = [r[1][n].target for r in rows if r[1][n].target is not None]
+        target = sum(targets) if targets else None
+        totals.append(TotalProgress(spec.key, actual, target, percent_of(actual, target)))
+
+    latest_sheet = {r[0].code: r[4] for r in rows if r[4]}
+    notes = [n for n in inp.notes
+             if (n.as_of is None or n.as_of <= as_of)
+             and (not n.submission_id or latest_sheet.get(n.district) == n.submission_id)]
+    local = ZoneInfo(rules.timezone)
+    for p in districts:
+        if p.late and p.first_received_this_week is not None:
+            when = p.first_received_this_week.astimezone(local).strftime("%d/%m/%Y %H:%M")
+            due = deadline.strftime("%d/%m/%Y %H:%M")
+            notes.append(QualityNote(
+                district=p.code, kind="late",
+                message_vi=f"Nộp báo cáo tuần muộn: nhận lúc {when}, hạn {due}.",
+                message_en=f"Weekly report late: received {when}, deadline {due}.",
+                as_of=as_of,
+            ))
+    return ClusterProgress(
+        cluster=inp.cluster_id, cluster_name=inp.cluster_name, year=inp.year, as_of=as_of,
+        indicators=inp.indicators, districts=tuple(districts), totals=tuple(totals), notes=tuple(notes),
+        week_start=week_start, week_deadline=deadline,
+    )
+
+
+def _scores(per_district: list[list[IndicatorProgress]], specs: tuple[IndicatorSpec, ...],
+            rules: Rules) -> list[float | None]:
+    """Scores of the districts (same order), by the configured method. Target 0 or none: not scored."""
+    ratios: list[list[float | None]] = []  # [district][indicator], None = not scored
+    for indicators in per_district:
+        ratios.append([None if not i.target else (i.actual or 0.0) / i.target for i in indicators])
+    if rules.scoring_method == "leader":
+        for n in range(len(specs)):
+            best = max((r[n] for r in ratios if r[n] is not None), default=None)
+            for r in ratios:
+                if r[n] is not None:
+                    r[n] = (r[n] / best) if best else 0.0
+        cap = 1.0
+    else:
+        cap = rules.score_cap
+    return [score_capped([(spec.weight, x) for spec, x in zip(specs, r, strict=True) if x is not None], cap)
+            for r in ratios]
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON helpers
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _number(value: float | None) -> int | float | None:
+    """A figure or target as a JSON number: whole values as integers, others without float noise."""
+    if value is None:
+        return None
+    value = round(float(value), 6)
+    return int(value) if value.is_integer() else value

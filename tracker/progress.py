@@ -71,6 +71,37 @@ def status_label(status: str, language: str = "vi") -> str:
     return (STATUS_LABELS_EN if language == "en" else STATUS_LABELS_VI)[status]
 
 
+def rules_text(rules: Rules, language: str = "vi") -> str:
+    """The short paragraph every report prints so the cluster head can check any number (DESIGN §3)."""
+    ratio = f"{rules.behind_ratio * 100:g}"
+    cap = f"{rules.score_cap * 100:g}"
+    if language == "en":
+        scoring = (f"the score is the weighted mean of actual/target per indicator, each counted at most {cap}%"
+                   if rules.scoring_method == "capped" else
+                   "per indicator the district with the best actual/target ratio gets full marks and the others "
+                   "a share in proportion; the score is the weighted mean")
+        return (
+            "How to read: figures are year to date, from each district's latest accepted sheet up to the as-of "
+            "date. % = actual/target. Expected = target × share of the year elapsed (or of the time to the "
+            f"indicator's deadline). Achieved: actual ≥ target; on track: actual ≥ expected; behind: the run-rate "
+            f"projection reaches {ratio}% of the target; otherwise at risk. {scoring[0].upper() + scoring[1:]} "
+            "(an indicator with a target but no figure counts 0); equal scores share a rank."
+        )
+    scoring = (f"điểm là bình quân có trọng số của tỷ lệ thực hiện/chỉ tiêu, mỗi chỉ tiêu tính tối đa {cap}%"
+               .replace(".", ",")
+               if rules.scoring_method == "capped" else
+               "mỗi chỉ tiêu, đơn vị có tỷ lệ thực hiện/chỉ tiêu cao nhất được điểm tối đa, đơn vị khác được "
+               "điểm theo tỷ lệ so với đơn vị đó; điểm là bình quân có trọng số")
+    return (
+        "Cách đọc: số liệu luỹ kế từ đầu năm, lấy từ báo cáo được chấp nhận mới nhất của mỗi đơn vị đến ngày "
+        "số liệu. % = thực hiện/chỉ tiêu. Cần đạt = chỉ tiêu × phần thời gian đã qua của năm (hoặc đến hạn "
+        "của chỉ tiêu). Hoàn thành: thực hiện ≥ chỉ tiêu; đúng tiến độ: thực hiện ≥ cần đạt; chậm tiến độ: "
+        f"dự báo theo nhịp hiện tại đạt từ {ratio.replace('.', ',')}% chỉ tiêu; còn lại là nguy cơ không đạt. "
+        f"{scoring[0].upper() + scoring[1:]} (chỉ tiêu có đăng ký mà chưa có số liệu tính 0); "
+        "đơn vị bằng điểm cùng hạng."
+    )
+
+
 @dataclass(frozen=True)
 class IndicatorSpec:
     key: str
@@ -198,6 +229,7 @@ class ClusterProgress:
     notes: tuple[QualityNote, ...] = field(default=())
     week_start: date | None = None  # Monday of the as-of date's ISO week
     week_deadline: datetime | None = None  # the weekly reporting deadline of that week (aware, local)
+    rules: Rules = Rules()  # the rules the figures were computed with (for the "how to read" paragraph)
 
     def district(self, code: str) -> DistrictProgress:
         return next(d for d in self.districts if d.code == code)
@@ -494,7 +526,7 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
     return ClusterProgress(
         cluster=inp.cluster_id, cluster_name=inp.cluster_name, year=inp.year, as_of=as_of,
         indicators=inp.indicators, districts=tuple(districts), totals=tuple(totals), notes=tuple(notes),
-        week_start=week_start, week_deadline=deadline,
+        week_start=week_start, week_deadline=deadline, rules=rules,
     )
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -253,3 +254,63 @@ def imap_server(folder: Path | None = None, **kwargs):
         yield server
     finally:
         server.stop()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def build_message(sender: str, attachments: Sequence[tuple] = (), *, name_encoding: str = "rfc2231",
+                  message_id: str | None = None, subject: str = "Báo cáo tuần", to: str = USER,
+                  content_type: str = XLSX_TYPE, sender_name: str = "") -> bytes:
+    """A real multipart e-mail as a district's mail program would send it, written by hand so the
+    encoding of the attachment names is exactly the one under test:
+
+    - ``rfc2231``: ``filename*=utf-8''B%C3%A1o...`` (Thunderbird, Gmail, Python);
+    - ``rfc2047``: ``filename="=?utf-8?B?...?="`` (Outlook, many webmails), split into several
+      encoded-words when long, as those programs do;
+    - ``plain``: the name as given (ASCII).
+
+    ``attachments`` holds ``(name, bytes)`` or ``(name, bytes, content_type)``.
+    """
+    import base64
+    import uuid
+    from email.header import Header
+    from email.utils import format_datetime, formataddr
+    from urllib.parse import quote
+
+    boundary = "=_tracker_test_" + uuid.uuid4().hex
+    message_id = message_id or f"<{uuid.uuid4().hex}@district.example.org>"
+    from_header = formataddr((sender_name, sender), charset="utf-8") if sender_name else sender
+    lines = [
+        f"From: {from_header}",
+        f"To: {to}",
+        f"Subject: {Header(subject, 'utf-8').encode()}",
+        f"Date: {format_datetime(datetime.now(UTC))}",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        base64.encodebytes("Kính gửi Cụm trưởng, đơn vị gửi báo cáo tuần.".encode()).decode().strip(),
+    ]
+    for name, data, *kind in attachments:
+        part_type = kind[0] if kind else content_type
+        if name_encoding == "rfc2231":
+            ascii_fallback = name.encode("ascii", "replace").decode().replace("?", "_")
+            params = f"filename*=utf-8''{quote(name, safe='')}"
+            type_params = f'name="{ascii_fallback}"'
+        elif name_encoding == "rfc2047":
+            encoded = Header(name, "utf-8", maxlinelen=40).encode(splitchars=" ", linesep=" ")
+            params = f'filename="{encoded}"'
+            type_params = f'name="{encoded}"'
+        else:
+            params = f'filename="{name}"'
+            type_params = f'name="{name}"'
+        body = base64.encodebytes(data).decode().strip()
+        lines += [f"--{boundary}", f"Content-Type: {part_type}; {type_params}",
+                  "Content-Transfer-Encoding: base64", f"Content-Disposition: attachment; {params}", "", body]
+    lines += [f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode("ascii")

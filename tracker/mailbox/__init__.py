@@ -1,0 +1,5 @@
+"""The mailbox source of `tracker pull`: districts e-mail their sheets to an IMAP mailbox (DESIGN §8).
+
+``message`` reads an e-mail (pure), ``senders`` is the rule of who may send a district's sheet (pure),
+``imap`` opens the connection, ``source`` fetches new messages and runs each sheet through intake.
+"""

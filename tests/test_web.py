@@ -1,0 +1,241 @@
+"""The web portal through FastAPI's TestClient: every page, the access rules, CSRF, bad uploads."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tracker.web import tokens
+from tracker.web.app import create_app
+
+TODAY = date(2023, 6, 30)  # a Friday in the sample cluster year
+HOST = "http://testserver"
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx.settings, today=lambda: TODAY)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url=HOST, follow_redirects=False) as c:
+        yield c
+
+
+def issue(ctx, district: str | None = None, head: bool = False) -> str:
+    with ctx.session(write=True) as s:
+        token, _ = tokens.issue(s, ctx.cluster_id, role=tokens.ROLE_HEAD if head else tokens.ROLE_DISTRICT,
+                                district_code=district)
+    return tokens.link_path(tokens.ROLE_HEAD if head else tokens.ROLE_DISTRICT, token)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]{64})"', html).group(1)
+
+
+# --- tokens -------------------------------------------------------------------------------------------
+
+def test_a_token_is_stored_only_as_its_hash(ctx):
+    from sqlmodel import select
+
+    from tracker.models import AccessToken
+
+    link = issue(ctx, "HBT")
+    token = link.removeprefix("/d/")
+    assert len(token) == 43
+    with ctx.session() as s:
+        rows = s.exec(select(AccessToken)).all()
+    assert [r.token_hash for r in rows] == [tokens.hash_token(token)]
+    assert token not in repr(rows)
+
+
+def test_resolve_refuses_wrong_role_revoked_and_malformed_tokens(ctx):
+    link = issue(ctx, "HBT")
+    token = link.removeprefix("/d/")
+    with ctx.session(write=True) as s:
+        assert tokens.resolve(s, ctx.cluster_id, token, tokens.ROLE_DISTRICT).district_code == "HBT"
+        assert tokens.resolve(s, ctx.cluster_id, token, tokens.ROLE_HEAD) is None
+        assert tokens.resolve(s, "cum-2", token, tokens.ROLE_DISTRICT) is None
+        assert tokens.resolve(s, ctx.cluster_id, token[:-1] + ("A" if token[-1] != "A" else "B"),
+                              tokens.ROLE_DISTRICT) is None
+        assert tokens.resolve(s, ctx.cluster_id, "x' OR 1=1 --", tokens.ROLE_DISTRICT) is None
+        assert tokens.revoke(s, ctx.cluster_id, district_code="HBT") != []
+        assert tokens.resolve(s, ctx.cluster_id, token, tokens.ROLE_DISTRICT) is None
+        assert tokens.revoke(s, ctx.cluster_id, district_code="HBT") == []  # twice is a no-op
+
+
+# --- access rules ---------------------------------------------------------------------------------------
+
+def test_the_home_page_says_how_to_get_in_and_lists_nothing(client, ctx):
+    issue(ctx, "HBT")
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "đường dẫn riêng" in r.text
+    assert "Hai Bà Trưng" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/d/" + "A" * 43, "/d/short", "/h/" + "A" * 43, "/d/", "/nothing"])
+def test_a_wrong_token_gets_404_with_a_vietnamese_page(client, path):
+    r = client.get(path)
+    assert r.status_code == 404
+    assert "Không tìm thấy trang" in r.text
+
+
+def test_a_district_link_does_not_open_the_dashboard_and_vice_versa(client, ctx):
+    d = issue(ctx, "HBT").removeprefix("/d/")
+    h = issue(ctx, head=True).removeprefix("/h/")
+    assert client.get(f"/h/{d}").status_code == 404
+    assert client.get(f"/d/{h}").status_code == 404
+    assert client.get(f"/d/{d}").status_code == 200
+    assert client.get(f"/h/{h}").status_code == 200
+
+
+def test_a_revoked_link_gets_404(client, ctx, cli):
+    link = issue(ctx, "HM")
+    assert client.get(link).status_code == 200
+    result = cli("tokens", "revoke", "HM")
+    assert result.exit_code == 0 and "1" in result.stdout
+    assert client.get(link).status_code == 404
+    assert client.get(link + "/template").status_code == 404
+
+
+def test_the_district_page_shows_only_that_district(client, ctx):
+    r = client.get(issue(ctx, "HBT"))
+    assert r.status_code == 200
+    assert "LĐLĐ quận Hai Bà Trưng" in r.text
+    for other in ("Hoàng Mai", "Ba Đình", "Long Biên", "Hoàn Kiếm", "Đống Đa"):
+        assert other not in r.text
+    assert 'name="file"' in r.text and 'enctype="multipart/form-data"' in r.text
+    assert "30/06/2023" in r.text
+
+
+def test_pages_carry_headers_that_keep_the_link_private(client, ctx):
+    r = client.get(issue(ctx, "HBT"))
+    assert r.headers["referrer-policy"] == "same-origin"
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-robots-tag"].startswith("noindex")
+
+
+# --- CSRF -----------------------------------------------------------------------------------------------
+
+def _post(client, link, *, csrf, headers=None, files=None):
+    files = files if files is not None else {"file": ("bao-cao.xlsx", b"PK\x03\x04 not really", "application/zip")}
+    return client.post(link + "/upload", data={"csrf": csrf} if csrf is not None else {}, files=files,
+                       headers=headers or {})
+
+
+def test_an_upload_without_the_csrf_token_is_refused(client, ctx):
+    link = issue(ctx, "HBT")
+    r = _post(client, link, csrf=None)
+    assert r.status_code == 403 and "Yêu cầu bị từ chối" in r.text
+    r = _post(client, link, csrf="0" * 64)
+    assert r.status_code == 403
+
+
+def test_the_csrf_token_of_another_link_is_refused(client, ctx):
+    a, b = issue(ctx, "HBT"), issue(ctx, "HM")
+    csrf_a = csrf_of(client.get(a).text)
+    assert _post(client, b, csrf=csrf_a).status_code == 403
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Referer": "https://evil.example/page"},
+    {"Origin": "http://testserver.evil.example"},
+])
+def test_a_cross_site_post_is_refused_even_with_a_valid_csrf_token(client, ctx, headers):
+    link = issue(ctx, "HBT")
+    csrf = csrf_of(client.get(link).text)
+    assert _post(client, link, csrf=csrf, headers=headers).status_code == 403
+
+
+def test_the_server_secret_is_kept_in_a_private_file_and_reused(ctx):
+    from tracker.web import security
+
+    path = security.secret_path(ctx.settings.source)
+    create_app(ctx.settings)
+    first = path.read_bytes()
+    assert (path.stat().st_mode & 0o777) == 0o600
+    create_app(ctx.settings)
+    assert path.read_bytes() == first
+
+
+# --- bad uploads -----------------------------------------------------------------------------------------
+
+def test_an_upload_over_the_cap_is_refused_before_it_is_read(ctx):
+    app = create_app(ctx.settings, today=lambda: TODAY, max_upload=100_000)
+    with TestClient(app, base_url=HOST, follow_redirects=False) as client:
+        link = issue(ctx, "HBT")
+        csrf = csrf_of(client.get(link).text)
+        big = {"file": ("bao-cao.xlsx", b"\0" * 300_000, "application/octet-stream")}
+        r = _post(client, link, csrf=csrf, files=big)
+        assert r.status_code == 413
+        assert "Tệp quá lớn" in r.text
+        # just over the cap, within the envelope allowance: the file itself is measured
+        r = _post(client, link, csrf=csrf, files={"file": ("a.xlsx", b"\0" * 100_001, "application/zip")})
+        assert r.status_code == 413
+
+
+def test_an_upload_with_no_file_chosen_is_a_clear_400(client, ctx):
+    link = issue(ctx, "HBT")
+    csrf = csrf_of(client.get(link).text)
+    r = client.post(link + "/upload", data={"csrf": csrf}, files={"file": ("", b"", "application/octet-stream")})
+    assert r.status_code == 400 and "Chưa chọn tệp" in r.text
+
+
+# --- head dashboard --------------------------------------------------------------------------------------
+
+def test_the_dashboard_lists_every_district_and_who_has_not_reported(client, ctx):
+    r = client.get(issue(ctx, head=True))
+    assert r.status_code == 200
+    for name in ("Hai Bà Trưng", "Hoàng Mai", "Ba Đình", "Long Biên", "Hoàn Kiếm", "Đống Đa"):
+        assert name in r.text
+    assert "Chưa báo cáo tuần này" in r.text
+    assert "0/6" in r.text
+
+
+def test_the_dashboard_takes_a_date_and_refuses_one_outside_the_year(client, ctx):
+    link = issue(ctx, head=True)
+    assert "31/03/2023" in client.get(link, params={"ngay": "31/03/2023"}).text
+    r = client.get(link, params={"ngay": "01/01/2022"})
+    assert r.status_code == 400 and "ngoài năm thi đua" in r.text
+    assert client.get(link, params={"ngay": "hôm qua"}).status_code == 400
+
+
+def test_the_status_colours_come_from_the_shared_palette(client):
+    from tracker.reporting.palette import FILL
+
+    css = client.get("/status.css").text
+    assert f".st-at_risk{{background:{FILL['at_risk']}" in css
+
+
+# --- CLI ---------------------------------------------------------------------------------------------
+
+def test_tokens_issue_prints_only_the_link_and_list_never_shows_it(cli):
+    assert cli("init").exit_code == 0
+    r = cli("tokens", "issue", "HBT", "--label", "chị Lan")
+    assert r.exit_code == 0, r.stderr
+    link = r.stdout.strip()
+    assert re.fullmatch(r"/d/[A-Za-z0-9_\-]{43}", link)
+    r = cli("tokens", "issue", "--head", "--base-url", "https://thidua.example.org/")
+    assert re.fullmatch(r"https://thidua\.example\.org/h/[A-Za-z0-9_\-]{43}", r.stdout.strip())
+    listed = cli("tokens", "list")
+    assert "HBT" in listed.stdout and "chị Lan" in listed.stdout and link[3:] not in listed.stdout
+    assert cli("tokens", "revoke", "--token", link).stdout.startswith("Đã thu hồi / revoked: 1")
+    assert "HBT" not in cli("tokens", "list").stdout
+    assert "HBT" in cli("tokens", "list", "--all").stdout
+
+
+def test_tokens_issue_refuses_an_unknown_district_or_no_choice(cli):
+    assert cli("init").exit_code == 0
+    r = cli("tokens", "issue", "XYZ")
+    assert r.exit_code == 2 and "XYZ" in r.stderr and "HBT" in r.stderr and r.stdout == ""
+    assert cli("tokens", "issue").exit_code == 2
+    assert cli("tokens", "issue", "HBT", "--head").exit_code == 2
+    assert cli("tokens", "issue", "hbt").exit_code == 0  # codes are matched like everywhere else

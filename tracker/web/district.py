@@ -1,0 +1,149 @@
+"""A district's page ``/d/<token>``: this week's template, the upload form, the verdict, history, progress.
+
+An upload goes through exactly the code `tracker pull` uses (:func:`tracker.intake.ingest_bytes`),
+with ``source="web"`` and the link as its sender.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from tracker.web import security, tokens, views
+from tracker.web.app import Portal, portal
+
+router = APIRouter()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def district_access(token: str, request: Request) -> tokens.Access:
+    state = portal(request)
+    with state.ctx.session() as session:
+        access = tokens.resolve(session, state.ctx.cluster_id, token, tokens.ROLE_DISTRICT)
+    if access is None:
+        raise HTTPException(status_code=404)
+    return access
+
+
+def _as_of(state: Portal):
+    from tracker.standing import resolve_as_of
+
+    return resolve_as_of(state.settings, None, today=state.today()).day
+
+
+@router.get("/d/{token}", response_class=HTMLResponse)
+def district_page(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    state = portal(request)
+    from tracker.standing import cluster_progress
+
+    as_of = _as_of(state)
+    progress = cluster_progress(state.ctx, as_of)
+    mine = progress.district(access.district_code)
+    with state.ctx.session() as session:
+        subs = views.history(session, state.ctx.cluster_id, access.district_id, access.token_id)
+    return state.render(
+        request, "district.html",
+        access=access, token=token, as_of=as_of, progress=progress, mine=mine,
+        specs={s.key: s for s in progress.indicators}, history=subs, local=state.local,
+        csrf=security.csrf_token(state.secret, access.token_hash), max_upload=state.max_upload,
+    )
+
+
+@router.get("/d/{token}/template")
+def download_template(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    """This week's workbook for the district, prefilled by the intake's template writer."""
+    state = portal(request)
+    from tracker.intake.template import template_filename, write_template
+
+    as_of = _as_of(state)
+    data = write_template(state.ctx, access.district_code, as_of)
+    return Response(data, media_type=XLSX, headers=_attachment(template_filename(access.district_code, as_of)))
+
+
+@router.post("/d/{token}/upload")
+async def upload(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    state = portal(request)
+    if not security.same_origin(request.headers.get("host"), request.headers.get("origin"),
+                                request.headers.get("referer")):
+        raise HTTPException(status_code=403)
+    form = await request.form(max_files=1, max_fields=4, max_part_size=4096)
+    if not security.csrf_ok(state.secret, access.token_hash, _text(form.get("csrf"))):
+        raise HTTPException(status_code=403)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise HTTPException(status_code=400, detail=(
+            "Chưa chọn tệp báo cáo. Hãy bấm «Chọn tệp», chọn tệp Excel rồi bấm «Gửi báo cáo».",
+            "No file chosen. Choose the Excel file, then press the send button."))
+    data = await upload.read(state.max_upload + 1)
+    if len(data) > state.max_upload:
+        raise HTTPException(status_code=413)
+    if not data:
+        raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
+    filename = Path(upload.filename.replace("\\", "/")).name[:200]
+
+    from tracker.intake import ingest_bytes
+
+    result = await run_in_threadpool(
+        ingest_bytes, state.ctx, data, filename, source="web", sender=views.web_sender(access.token_id),
+        district=access.district_code,
+    )
+    url = f"/d/{token}/submissions/{result.submission_id}"
+    if result.outcome == "duplicate":
+        url += "?duplicate=1"
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/d/{token}/submissions/{submission_id}", response_class=HTMLResponse)
+def verdict_page(request: Request, token: str, submission_id: int, duplicate: int = 0,
+                 access: tokens.Access = Depends(district_access)):
+    state = portal(request)
+    with state.ctx.session() as session:
+        sub = views.district_submission(session, state.ctx.cluster_id, access.district_id, access.token_id,
+                                        submission_id)
+        if sub is None:
+            raise HTTPException(status_code=404)
+        verdict = views.verdict(session, sub)
+    return state.render(request, "verdict.html", access=access, token=token, verdict=verdict,
+                        duplicate=bool(duplicate), local=state.local,
+                        annotated=_annotated_path(state, sub) is not None)
+
+
+@router.get("/d/{token}/submissions/{submission_id}/annotated")
+def annotated_workbook(request: Request, token: str, submission_id: int,
+                       access: tokens.Access = Depends(district_access)):
+    """The rejected workbook with the faulty cells highlighted and commented."""
+    state = portal(request)
+    with state.ctx.session() as session:
+        sub = views.district_submission(session, state.ctx.cluster_id, access.district_id, access.token_id,
+                                        submission_id)
+    path = _annotated_path(state, sub) if sub is not None else None
+    if path is None:
+        raise HTTPException(status_code=404)
+    stem = Path(sub.file_name or "bao-cao").stem
+    return FileResponse(path, media_type=XLSX, filename=f"{stem} - đã đánh dấu lỗi.xlsx",
+                        content_disposition_type="attachment")
+
+
+def _annotated_path(state: Portal, sub) -> Path | None:
+    from tracker.intake import annotated_path
+
+    if sub.status != "rejected":
+        return None
+    path = annotated_path(state.ctx, sub)
+    return path if path is not None and Path(path).is_file() else None
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "ignore").decode() or "bao-cao.xlsx"
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=utf-8''{quote(filename)}"}

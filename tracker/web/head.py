@@ -1,0 +1,53 @@
+"""The cluster head's dashboard ``/h/<token>``: status table and ranking, charts, who has not reported,
+the latest weekly report and review pack to download."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from tracker.web import tokens
+from tracker.web.app import Portal, portal
+
+router = APIRouter()
+
+
+def head_access(token: str, request: Request) -> tokens.Access:
+    state = portal(request)
+    with state.ctx.session() as session:
+        access = tokens.resolve(session, state.ctx.cluster_id, token, tokens.ROLE_HEAD)
+    if access is None:
+        raise HTTPException(status_code=404)
+    return access
+
+
+def _as_of(state: Portal, text: str | None):
+    from tracker.errors import TrackerError
+    from tracker.standing import resolve_as_of
+    from tracker.text import parse_date
+
+    day = parse_date(text) if text else None
+    if text and day is None:
+        raise HTTPException(status_code=400, detail=(
+            f"Ngày không hợp lệ: «{text}» (viết dd/mm/yyyy).", f"Invalid date {text!r} (write dd/mm/yyyy)."))
+    try:
+        return resolve_as_of(state.settings, day, today=state.today())
+    except TrackerError as exc:
+        raise HTTPException(status_code=400, detail=(exc.vi, exc.en)) from None
+
+
+@router.get("/h/{token}", response_class=HTMLResponse)
+def dashboard(request: Request, token: str, ngay: str | None = None,
+              access: tokens.Access = Depends(head_access)):
+    state = portal(request)
+    from tracker.progress import STATUSES, rules_text
+    from tracker.standing import cluster_progress, rules_from_settings
+
+    as_of = _as_of(state, ngay)
+    progress = cluster_progress(state.ctx, as_of.day)
+    missing = [d for d in progress.districts if not d.reported_this_week]
+    return state.render(
+        request, "head.html", token=token, as_of=as_of, progress=progress, missing=missing,
+        specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES,
+        charts=[], downloads=[], rules_text=rules_text(rules_from_settings(state.settings), "vi"),
+    )

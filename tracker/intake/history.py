@@ -1,0 +1,86 @@
+"""Warnings that compare a sheet with the district's earlier accepted figures. Pure.
+
+``History`` holds, per indicator, the district's current accepted figures of the year (one per as-of
+date: superseded versions left out) up to and including the new sheet's as-of date.
+
+The rules, so a reader of a report can check them:
+- **Correction** (``ytd_lower``): the year-to-date value is lower than the district's most recent
+  accepted value with an as-of date on or before this one (an earlier version of the same date counts).
+- **Jump** (``jump``): the week-over-week increase is far outside the district's history. Increases are
+  measured per week (an increase over 14 days counts half per week, two sheets in one week count as one
+  week) from the start of the year. The new weekly increase is flagged when the district has at least
+  ``JUMP_MIN_HISTORY`` earlier increases for that indicator and the new one is more than
+  ``JUMP_FACTOR`` times the largest of them (and at least ``JUMP_FACTOR`` units). Typing an extra zero is
+  the usual cause.
+- **Period inconsistent** (``period_mismatch``): ``Thực hiện trong kỳ`` differs from the change of the
+  year-to-date value since the district's previous accepted sheet, when that sheet is from the previous
+  seven days (or when this is the first week of the year: the change since 1 January). Counts must match
+  exactly; amounts within 0,5 % (at least 0,05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+
+from tracker.config import Settings
+from tracker.intake.findings import Finding, finding, ordered
+from tracker.intake.parser import ParsedReport
+from tracker.text import format_date, format_number
+
+History = Mapping[str, Sequence[tuple[date, float]]]  # indicator key -> [(as_of, value)] sorted by date
+
+JUMP_FACTOR = 3.0
+JUMP_MIN_HISTORY = 4
+
+
+def _per_week(gain: float, days: int) -> float:
+    return gain / max(days / 7.0, 1.0)
+
+
+def history_findings(report: ParsedReport, history: History, settings: Settings) -> list[Finding]:
+    """The warnings of the module docstring for an accepted-looking report."""
+    if report.as_of is None or report.district is None:
+        return []
+    as_of, out = report.as_of, []
+    start = (date(as_of.year, 1, 1) - timedelta(days=1), 0.0)  # "0 at the end of last year"
+    for row in report.figures:
+        assert row.value is not None
+        ind = settings.indicator(row.indicator)
+        points = sorted(p for p in history.get(row.indicator, ()) if p[0] <= as_of)
+        if points and row.value < points[-1][1]:
+            prev_date, prev = points[-1]
+            out.append(finding(
+                "warning", "ytd_lower",
+                f"Số lũy kế '{ind.label}' giảm từ {format_number(prev)} (số liệu đến {format_date(prev_date)}) "
+                f"xuống {format_number(row.value)}: đây là số đính chính.",
+                f"The year-to-date '{ind.label_en}' went down from {format_number(prev)} (as of "
+                f"{format_date(prev_date)}) to {format_number(row.value)}: a correction.",
+                sheet=report.sheet, ref=row.cell, indicator=row.indicator))
+        earlier = [start] + [p for p in points if p[0] < as_of]
+        last_date, last = earlier[-1]
+        gain = row.value - last
+        rates = [_per_week(b[1] - a[1], (b[0] - a[0]).days) for a, b in zip(earlier, earlier[1:], strict=False)]
+        rate = _per_week(gain, (as_of - last_date).days)
+        if len(rates) >= JUMP_MIN_HISTORY and rate > JUMP_FACTOR * max(max(rates), 1.0):
+            out.append(finding(
+                "warning", "jump",
+                f"'{ind.label}' tăng {format_number(gain)} {ind.unit} so với số liệu đến {format_date(last_date)}, "
+                f"gấp hơn {format_number(JUMP_FACTOR)} lần mức tăng lớn nhất mỗi tuần trước đây "
+                f"({format_number(max(rates))}); hãy kiểm tra lại (gõ thừa số 0?).",
+                f"'{ind.label_en}' rose by {format_number(gain)} since {format_date(last_date)}, more than "
+                f"{format_number(JUMP_FACTOR)} times the largest earlier weekly increase "
+                f"({format_number(max(rates))}); please check (an extra zero?).",
+                sheet=report.sheet, ref=row.cell, indicator=row.indicator))
+        if row.period_value is not None and 1 <= (as_of - last_date).days <= 7:
+            expected = gain
+            tolerance = 0.5 if ind.kind == "count" else max(0.05, 0.005 * abs(expected))
+            if abs(row.period_value - expected) >= tolerance:
+                out.append(finding(
+                    "warning", "period_mismatch",
+                    f"'Thực hiện trong kỳ' của '{ind.label}' là {format_number(row.period_value)} nhưng số lũy "
+                    f"kế tăng {format_number(expected)} so với số liệu đến {format_date(last_date)}.",
+                    f"'This period' of '{ind.label_en}' is {format_number(row.period_value)} but the year to "
+                    f"date rose by {format_number(expected)} since {format_date(last_date)}.",
+                    sheet=report.sheet, ref=row.period_cell, indicator=row.indicator))
+    return ordered(out)

@@ -1,0 +1,594 @@
+"""The child side of the safe reader: turns untrusted bytes into a grid, inside a limited process.
+
+``reader.py`` starts ``main()`` in a separate interpreter with a memory limit and talks to it over its
+stdin/stdout with length-prefixed messages: request = JSON header + the file's bytes; reply = JSON
+(a grid or a refusal). Replies are JSON, never pickle, so even a child subverted by a hostile file
+cannot make the parent run code. Nothing here imports openpyxl (it drags numpy in: 10x the start-up
+time and memory); python-calamine is imported once per worker.
+
+Formats:
+- xlsx/xlsm: our own streaming reader over the zip (defusedxml + size-bounded members). It gives what
+  calamine does not: formula text, formulas with no cached value, error values (calamine shows them
+  as ""), hidden rows; and it never allocates by the declared dimension (calamine aborts on
+  ``XFD1048576``).
+- xls/ods: python-calamine (values, merged ranges for xls, sheet visibility).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import re
+import struct
+import sys
+import zipfile
+from datetime import date, datetime, time, timedelta
+from xml.etree.ElementTree import ParseError, fromstring, iterparse
+
+from tracker.intake import safety
+from tracker.intake.grid import MAX_COLS, MAX_ROWS, Cell, CellValue, SheetGrid, UnreadableWorkbook, WorkbookGrid
+
+MAX_SHEETS = 30  # sheets read per workbook (all names are listed)
+MAX_MERGED = 10_000
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+)
+
+# ------------------------------------------------------------------------------------------ entry
+
+
+def parse_workbook(data: bytes) -> WorkbookGrid:
+    """Untrusted bytes → grid, or :class:`UnreadableWorkbook`. Run it only inside the limited child."""
+    safety.check_size(data)
+    container = safety.sniff_container(data)
+    if container == "ole":
+        return _read_calamine(data, safety.ole_kind(data))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise safety.unreadable(
+            "not_workbook", "tệp nén bị hỏng hoặc không trọn vẹn", "damaged or truncated zip"
+        ) from exc
+    with zf:
+        safety.check_zip(zf)
+        kind = safety.zip_kind(zf)
+        if kind == "ods":
+            for name in zf.namelist():
+                if name.endswith(".xml") or name == "mimetype":
+                    safety.forbid_dtd(name, safety.read_member(zf, name))
+            return _read_calamine(data, "ods")
+        return _XlsxReader(zf, kind).read()
+
+
+# ------------------------------------------------------------------------------------------ xlsx
+
+_WS_TYPE = "/worksheet"
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Excel built-in number formats that show dates or times (ids 27-36 and 50-58 are East Asian dates).
+_BUILTIN_DATE_IDS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47, *range(27, 37), *range(50, 59)})
+_BUILTIN_DURATION_IDS = frozenset({46})
+# Same rules as openpyxl.styles.numbers.is_date_format (not imported: it would pull numpy into the worker).
+_FMT_STRIP = re.compile(r"""\[(?!(hh?|mm?|ss?)\])[^]]*\]|"[^"]*"|\\.|_.|\*.""")
+_FMT_DATE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+_FMT_DURATION = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.IGNORECASE)
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+
+
+def _local(tag: str) -> str:
+    """Tag without namespace: accepts transitional and strict OOXML alike."""
+    return tag[tag.rfind("}") + 1 :]
+
+
+def _ref_index(ref: str) -> tuple[int, int] | None:
+    m = _CELL_REF.fullmatch(ref)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _unescape(text: str) -> str:
+    """OOXML writes control characters as ``_x000D_``."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# Encodings in which "<!DOCTYPE" is the same bytes as in ASCII, so the byte scan of forbid_dtd is sound.
+_ASCII_SAFE = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252"})
+
+
+def _safe_xml(part: str, xml: bytes) -> bytes:
+    """The part as UTF-8-compatible bytes with no DTD: the only XML our parsers ever see.
+
+    DTDs and entity declarations are refused by :func:`safety.forbid_dtd` (``xml_attack``); UTF-16 is
+    transcoded first; a declared encoding that could hide a DTD from the byte scan (EBCDIC...) is refused.
+    """
+    safety.forbid_dtd(part, xml)
+    head = xml[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        text = xml.decode("utf-16")
+        return re.sub(r"^\s*<\?xml[^>]*\?>", "", text).encode("utf-8")
+    m = _ENCODING.match(xml[:200])
+    if m and m.group(1).decode().lower() not in _ASCII_SAFE:
+        raise safety.unreadable("xml_attack", part)
+    return xml
+
+
+def _xml_root(part: str, xml: bytes):
+    """A small part (rels, workbook, styles) as an element tree."""
+    try:
+        return fromstring(_safe_xml(part, xml))
+    except ParseError as exc:
+        raise safety.unreadable("corrupt", f"{part}: {exc}") from exc
+
+
+def _xml_events(part: str, xml: bytes, events: tuple[str, ...] = ("end",)):
+    """Streaming parse of a large part (sheets, shared strings) so that it can stop early."""
+    try:
+        yield from iterparse(io.BytesIO(_safe_xml(part, xml)), events=events)
+    except ParseError as exc:
+        raise safety.unreadable("corrupt", f"{part}: {exc}") from exc
+
+
+def is_date_format(fmt: str) -> bool:
+    fmt = _FMT_STRIP.sub("", fmt.split(";")[0])
+    return _FMT_DATE.search(fmt) is not None
+
+
+def _from_serial(value: float, epoch: datetime) -> CellValue:
+    """Excel serial day number → date (whole days), datetime, or time (below one day)."""
+    if not math.isfinite(value) or not -700_000 < value < 3_000_000:
+        return value
+    day, fraction = divmod(value, 1)
+    delta = timedelta(milliseconds=round(fraction * 86_400_000))
+    if 0 <= value < 1 and delta.days == 0:
+        return (datetime.min + delta).time()
+    if epoch is _EPOCH_1900 and 0 < value < 60:
+        day += 1  # Excel's fictitious 29/02/1900
+    result = epoch + timedelta(days=day) + delta
+    return result.date() if result.time() == time(0) else result
+
+
+class _XlsxReader:
+    def __init__(self, zf: zipfile.ZipFile, kind: str):
+        self.zf = zf
+        self.kind = kind
+        self.names = set(zf.namelist())
+
+    def part(self, name: str) -> bytes:
+        if name not in self.names:
+            raise safety.unreadable("corrupt", f"thiếu phần {name}", f"missing part {name}")
+        return safety.read_member(self.zf, name)
+
+    def rels(self, owner: str) -> dict[str, tuple[str, str]]:
+        """Relationship id → (type, part path) for the part ``owner``."""
+        folder, _, base = owner.rpartition("/")
+        rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+        if rels_name not in self.names:
+            return {}
+        out = {}
+        for el in _xml_root(rels_name, self.part(rels_name)):
+            if _local(el.tag) == "Relationship":
+                target = el.get("Target", "")
+                if el.get("TargetMode") == "External":
+                    continue
+                path = target.lstrip("/") if target.startswith("/") else _join(folder, target)
+                out[el.get("Id", "")] = (el.get("Type", ""), path)
+        return out
+
+    def read(self) -> WorkbookGrid:
+        root_rels = self.rels("")
+        wb_path = next((p for t, p in root_rels.values() if t.endswith("/officeDocument")), "xl/workbook.xml")
+        wb_rels = self.rels(wb_path)
+        sheets: list[tuple[str, str, str]] = []  # name, state, rel id
+        self.epoch = _EPOCH_1900
+        for el in _xml_root(wb_path, self.part(wb_path)).iter():
+            tag = _local(el.tag)
+            if tag == "sheet":
+                rid = next((v for k, v in el.attrib.items() if k.startswith("{") and _local(k) == "id"), "")
+                sheets.append((el.get("name", ""), el.get("state", "visible"), rid))
+            elif tag == "workbookPr" and el.get("date1904") in ("1", "true"):
+                self.epoch = _EPOCH_1904
+        shared_path = next((p for t, p in wb_rels.values() if t.endswith("/sharedStrings")), None)
+        styles_path = next((p for t, p in wb_rels.values() if t.endswith("/styles")), None)
+        self.date_styles, self.duration_styles = self.styles(styles_path)
+
+        grids: dict[str, SheetGrid] = {}
+        pending: list[tuple[SheetGrid, list[tuple[int, int, int, str | None]]]] = []
+        for name, state, rid in sheets[:MAX_SHEETS]:
+            rel_type, path = wb_rels.get(rid, ("", ""))
+            if not rel_type.endswith(_WS_TYPE):
+                continue  # chart sheets, dialog sheets, macro sheets: listed, not read
+            grid = SheetGrid(name=name, hidden=state in ("hidden", "veryHidden"))
+            pending.append((grid, self.sheet(path, grid)))
+            grids[name] = grid
+        if any(refs for _, refs in pending):
+            strings = self.shared_strings(shared_path, max(i for _, refs in pending for _, _, i, _ in refs))
+            for grid, refs in pending:
+                for row, col, index, formula in refs:
+                    if index >= len(strings):
+                        raise safety.unreadable(
+                            "corrupt",
+                            f"{grid.name}: thiếu chuỗi dùng chung {index}",
+                            f"{grid.name}: missing shared string {index}",
+                        )
+                    if strings[index] != "" or formula:
+                        grid.cells[(row, col)] = Cell(row, col, strings[index], formula)
+        return WorkbookGrid(format=self.kind, sheet_names=[s[0] for s in sheets], sheets=grids)
+
+    def styles(self, path: str | None) -> tuple[set[int], set[int]]:
+        """Indexes of cell styles whose number format shows a date/time, and those showing a duration."""
+        if not path or path not in self.names:
+            return set(), set()
+        custom: dict[int, str] = {}
+        xf_formats: list[int] = []
+        for section in _xml_root(path, self.part(path)):
+            tag = _local(section.tag)
+            if tag == "numFmts":
+                for el in section:
+                    with contextlib.suppress(ValueError):
+                        custom[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
+            elif tag == "cellXfs":
+                for el in section:
+                    try:
+                        xf_formats.append(int(el.get("numFmtId", "0")))
+                    except ValueError:
+                        xf_formats.append(0)
+        dates, durations = set(), set()
+        for index, fmt_id in enumerate(xf_formats):
+            if fmt_id in custom:
+                code = custom[fmt_id]
+                if _FMT_DURATION.match(code.split(";")[0]):
+                    durations.add(index)
+                elif is_date_format(code):
+                    dates.add(index)
+            elif fmt_id in _BUILTIN_DURATION_IDS:
+                durations.add(index)
+            elif fmt_id in _BUILTIN_DATE_IDS:
+                dates.add(index)
+        return dates, durations
+
+    def shared_strings(self, path: str | None, max_index: int) -> list[str]:
+        """The shared strings up to ``max_index`` (the rest is never parsed)."""
+        if not path or path not in self.names:
+            return []
+        out: list[str] = []
+        for _, el in _xml_events(path, self.part(path)):
+            if _local(el.tag) != "si":
+                continue
+            pieces = []
+            for child in el:
+                tag = _local(child.tag)
+                if tag == "t":
+                    pieces.append(child.text or "")
+                elif tag == "r":
+                    pieces.extend(t.text or "" for t in child if _local(t.tag) == "t")
+            out.append(_unescape("".join(pieces)))
+            el.clear()
+            if len(out) > max_index:
+                break
+        return out
+
+    def sheet(self, path: str, grid: SheetGrid) -> list[tuple[int, int, int, str | None]]:
+        """Fill ``grid`` from one worksheet part; returns the cells that point at shared strings."""
+        refs: list[tuple[int, int, int, str | None]] = []
+        shared_formulas: dict[str, tuple[str, str]] = {}
+        sheet_data = None
+        row_no = 0
+        for event, el in _xml_events(path, self.part(path), ("start", "end")):
+            tag = _local(el.tag)
+            if event == "start":
+                if tag == "sheetData":
+                    sheet_data = el
+                continue
+            if tag == "row":
+                try:
+                    row_no = int(el.get("r", row_no + 1))
+                except ValueError:
+                    row_no += 1
+                if row_no > MAX_ROWS:
+                    if len(el):
+                        grid.truncated = True
+                elif el.get("hidden") in ("1", "true"):
+                    grid.hidden_rows.add(row_no)
+                if row_no <= MAX_ROWS:
+                    self.row(el, row_no, grid, refs, shared_formulas)
+                if sheet_data is not None:
+                    sheet_data.remove(el)  # keep memory flat on long sheets
+            elif tag == "dimension":
+                safety.check_dimension(f"{grid.name}", el.get("ref"))
+            elif tag == "mergeCell":
+                bounds = safety.parse_range(el.get("ref", ""))
+                if bounds and bounds[0] <= MAX_ROWS and bounds[1] <= MAX_COLS and len(grid.merged) < MAX_MERGED:
+                    grid.merged.append(bounds)
+        return refs
+
+    def row(self, row_el, row_no: int, grid: SheetGrid, refs: list, shared_formulas: dict) -> None:
+        col = 0
+        for c in row_el:
+            if _local(c.tag) != "c":
+                continue
+            ref = c.get("r")
+            pos = _ref_index(ref) if ref else None
+            col = pos[1] if pos else col + 1
+            if col > MAX_COLS:
+                if len(c):
+                    grid.truncated = True
+                continue
+            kind = c.get("t", "n")
+            v_text: str | None = None
+            f_el = None
+            inline = None
+            for child in c:
+                tag = _local(child.tag)
+                if tag == "v":
+                    v_text = child.text
+                elif tag == "f":
+                    f_el = child
+                elif tag == "is":
+                    inline = child
+            formula = (
+                self.formula(f_el, ref or f"{_col_letters(col)}{row_no}", shared_formulas) if f_el is not None else None
+            )
+            value: CellValue = None
+            error: str | None = None
+            if kind == "s":
+                if v_text is not None and v_text.strip().isdigit():
+                    refs.append((row_no, col, int(v_text), formula))
+                    continue
+            elif kind == "inlineStr":
+                if inline is not None:
+                    parts = [t.text or "" for t in inline.iter() if _local(t.tag) == "t"]
+                    value = _unescape("".join(parts))
+            elif kind == "e":
+                error = (v_text or "").strip() or None
+            elif v_text is None or (v_text == "" and kind != "str"):
+                value = None
+            elif kind == "str":
+                value = _unescape(v_text)
+            elif kind == "b":
+                value = v_text.strip() in ("1", "true")
+            elif kind == "d":
+                value = _iso_date(v_text)
+            else:
+                value = self.number(v_text, c.get("s"))
+            if value is None and formula is None and error is None:
+                continue
+            if value == "" and formula is None:
+                continue
+            grid.cells[(row_no, col)] = Cell(row_no, col, value, formula, error)
+
+    def number(self, text: str, style: str | None) -> CellValue:
+        text = text.strip()
+        try:
+            number: int | float = float(text) if any(ch in text for ch in ".eEnN") else int(text)
+        except ValueError:
+            return text  # not a number despite its type: hand over the text, the parser will say so
+        if style and style.isdigit():
+            index = int(style)
+            if index in self.date_styles:
+                return _from_serial(float(number), self.epoch)
+        return number
+
+    @staticmethod
+    def formula(f_el, ref: str, shared: dict[str, tuple[str, str]]) -> str:
+        text = f_el.text or ""
+        if f_el.get("t") == "shared" and (si := f_el.get("si")) is not None:
+            if text:
+                shared[si] = (text, ref)
+            elif si in shared:
+                master, origin = shared[si]
+                return _translate("=" + master, origin, ref)
+        return "=" + text
+
+
+def _col_letters(col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _translate(formula: str, origin: str, dest: str) -> str:
+    """A shared formula as it reads in ``dest`` (openpyxl's translator, imported only when needed)."""
+    try:
+        from openpyxl.formula.translate import Translator
+
+        return Translator(formula, origin=origin).translate_formula(dest)
+    except Exception:
+        return formula
+
+
+def _join(folder: str, target: str) -> str:
+    parts = [p for p in f"{folder}/{target}".split("/") if p not in ("", ".")]
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(p)
+    return "/".join(out)
+
+
+def _iso_date(text: str) -> CellValue:
+    try:
+        value = datetime.fromisoformat(text.strip().rstrip("Z"))
+    except ValueError:
+        return text
+    return value.date() if value.time() == time(0) else value
+
+
+# ------------------------------------------------------------------------------------------ xls, ods
+
+
+def _read_calamine(data: bytes, kind: str) -> WorkbookGrid:
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError as exc:
+        raise safety.unreadable("encrypted") from exc
+    except (pc.CalamineError, ValueError, OSError) as exc:
+        raise safety.unreadable("corrupt", str(exc)[:200]) from exc
+    with wb:
+        names = list(wb.sheet_names)
+        grids: dict[str, SheetGrid] = {}
+        for index, meta in enumerate(wb.sheets_metadata[:MAX_SHEETS]):
+            if meta.typ != pc.SheetTypeEnum.WorkSheet:
+                continue
+            try:
+                sheet = wb.get_sheet_by_index(index)
+                rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
+                merged = sheet.merged_cell_ranges or []
+                end = sheet.end
+            except pc.CalamineError as exc:
+                raise safety.unreadable("corrupt", f"{meta.name}: {str(exc)[:200]}") from exc
+            grid = SheetGrid(name=meta.name, hidden=meta.visible != pc.SheetVisibleEnum.Visible)
+            if end is not None and (end[0] + 1 > MAX_ROWS or end[1] + 1 > MAX_COLS):
+                grid.truncated = True
+            for r, values in enumerate(rows, start=1):
+                for c, value in enumerate(values[:MAX_COLS], start=1):
+                    cell = _calamine_cell(r, c, value)
+                    if cell is not None:
+                        grid.cells[(r, c)] = cell
+            for (r1, c1), (r2, c2) in merged[:MAX_MERGED]:
+                if r1 < MAX_ROWS and c1 < MAX_COLS:
+                    grid.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
+            grids[meta.name] = grid
+    return WorkbookGrid(format=kind, sheet_names=names, sheets=grids)
+
+
+def _calamine_cell(row: int, col: int, value: object) -> Cell | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip() in ERROR_VALUES:
+        return Cell(row, col, None, error=value.strip())
+    if isinstance(value, timedelta):
+        value = value.total_seconds() / 86_400  # a duration: its Excel number of days
+    return Cell(row, col, value)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ wire format
+
+
+def _encode_value(value: CellValue) -> object:
+    if isinstance(value, datetime):
+        return ["dt", value.isoformat()]
+    if isinstance(value, date):
+        return ["d", value.isoformat()]
+    if isinstance(value, time):
+        return ["t", value.isoformat()]
+    return value
+
+
+def encode_grid(grid: WorkbookGrid) -> dict:
+    return {
+        "ok": True,
+        "format": grid.format,
+        "sheet_names": grid.sheet_names,
+        "sheets": [
+            {
+                "name": s.name,
+                "hidden": s.hidden,
+                "truncated": s.truncated,
+                "merged": s.merged,
+                "hidden_rows": sorted(s.hidden_rows),
+                "cells": [[c.row, c.col, _encode_value(c.value), c.formula, c.error] for c in s.cells.values()],
+            }
+            for s in grid.sheets.values()
+        ],
+    }
+
+
+def encode_error(exc: UnreadableWorkbook) -> dict:
+    return {"ok": False, "code": exc.code, "vi": exc.message_vi, "en": exc.message_en}
+
+
+# ------------------------------------------------------------------------------------------ process loop
+
+HEADER = struct.Struct("!II")  # request: JSON header length, payload length
+REPLY = struct.Struct("!I")  # reply: JSON length
+MEMORY_HEADROOM = 768 * 1024 * 1024  # address space the worker may add on top of its start-up size
+
+
+def _limit_resources() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort must not write a core file
+    with open("/proc/self/status") as fh:
+        vm_kb = next((int(line.split()[1]) for line in fh if line.startswith("VmSize:")), 0)
+    limit = vm_kb * 1024 + int(os.environ.get("TRACKER_READER_HEADROOM", MEMORY_HEADROOM))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _read_exact(stream, n: int) -> bytes | None:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _handle(header: dict, payload: bytes) -> dict:
+    debug = header.get("debug")
+    if debug == "abort":
+        os.abort()
+    if debug == "sleep":
+        import time as _time
+
+        _time.sleep(float(header.get("seconds", 60)))
+    if debug == "memory":
+        hog = bytearray(1 << 40)  # far beyond the limit: MemoryError
+        del hog
+    try:
+        return encode_grid(parse_workbook(payload))
+    except UnreadableWorkbook as exc:
+        return encode_error(exc)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a library bug on a strange file: refuse the file, keep the worker
+        return encode_error(safety.unreadable("corrupt", f"{type(exc).__name__}: {str(exc)[:200]}"))
+
+
+def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; we exit when stdin closes
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
+    stdin = sys.stdin.buffer
+    import python_calamine  # noqa: F401  (loaded before the limit, once per worker)
+
+    _limit_resources()
+    while True:
+        head = _read_exact(stdin, HEADER.size)
+        if head is None:
+            return
+        header_len, payload_len = HEADER.unpack(head)
+        header = json.loads(_read_exact(stdin, header_len) or b"{}")
+        payload = _read_exact(stdin, payload_len) or b""
+        try:
+            reply = _handle(header, payload)
+        except MemoryError:
+            reply = {"ok": False, "code": "crashed", "restart": True}
+        except BaseException as exc:  # Rust panics (pyo3 PanicException) derive from BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            reply = {"ok": False, "code": "crashed", "restart": True, "detail": type(exc).__name__}
+        body = json.dumps(reply, ensure_ascii=False).encode()
+        out.write(REPLY.pack(len(body)) + body)
+        out.flush()
+        if reply.get("restart"):
+            return  # the heap may be in a bad state: let the parent start a fresh worker

@@ -1,0 +1,272 @@
+"""The safe reader: untrusted workbook bytes → :class:`~tracker.intake.grid.WorkbookGrid`.
+
+No file can kill, hang or exhaust the calling process: every file is parsed in a separate worker
+process (``_worker.py``) with a memory limit (RLIMIT_AS) and a time limit. The worker is started once
+and reused, so a batch of hundreds of files pays the start-up only once; after a crash (SIGABRT from a
+native library, SIGKILL, running out of its memory) or a timeout it is replaced, and the next file
+reads normally. Replies are JSON, never pickle.
+
+    >>> grid = read_workbook(data, "bao-cao.xlsx")   # raises UnreadableWorkbook(code, vi, en)
+
+The format is recognised from the content, never from ``filename``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+from datetime import time as dtime
+from pathlib import Path
+
+from tracker.intake import safety
+from tracker.intake.grid import Cell, SheetGrid, UnreadableWorkbook, WorkbookGrid
+
+READ_TIMEOUT = 15.0  # seconds for one file; a district report takes a few milliseconds
+_HEADER_BYTES = 8
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _assert_defused() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML, "defusedxml must be installed: openpyxl would expand XML entities"
+
+
+class WorkbookReader:
+    """A reusable worker process that reads workbooks under limits. Thread-safe; use as a context manager.
+
+    ``timeout`` bounds one file; ``memory_headroom`` is the address space (bytes) the worker may use on
+    top of its start-up size.
+    """
+
+    def __init__(self, *, timeout: float = READ_TIMEOUT, memory_headroom: int | None = None):
+        self.timeout = timeout
+        self.memory_headroom = memory_headroom
+        self._proc: subprocess.Popen | None = None
+        self._owner_pid = 0
+        self._lock = threading.Lock()
+        self.restarts = 0  # how many workers were started (for tests and the benchmark)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def read(self, data: bytes, filename: str = "") -> WorkbookGrid:
+        """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only."""
+        safety.check_size(data)  # empty or too large: never shipped to the worker
+        reply = self._request({"filename": filename}, bytes(data))
+        return _decode(reply)
+
+    def start(self) -> None:
+        """Start the worker now (otherwise it starts with the first file)."""
+        with self._lock:
+            self._ensure()
+
+    def close(self) -> None:
+        """Stop the worker. The reader can still be used: the next read starts a new one."""
+        with self._lock:
+            self._stop()
+
+    def __enter__(self) -> WorkbookReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def worker_pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    # -- worker management ----------------------------------------------------------------------
+
+    def _ensure(self) -> subprocess.Popen:
+        if self._proc is not None and self._owner_pid != os.getpid():
+            self._proc = None  # inherited through fork: that worker belongs to the parent process
+        if self._proc is not None and self._proc.poll() is not None:
+            self._proc = None
+        if self._proc is None:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+            if self.memory_headroom is not None:
+                env["TRACKER_READER_HEADROOM"] = str(int(self.memory_headroom))
+            debug = bool(os.environ.get("TRACKER_READER_DEBUG"))
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", "from tracker.intake._worker import main; main()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None if debug else subprocess.DEVNULL,  # native panics print there
+                env=env,
+                close_fds=True,
+            )
+            self._owner_pid = os.getpid()
+            self.restarts += 1
+        return self._proc
+
+    def _stop(self, kill: bool = False) -> int | None:
+        proc, self._proc = self._proc, None
+        if proc is None or self._owner_pid != os.getpid():
+            return None
+        try:
+            if kill:
+                proc.kill()
+            else:
+                proc.stdin.close()  # the worker exits at end of input
+        except OSError:
+            pass
+        try:
+            return proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+        finally:
+            for stream in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def _request(self, header: dict, payload: bytes, timeout: float | None = None) -> dict:
+        head = json.dumps(header).encode()
+        message = len(head).to_bytes(4, "big") + len(payload).to_bytes(4, "big") + head + payload
+        with self._lock:
+            for attempt in (1, 2):
+                proc = self._ensure()
+                try:
+                    proc.stdin.write(message)
+                    proc.stdin.flush()
+                    break
+                except (BrokenPipeError, OSError):
+                    self._stop(kill=True)  # died while idle (killed from outside): start again once
+                    if attempt == 2:
+                        raise safety.unreadable("crashed", "không khởi động được", "could not start") from None
+            deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+            try:
+                size = int.from_bytes(self._receive(proc, 4, deadline), "big")
+                reply = json.loads(self._receive(proc, size, deadline))
+            except TimeoutError:
+                self._stop(kill=True)
+                seconds = f"{self.timeout if timeout is None else timeout:g}"
+                raise safety.unreadable("timeout", seconds.replace(".", ","), seconds) from None
+            except EOFError:
+                status = self._stop(kill=True)
+                raise _crashed(status) from None
+            if reply.get("restart"):
+                self._stop()
+        if not reply.get("ok") and reply.get("code") == "crashed":
+            if reply.get("detail"):  # a native library panicked
+                raise safety.unreadable("crashed", str(reply["detail"]))
+            raise safety.unreadable("crashed", "vượt giới hạn bộ nhớ", "memory limit reached")
+        return reply
+
+    @staticmethod
+    def _receive(proc: subprocess.Popen, n: int, deadline: float) -> bytes:
+        fd = proc.stdout.fileno()
+        chunks: list[bytes] = []
+        while n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    # -- test hooks ----------------------------------------------------------------------------
+
+    def _debug(self, action: str, timeout: float | None = None, **fields: object) -> dict:
+        """Make the worker misbehave on purpose (``abort``, ``sleep``, ``memory``): for tests only."""
+        return self._request({"debug": action, **fields}, b"", timeout)
+
+
+def _crashed(status: int | None) -> UnreadableWorkbook:
+    if status is not None and status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return safety.unreadable("crashed", f"tiến trình đọc bị dừng bởi {name}", f"the reader process died of {name}")
+    return safety.unreadable(
+        "crashed", f"tiến trình đọc thoát với mã {status}", f"the reader process exited ({status})"
+    )
+
+
+def _decode_value(value: object):
+    if isinstance(value, list) and len(value) == 2:
+        kind, text = value
+        if kind == "d":
+            return date.fromisoformat(text)
+        if kind == "dt":
+            return datetime.fromisoformat(text)
+        if kind == "t":
+            return dtime.fromisoformat(text)
+        raise ValueError(f"unknown value tag {kind!r}")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise ValueError(f"unexpected value {type(value).__name__}")
+
+
+def _decode(reply: dict) -> WorkbookGrid:
+    if not reply.get("ok"):
+        raise UnreadableWorkbook(str(reply["code"]), str(reply["vi"]), str(reply["en"]))
+    sheets: dict[str, SheetGrid] = {}
+    for s in reply["sheets"]:
+        grid = SheetGrid(
+            name=str(s["name"]),
+            merged=[(int(a), int(b), int(c), int(d)) for a, b, c, d in s["merged"]],
+            hidden_rows={int(r) for r in s["hidden_rows"]},
+            hidden=bool(s["hidden"]),
+            truncated=bool(s["truncated"]),
+        )
+        for row, col, value, formula, error in s["cells"]:
+            cell = Cell(int(row), int(col), _decode_value(value), formula, error)
+            grid.cells[(cell.row, cell.col)] = cell
+        sheets[grid.name] = grid
+    return WorkbookGrid(format=str(reply["format"]), sheet_names=[str(n) for n in reply["sheet_names"]], sheets=sheets)
+
+
+# -- the shared reader -----------------------------------------------------------------------------
+
+_default: WorkbookReader | None = None
+_default_lock = threading.Lock()
+
+
+def default_reader() -> WorkbookReader:
+    """The process-wide reader behind :func:`read_workbook` (started on first use, stopped at exit)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = WorkbookReader()
+        return _default
+
+
+def read_workbook(data: bytes, filename: str = "") -> WorkbookGrid:
+    """Read untrusted workbook bytes (.xlsx, .xlsm, .xls, .ods, recognised by content) safely.
+
+    Raises :class:`UnreadableWorkbook` with ``code`` one of too_large, not_workbook, encrypted, zip_bomb,
+    xml_attack, too_many_cells, timeout, crashed, corrupt.
+    """
+    return default_reader().read(data, filename)
+
+
+def close_reader() -> None:
+    """Stop the shared worker process (registered at exit; tests and the CLI may call it earlier)."""
+    global _default
+    with _default_lock:
+        reader, _default = _default, None
+    if reader is not None:
+        reader.close()
+
+
+_assert_defused()
+atexit.register(close_reader)

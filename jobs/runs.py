@@ -1,0 +1,85 @@
+"""The record of every run in the ``JobRun`` table: start, end, outcome, counts, message.
+
+Outcomes: ``running`` (started, not finished yet, or the process died mid-run), ``ok``, ``error``,
+``skipped`` (the job decided not to act, or another run of it was still going) and ``missed`` (the
+scheduler came back after the grace time). ``JobRun.error`` holds the message for every outcome that
+is not ``ok``: the error text, or the reason for skipping or missing, Vietnamese then English.
+Each write is its own short transaction, so a run is visible as ``running`` while it works.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from jobs import clock
+from tracker.context import Context
+from tracker.models import JobRun
+
+OUTCOMES = ("running", "ok", "error", "skipped", "missed")
+_MAX_ERROR = 4000  # keep a traceback's tail readable without letting one run bloat the table
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= _MAX_ERROR:
+        return text
+    return "…" + text[-_MAX_ERROR:]
+
+
+def start_run(ctx: Context, job: str, trigger: str, counts: dict[str, Any] | None = None) -> int:
+    """Insert a ``running`` row; returns its id."""
+    with ctx.session(write=True) as session:
+        run = JobRun(cluster_id=ctx.cluster_id, job=job, trigger=trigger, started_at=clock.now(),
+                     outcome="running", counts=dict(counts or {}))
+        session.add(run)
+        session.flush()
+        return int(run.id)
+
+
+def finish_run(ctx: Context, run_id: int, outcome: str, counts: dict[str, Any] | None = None,
+               message: str | None = None) -> JobRun:
+    """Close a run with its outcome; ``counts`` are merged into what the start recorded."""
+    assert outcome in OUTCOMES, outcome
+    with ctx.session(write=True) as session:
+        run = session.get(JobRun, run_id)
+        run.finished_at = clock.now()
+        run.outcome = outcome
+        run.counts = {**(run.counts or {}), **(counts or {})}
+        run.error = _clip(message)
+        session.add(run)
+        session.flush()
+        return run
+
+
+def record_run(ctx: Context, job: str, trigger: str, outcome: str, *, message: str | None = None,
+               counts: dict[str, Any] | None = None, started_at: datetime | None = None) -> JobRun:
+    """A run known only from its end (a missed run, an error before the job could record itself)."""
+    assert outcome in OUTCOMES, outcome
+    at = clock.now()
+    with ctx.session(write=True) as session:
+        run = JobRun(cluster_id=ctx.cluster_id, job=job, trigger=trigger, started_at=started_at or at,
+                     finished_at=at, outcome=outcome, counts=dict(counts or {}), error=_clip(message))
+        session.add(run)
+        session.flush()
+        return run
+
+
+def runs_of(ctx: Context, job: str | None = None, limit: int = 100) -> list[JobRun]:
+    """The latest runs of this cluster (newest first), optionally of one job."""
+    with ctx.session() as session:
+        query = select(JobRun).where(JobRun.cluster_id == ctx.cluster_id)
+        if job is not None:
+            query = query.where(JobRun.job == job)
+        return list(session.exec(query.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)))
+
+
+def last_runs(ctx: Context) -> dict[str, JobRun]:
+    """The latest run of each job of this cluster."""
+    with ctx.session() as session:
+        latest = (select(JobRun.job, func.max(JobRun.id).label("id"))
+                  .where(JobRun.cluster_id == ctx.cluster_id).group_by(JobRun.job).subquery())
+        rows = session.exec(select(JobRun).join(latest, JobRun.id == latest.c.id))
+        return {run.job: run for run in rows}

@@ -1,0 +1,269 @@
+"""The jobs themselves: thin module-level functions that call ``tracker`` and record every run.
+
+Three ways in, one implementation (:func:`execute`):
+
+- the scheduler calls :func:`run_scheduled` with plain arguments (the job name and the config path),
+  because APScheduler pickles a job's function reference and arguments into its job store;
+- ``tracker jobs run NAME [--as-of DATE]`` calls :func:`execute` with ``trigger="manual"``;
+- ``make demo`` calls :func:`run_cycle`: pull → weekly-report → reminders → review-pack.
+
+Every run is recorded in ``JobRun`` (see :mod:`jobs.runs`), holds a per-job lock so the same job never
+runs twice at once across processes, and never raises for a failure of the job body: the failure is
+recorded as ``error`` and the next job still runs. The bodies are idempotent because what they call
+is: ``pull`` recognises files already received by their content, and the outbox mails each
+(kind, cluster, period, recipient) once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jobs import clock
+from jobs.periods import Plan, plan_reminders, plan_review, plan_weekly
+from jobs.runs import finish_run, record_run, start_run
+from tracker.context import Context
+from tracker.models import JobRun
+from tracker.text import format_date
+
+log = logging.getLogger("jobs")
+
+Counts = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    title_vi: str
+    title_en: str
+    plan: Callable[[Context, date, date | None], Plan]
+    body: Callable[[Context, Plan], Counts]
+
+
+class NotAvailable(RuntimeError):
+    """The function a job calls is not part of this installation (yet)."""
+
+
+def _resolve(candidates: tuple[str, ...], name: str) -> Callable[..., Any]:
+    """The first of ``module:function`` candidates that imports; module paths of other areas may move."""
+    import importlib
+
+    for candidate in candidates:
+        module_name, _, attr = candidate.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                continue
+            raise
+        if hasattr(module, attr):
+            return getattr(module, attr)
+    raise NotAvailable(f"{name}: none of {', '.join(candidates)} is available")
+
+
+# Where each job's library function lives (the first that imports wins).
+PULL = ("tracker.intake.pull:pull",)
+SEND_WEEKLY = ("tracker.mail:send_weekly", "tracker.mail.send:send_weekly")
+SEND_REMINDERS = ("tracker.mail:send_reminders", "tracker.mail.send:send_reminders")
+SEND_REVIEW = ("tracker.mail:send_review", "tracker.mail.send:send_review")
+DELIVER_PENDING = ("tracker.mail:deliver_pending", "tracker.mail.send:deliver_pending",
+                   "tracker.mail.delivery:deliver_pending")
+
+
+def as_counts(result: Any) -> Counts:
+    """The plain numbers (and short texts) of a library function's report, for ``JobRun.counts``."""
+    if result is None:
+        return {}
+    if hasattr(result, "counts") and not callable(result.counts):
+        result = result.counts
+    elif hasattr(result, "counts") and callable(result.counts):
+        result = result.counts()
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        result = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    if not isinstance(result, Mapping):
+        return {"result": str(result)[:200]}
+    counts: Counts = {}
+    for key, value in result.items():
+        if isinstance(value, bool | int | float) or value is None:
+            counts[str(key)] = value
+        elif isinstance(value, str):
+            counts[str(key)] = value[:200]
+        elif isinstance(value, list | tuple | set | frozenset | dict):
+            counts[str(key)] = len(value)
+        elif isinstance(value, date):
+            counts[str(key)] = value.isoformat()
+    return counts
+
+
+# --- plans -------------------------------------------------------------------------------------
+def _always(ctx: Context, run_date: date, as_of: date | None) -> Plan:
+    return Plan(as_of=as_of or run_date)
+
+
+def _plan_weekly(ctx: Context, run_date: date, as_of: date | None) -> Plan:
+    return plan_weekly(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+
+
+def _plan_reminders(ctx: Context, run_date: date, as_of: date | None) -> Plan:
+    return plan_reminders(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+
+
+def _plan_review(ctx: Context, run_date: date, as_of: date | None) -> Plan:
+    return plan_review(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+
+
+# --- bodies ------------------------------------------------------------------------------------
+def pull_body(ctx: Context, plan: Plan) -> Counts:
+    return as_counts(_resolve(PULL, "pull")(ctx))
+
+
+def weekly_body(ctx: Context, plan: Plan) -> Counts:
+    return as_counts(_resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of))
+
+
+def reminders_body(ctx: Context, plan: Plan) -> Counts:
+    return as_counts(_resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of))
+
+
+def review_body(ctx: Context, plan: Plan) -> Counts:
+    return as_counts(_resolve(SEND_REVIEW, "send_review")(ctx, plan.period))
+
+
+def outbox_body(ctx: Context, plan: Plan) -> Counts:
+    return as_counts(_resolve(DELIVER_PENDING, "deliver_pending")(ctx))
+
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in (
+        Task("pull", "Nhận báo cáo mới (thư mục, hộp thư)", "Pull new sheets (inbox folder, mailbox)",
+             _always, pull_body),
+        Task("weekly-report", "Báo cáo tiến độ tuần cho Cụm trưởng", "Weekly progress report to the cluster head",
+             _plan_weekly, weekly_body),
+        Task("reminders", "Nhắc đơn vị chưa nộp báo cáo tuần", "Remind districts that have not reported",
+             _plan_reminders, reminders_body),
+        Task("review-pack", "Bộ tài liệu sơ kết / tổng kết", "Six-month / year-end review pack",
+             _plan_review, review_body),
+        Task("outbox", "Gửi lại thư đang chờ", "Retry pending e-mails", _always, outbox_body),
+    )
+}
+CYCLE = ("pull", "weekly-report", "reminders", "review-pack")
+
+
+def unknown_job(name: str):
+    from tracker.errors import TrackerError
+
+    return TrackerError(f"Không có công việc {name!r}. Các công việc: {', '.join(TASKS)}.",
+                        f"No job named {name!r}. Jobs: {', '.join(TASKS)}.")
+
+
+def _describe(plan: Plan) -> str:
+    parts = []
+    if plan.period:
+        parts.append(f"kỳ / period {plan.period}")
+    if plan.as_of:
+        parts.append(f"số liệu đến / as of {format_date(plan.as_of)}")
+    return ", ".join(parts)
+
+
+def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | None = None,
+            run_date: date | None = None) -> JobRun:
+    """Run job ``name`` once and record it; returns the finished ``JobRun``. Never raises for a job failure.
+
+    ``run_date`` (default: today in the cluster's time zone) is the day the run counts as happening on;
+    ``as_of`` overrides the data date the job would derive from it (see :mod:`jobs.periods`).
+    """
+    from jobs.lock import job_lock
+
+    task = TASKS.get(name)
+    if task is None:
+        raise unknown_job(name)
+    run_date = run_date or clock.local_today(ctx.settings.tz)
+    plan = task.plan(ctx, run_date, as_of)
+    planned = {"as_of": plan.as_of.isoformat() if plan.as_of else None, "period": plan.period}
+    planned = {k: v for k, v in planned.items() if v is not None}
+
+    lock = job_lock(ctx, name)
+    if not lock.acquire():
+        refusal = lock.refusal()
+        log.warning("%s: bỏ qua / skipped: %s", name, refusal.en)
+        return record_run(ctx, name, trigger, "skipped", message=f"{refusal.vi} / {refusal.en}", counts=planned)
+    try:
+        run_id = start_run(ctx, name, trigger, planned)
+        if plan.skipped:
+            log.info("%s: bỏ qua / skipped — %s", name, plan.reason)
+            return finish_run(ctx, run_id, "skipped", message=plan.reason)
+        log.info("%s: bắt đầu / started (%s; %s)", name, trigger, _describe(plan) or "-")
+        started = time.monotonic()
+        try:
+            counts = task.body(ctx, plan)
+        except BaseException as exc:
+            seconds = round(time.monotonic() - started, 3)
+            message = _error_text(exc)
+            run = finish_run(ctx, run_id, "error", {"seconds": seconds}, message=message)
+            log.error("%s: lỗi / error after %.1f s — %s", name, seconds, message.splitlines()[0])
+            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: recorded, then let it stop us
+                raise
+            return run
+        seconds = round(time.monotonic() - started, 3)
+        run = finish_run(ctx, run_id, "ok", {**counts, "seconds": seconds})
+        log.info("%s: xong / ok in %.1f s %s", name, seconds, _short(counts))
+        return run
+    finally:
+        lock.release()
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, NotAvailable):
+        return (f"Chức năng mà công việc này gọi chưa có trong bản cài đặt: {exc} / "
+                f"The function this job calls is not installed: {exc}")
+    head = f"{type(exc).__name__}: {exc}"
+    tail = "".join(traceback.format_exception(exc)[-6:])
+    return f"{head}\n{tail}"
+
+
+def _short(counts: Counts) -> str:
+    shown = {k: v for k, v in counts.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else ""
+
+
+def run_cycle(ctx: Context, as_of: date, *, trigger: str = "demo") -> list[JobRun]:
+    """pull → weekly-report → reminders → review-pack as of ``as_of``, through the scheduler's own jobs.
+
+    Each job runs even when an earlier one failed; the returned runs say how each went. With
+    ``as_of`` = 30/06/2023: the weekly report as of 30/06/2023, reminders for that week, the 2023-H1
+    review pack.
+    """
+    return [execute(ctx, name, trigger=trigger, as_of=None if name == "pull" else as_of, run_date=as_of)
+            for name in CYCLE]
+
+
+# --- the scheduler's entry point -----------------------------------------------------------------
+_contexts: dict[str, Context] = {}
+
+
+def use_context(ctx: Context) -> None:
+    """Let scheduled runs of this process use ``ctx`` (the scheduler's settings and engine)."""
+    _contexts[str(ctx.settings.source)] = ctx
+
+
+def context_for(config: str) -> Context:
+    ctx = _contexts.get(config)
+    if ctx is None:
+        from tracker.context import open_context
+
+        ctx = _contexts[config] = open_context(Path(config))
+    return ctx
+
+
+def run_scheduled(name: str, config: str) -> dict[str, Any]:
+    """What APScheduler calls: plain, picklable arguments; returns a summary of the recorded run."""
+    run = execute(context_for(config), name, trigger="schedule")
+    return {"job": name, "run_id": run.id, "outcome": run.outcome}

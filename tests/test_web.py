@@ -239,3 +239,19 @@ def test_tokens_issue_refuses_an_unknown_district_or_no_choice(cli):
     assert cli("tokens", "issue").exit_code == 2
     assert cli("tokens", "issue", "HBT", "--head").exit_code == 2
     assert cli("tokens", "issue", "hbt").exit_code == 0  # codes are matched like everywhere else
+
+
+def test_the_dashboard_draws_its_charts_and_caches_them(client, ctx):
+    link = issue(ctx, head=True)
+    html = client.get(link).text
+    srcs = re.findall(r'<img src="([^"]+)"', html)
+    assert any("/charts/ranking.png" in s for s in srcs)
+    assert any("/charts/percent-new_unions.png" in s for s in srcs)
+    src = next(s for s in srcs if "percent-congresses" in s).replace("&amp;", "&")
+    r = client.get(src)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    cached = list((ctx.settings.paths.reports / "web" / "charts").rglob("percent-congresses.png"))
+    assert len(cached) == 1
+    assert client.get(src).content == r.content
+    assert client.get(link + "/charts/nothing.png").status_code == 404
+    assert client.get("/h/" + "A" * 43 + "/charts/ranking.png").status_code == 404

@@ -4,7 +4,8 @@ the latest weekly report and review pack to download."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from tracker.web import tokens
 from tracker.web.app import Portal, portal
@@ -45,9 +46,25 @@ def dashboard(request: Request, token: str, ngay: str | None = None,
 
     as_of = _as_of(state, ngay)
     progress = cluster_progress(state.ctx, as_of.day)
+    from tracker.web.charts import chart_refs
+
     missing = [d for d in progress.districts if not d.reported_this_week]
     return state.render(
         request, "head.html", token=token, as_of=as_of, progress=progress, missing=missing,
         specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES,
-        charts=[], downloads=[], rules_text=rules_text(rules_from_settings(state.settings), "vi"),
+        charts=chart_refs(progress), downloads=[], rules_text=rules_text(rules_from_settings(state.settings), "vi"),
     )
+
+
+@router.get("/h/{token}/charts/{name}.png")
+async def chart(request: Request, token: str, name: str, ngay: str | None = None,
+                access: tokens.Access = Depends(head_access)):
+    """A dashboard chart as of the date shown on the dashboard (drawn in a worker thread, then cached)."""
+    state = portal(request)
+    from tracker.web.charts import chart_png
+
+    as_of = _as_of(state, ngay)
+    path = await run_in_threadpool(chart_png, state.ctx, as_of.day, name)
+    if path is None:
+        raise HTTPException(status_code=404)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,69 @@
+"""What a report is made of: plain data, gathered once, rendered into every format.
+
+The numbers come only from the progress engine (:class:`~tracker.progress.ClusterProgress`); the
+lineage and submission rows are the stored facts behind them, straight from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from tracker.progress import ClusterProgress, IndicatorSpec, Rules
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """One stored figure and where it came from (the `Dữ liệu` sheet)."""
+
+    district: str
+    district_name: str
+    indicator: str
+    indicator_label: str
+    as_of: date
+    value: float
+    period_value: float | None
+    note: str | None  # "Ghi chú" as typed by the district: untrusted text
+    file_name: str  # untrusted text
+    file_hash: str
+    sheet: str  # untrusted text
+    cell: str
+    received_at: datetime  # local time of the cluster
+    source: str
+    sender: str | None  # untrusted text
+    submission_id: int
+    current: bool  # False when a later version for the same district and as-of date superseded it
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """A district's uploads in the year up to the report date (the `Tình hình nộp báo cáo` sheet)."""
+
+    district: str
+    accepted: int
+    rejected: int
+    last_received_at: datetime | None  # local time
+    last_file_name: str | None  # untrusted text
+
+
+@dataclass(frozen=True)
+class ReportData:
+    progress: ClusterProgress  # as of the report date
+    history: tuple[ClusterProgress, ...]  # one per week up to the report date, oldest first; last is `progress`
+    rules: Rules
+    lineage: tuple[LineageRow, ...] = ()
+    submissions: tuple[SubmissionSummary, ...] = ()
+    head_name: str = ""
+    generated_at: datetime | None = None  # local time
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> date:
+        return self.progress.as_of
+
+    @property
+    def year(self) -> int:
+        return self.progress.year
+
+    def spec(self, key: str) -> IndicatorSpec:
+        return next(i for i in self.progress.indicators if i.key == key)

@@ -1,0 +1,107 @@
+"""The I/O edge of reporting: read what a report needs from the database, once.
+
+Progress comes from :mod:`tracker.standing` + :mod:`tracker.progress` (never computed here); the
+lineage of every stored figure and the upload counts come from the Figure / Submission tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from tracker import models
+from tracker.config import Settings
+from tracker.progress import weekly_history
+from tracker.reporting.data import LineageRow, ReportData, SubmissionSummary
+from tracker.standing import load_input
+
+if TYPE_CHECKING:
+    from tracker.context import Context
+
+
+def gather(ctx: Context, as_of: date, *, now: datetime | None = None) -> ReportData:
+    """Everything a weekly report or review pack shows, as of ``as_of`` (inclusive)."""
+    settings = ctx.settings
+    with ctx.session() as session:
+        inp = load_input(session, settings, as_of)
+        lineage = lineage_rows(session, settings, as_of)
+        submissions = submission_summaries(session, settings, as_of)
+    history = tuple(weekly_history(inp, as_of))
+    assert history and history[-1].as_of == as_of
+    local_now = (now or datetime.now(UTC)).astimezone(settings.tz).replace(tzinfo=None)
+    return ReportData(progress=history[-1], history=history, rules=inp.rules, lineage=lineage,
+                      submissions=submissions, head_name=settings.cluster.head.name, generated_at=local_now)
+
+
+def _aware(value: datetime) -> datetime:
+    """Submission times are stored as UTC; some drivers hand them back naive."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _local(value: datetime, settings: Settings) -> datetime:
+    """Local wall-clock time of the cluster, naive (Excel has no time zones)."""
+    return _aware(value).astimezone(settings.tz).replace(tzinfo=None)
+
+
+def lineage_rows(session: Session, settings: Settings, as_of: date) -> tuple[LineageRow, ...]:
+    """Every stored figure of the cluster year up to ``as_of`` (superseded versions too), with its origin."""
+    cid = settings.cluster.id
+    year_start = date(settings.cluster.year, 1, 1)
+    rows = session.exec(
+        select(models.Figure, models.Submission, models.District, models.Indicator)
+        .join(models.Submission, models.Submission.id == models.Figure.submission_id)
+        .join(models.District, models.District.id == models.Figure.district_id)
+        .join(models.Indicator, models.Indicator.id == models.Figure.indicator_id)
+        .where(models.Figure.cluster_id == cid,
+               models.Submission.status == models.SubmissionStatus.accepted,
+               models.Figure.as_of >= year_start, models.Figure.as_of <= as_of)
+    ).all()
+    out = []
+    for f, s, d, i in rows:
+        out.append(LineageRow(
+            district=d.code, district_name=d.name, indicator=i.key, indicator_label=i.label, as_of=f.as_of,
+            value=f.value, period_value=f.period_value, note=f.note, file_name=s.file_name,
+            file_hash=s.file_hash, sheet=f.sheet, cell=f.cell, received_at=_local(s.received_at, settings),
+            source=s.source, sender=s.sender, submission_id=s.id or 0, current=s.superseded_by_id is None,
+        ))
+    order = {d.code: n for n, d in enumerate(settings.districts)}
+    ind_order = {ind.key: n for n, ind in enumerate(settings.indicators)}
+    out.sort(key=lambda r: (order.get(r.district, 999), r.district, r.as_of, r.received_at, r.submission_id,
+                            ind_order.get(r.indicator, 999)))
+    return tuple(out)
+
+
+def submission_summaries(session: Session, settings: Settings, as_of: date) -> tuple[SubmissionSummary, ...]:
+    """Per district: uploads accepted and rejected this year up to the report date, and the latest one."""
+    cid = settings.cluster.id
+    end = datetime.combine(as_of, time.max, tzinfo=settings.tz).astimezone(UTC)
+    start = date(settings.cluster.year, 1, 1)
+    rows = session.exec(
+        select(models.Submission, models.District.code)
+        .join(models.District, models.District.id == models.Submission.district_id)
+        .where(models.Submission.cluster_id == cid)
+    ).all()
+    accepted: dict[str, int] = defaultdict(int)
+    rejected: dict[str, int] = defaultdict(int)
+    latest: dict[str, models.Submission] = {}
+    for s, code in rows:
+        if s.status == models.SubmissionStatus.accepted:
+            if s.as_of is None or not (start <= s.as_of <= as_of):
+                continue
+            accepted[code] += 1
+        else:
+            if _aware(s.received_at) > end or (s.as_of is not None and not (start <= s.as_of <= as_of)):
+                continue
+            rejected[code] += 1
+        if code not in latest or (_aware(s.received_at), s.id or 0) > (_aware(latest[code].received_at),
+                                                                       latest[code].id or 0):
+            latest[code] = s
+    return tuple(
+        SubmissionSummary(district=d.code, accepted=accepted[d.code], rejected=rejected[d.code],
+                          last_received_at=_local(latest[d.code].received_at, settings) if d.code in latest else None,
+                          last_file_name=latest[d.code].file_name if d.code in latest else None)
+        for d in settings.districts
+    )

@@ -1,0 +1,262 @@
+"""The weekly report to the cluster head: workbook, chart PNGs, e-mail subject, HTML body and plain text.
+
+``build_weekly(ctx, as_of, out_dir)`` reads the database once and writes everything into ``out_dir``;
+the mail area turns the returned :class:`WeeklyReport` into a MIME message (HTML + text alternative,
+each chart as an inline part with its ``Content-ID``, the workbook and the PNGs as attachments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.progress import STATUSES, ClusterProgress, DistrictProgress
+from tracker.reporting import palette
+from tracker.reporting.data import ReportData
+from tracker.reporting.wording import (
+    STATUS_VI,
+    cluster_short_name,
+    headline,
+    indicator_deadline,
+    iso_week,
+    percent_text,
+    projection_text,
+    rules_paragraph,
+    safe_filename,
+    value_text,
+    week_period,
+    weekly_subject,
+)
+from tracker.text import format_date, format_number, nfc
+
+if TYPE_CHECKING:
+    from tracker.context import Context
+
+CID_DOMAIN = "cluster-tracker"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart PNG. In the HTML it is ``<img src="cid:{cid}">``; its MIME part needs ``Content-ID: <{cid}>``."""
+
+    key: str  # "percent-new_unions", "progress", ...: stable within a report
+    title: str  # what it shows (alt text)
+    path: Path
+    cid: str  # unique per cluster, period and chart; no angle brackets
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    cluster_id: str
+    as_of: date
+    period: str  # "2023-W26" (ISO week of as_of): the outbox period key
+    out_dir: Path
+    subject: str  # "[Cụm thi đua số 1] Báo cáo tiến độ tuần 26/2023 (số liệu đến 30/06/2023)"
+    html: str  # the e-mail body (Jinja2), images as cid: references; also written to html_path
+    text: str  # the plain-text alternative (its own template, not the HTML source); also at text_path
+    workbook: Path
+    charts: tuple[Chart, ...]  # inline images, in the order the HTML shows them
+    html_path: Path
+    text_path: Path
+    progress: ClusterProgress
+
+    @property
+    def attachments(self) -> tuple[Path, ...]:
+        """Files to attach: the workbook, then the chart PNGs."""
+        return (self.workbook, *(c.path for c in self.charts))
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file written."""
+        return (*self.attachments, self.html_path, self.text_path)
+
+
+def default_dir(reports: Path, as_of: date) -> Path:
+    return reports / "weekly" / week_period(as_of)
+
+
+def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None = None, *,
+                 now: datetime | None = None) -> WeeklyReport:
+    """Build the weekly report of the context's cluster as of ``as_of`` (default: as ``tracker status``)."""
+    from tracker.reporting.source import gather
+    from tracker.standing import resolve_as_of
+
+    day = resolve_as_of(ctx.settings, as_of).day
+    data = gather(ctx, day, now=now)
+    out_dir = out_dir or default_dir(ctx.settings.paths.reports, day)
+    return render_weekly(data, out_dir)
+
+
+def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
+    """Write the weekly outputs of ``data`` into ``out_dir`` (pure rendering, no database)."""
+    from tracker.reporting import charts, xlsx
+
+    progress = data.progress
+    out_dir.mkdir(parents=True, exist_ok=True)
+    period = week_period(progress.as_of)
+    year, week = iso_week(progress.as_of)
+    short = cluster_short_name(progress.cluster_name)
+
+    written: list[Chart] = []
+    for n, spec in enumerate(progress.indicators, start=1):
+        fig = charts.percent_by_district(progress, spec.key)
+        path = out_dir / safe_filename(f"Tuần {week}-{year} - {n} - {spec.label}.png")
+        charts.save_png(fig, path)
+        written.append(Chart(f"percent-{spec.key}", f"{spec.label}: tỷ lệ thực hiện theo đơn vị", path,
+                             chart_cid(progress.cluster, period, f"percent-{spec.key}")))
+    if len(data.history) > 1:
+        path = out_dir / safe_filename(f"Tuần {week}-{year} - {len(written) + 1} - Tiến độ toàn Cụm theo tuần.png")
+        charts.save_png(charts.cluster_progress_over_time(data.history), path)
+        written.append(Chart("progress", "Tiến độ toàn Cụm theo tuần", path,
+                             chart_cid(progress.cluster, period, "progress")))
+
+    title = f"Báo cáo tiến độ tuần {week}/{year} - {short}"
+    workbook = out_dir / safe_filename(f"Báo cáo tiến độ tuần {week}-{year} - {short}.xlsx")
+    xlsx.write_workbook(data, workbook, title=title)
+
+    subject = weekly_subject(progress.cluster_name, progress.as_of)
+    model = mail_model(data, subject, written, [workbook.name, *(c.filename for c in written)])
+    html = render_template("weekly.html.j2", model)
+    text = render_template("weekly.txt.j2", model)
+    html_path = out_dir / "email.html"
+    text_path = out_dir / "email.txt"
+    html_path.write_text(html, encoding="utf-8")
+    text_path.write_text(text, encoding="utf-8")
+    return WeeklyReport(cluster_id=progress.cluster, as_of=progress.as_of, period=period, out_dir=out_dir,
+                        subject=subject, html=html, text=text, workbook=workbook, charts=tuple(written),
+                        html_path=html_path, text_path=text_path, progress=progress)
+
+
+def chart_cid(cluster: str, period: str, key: str) -> str:
+    """A Content-ID (RFC 2392 / 5322 msg-id) unique per cluster, period and chart."""
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9.\-_]", "-", f"{period}.{key}.{cluster}")
+    return f"{safe}@{CID_DOMAIN}"
+
+
+def render_template(name: str, model: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+    )
+    return nfc(env.get_template(name).render(**model))
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the e-mail says (one model for the HTML and the text template)
+
+
+def mail_model(data: ReportData, subject: str, charts: Iterable[Chart], attachments: list[str]) -> dict:
+    progress = data.progress
+    year, week = iso_week(progress.as_of)
+    specs = progress.indicators
+    js = progress.to_json()
+    rows = []
+    for d, dj in zip(progress.districts, js["districts"], strict=True):
+        cells = []
+        for spec, ind in zip(specs, d.indicators, strict=True):
+            cells.append({
+                "label": spec.label, "unit": spec.unit, "ratio": f"{value_text(ind.actual, spec)}/"
+                f"{value_text(ind.target, spec)}", "percent": percent_text(ind.percent),
+                "status": STATUS_VI[ind.status], "fill": palette.FILL[ind.status], "ink": palette.INK[ind.status],
+            })
+        note, ink = _reporting_note(d)
+        rows.append({"rank": d.rank or "—", "name": d.name, "code": d.code,
+                     "score": format_number(dj["score"], 4) if dj["score"] is not None else "—",
+                     "cells": cells, "reporting_note": note, "reporting_ink": ink})
+    totals = []
+    for spec in specs:
+        t = progress.total(spec.key)
+        totals.append({"label": spec.label, "unit": spec.unit,
+                       "ratio": f"{value_text(t.actual, spec)}/{value_text(t.target, spec)}",
+                       "percent": percent_text(t.percent)})
+    used = {i.status for d in progress.districts for i in d.indicators}
+    legend = [{"label": STATUS_VI[s], "fill": palette.FILL[s], "ink": palette.INK[s]} for s in STATUSES if s in used]
+    return {
+        "subject": subject, "cluster_name": progress.cluster_name, "week": week, "iso_year": year,
+        "as_of": format_date(progress.as_of), "head_name": data.head_name, "headline": headline(progress),
+        "columns": [{"label": s.label, "unit": s.unit} for s in specs], "rows": rows, "totals": totals,
+        "legend": legend, "highlights": highlights(progress), "charts": list(charts),
+        "rules": rules_paragraph(progress.rules), "attachments": attachments,
+        "generated_at": f"{data.generated_at:%H:%M} {format_date(data.generated_at)}" if data.generated_at else "",
+        "header_fill": palette.HEADER_FILL, "total_fill": palette.TOTAL_FILL,
+    }
+
+
+def _reporting_note(d: DistrictProgress) -> tuple[str, str]:
+    if not d.reported_this_week:
+        since = f" (số liệu gần nhất đến {format_date(d.last_as_of)})" if d.last_as_of else ""
+        return f"Chưa báo cáo tuần này{since}", palette.INK["at_risk"]
+    if d.late:
+        return "Nộp muộn", palette.INK["behind"]
+    return "", ""
+
+
+def highlights(progress: ClusterProgress) -> list[dict]:
+    """The lists under "Điểm đáng chú ý": achieved, at risk, not reported, late, data-quality notes."""
+    specs = {s.key: s for s in progress.indicators}
+    week_start = progress.week_start
+    achieved = []
+    risky = []
+    for d in progress.districts:
+        done = []
+        danger = []
+        for ind in d.indicators:
+            spec = specs[ind.key]
+            ratio = f"{value_text(ind.actual, spec)}/{value_text(ind.target, spec)} {spec.unit}".strip()
+            if ind.status == "achieved":
+                extra = ""
+                if ind.achieved_on:
+                    extra = f", từ {format_date(ind.achieved_on)}"
+                    deadline = indicator_deadline(spec, progress.year)
+                    if deadline and ind.achieved_on < deadline:
+                        extra += f", trước hạn {format_date(deadline)}"
+                    if week_start and ind.achieved_on >= week_start:
+                        extra += ", mới trong tuần"
+                done.append(f"{spec.label} {ratio} ({percent_text(ind.percent)}{extra})")
+            elif ind.status == "at_risk":
+                danger.append(f"{spec.label} {ratio} ({percent_text(ind.percent)}; "
+                              f"{projection_text(ind.projected, spec, progress.year)})")
+        if done:
+            achieved.append(f"{d.name}: " + "; ".join(done))
+        if danger:
+            risky.append(f"{d.name}: " + "; ".join(danger))
+    missing = [f"{d.name}" + (f" (số liệu gần nhất đến {format_date(d.last_as_of)})" if d.last_as_of
+                              else " (chưa có báo cáo nào)") for d in progress.not_reported]
+    late = []
+    for d in progress.districts:
+        if d.late and d.first_received_this_week is not None:
+            when = d.first_received_this_week.astimezone(_zone(progress))
+            due = f", hạn {progress.week_deadline:%H:%M} {format_date(progress.week_deadline)}" \
+                if progress.week_deadline else ""
+            late.append(f"{d.name}: nhận lúc {when:%H:%M} {format_date(when)}{due}")
+    names = {d.code: d.name for d in progress.districts}
+    notes = [f"{names.get(n.district, n.district)}" + (f" ({n.cell})" if n.cell else "") + f": {n.message_vi}"
+             for n in progress.notes if n.kind != "late"]
+    out = [
+        {"title": "Chỉ tiêu đã hoàn thành", "lines": achieved, "empty": "Chưa có chỉ tiêu nào hoàn thành."},
+        {"title": "Đơn vị có chỉ tiêu có nguy cơ không đạt", "lines": risky, "empty": "Không có."},
+        {"title": "Đơn vị chưa báo cáo tuần này", "lines": missing, "empty": "Tất cả các đơn vị đã báo cáo."},
+    ]
+    if late:
+        out.append({"title": "Nộp báo cáo muộn", "lines": late, "empty": ""})
+    if notes:
+        out.append({"title": "Lưu ý về số liệu", "lines": notes, "empty": ""})
+    return [{**h, "lines": [nfc(i) for i in h["lines"]]} for h in out]
+
+
+def _zone(progress: ClusterProgress):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(progress.rules.timezone)

@@ -1,0 +1,127 @@
+"""The words every report shares: status labels, short names, the week, the rules paragraph.
+
+Pure functions over plain data. Numbers and dates are written with ``tracker.text`` (1.234,5 and
+dd/mm/yyyy); every string returned is NFC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from tracker.progress import (
+    STATUSES,
+    ClusterProgress,
+    IndicatorSpec,
+    Rules,
+    Status,
+    deadline_date,
+    rules_text,
+    status_label,
+)
+from tracker.text import format_date, format_number, format_percent, nfc
+
+
+def status_text(status: Status) -> str:
+    """The status word users see, the same as `tracker status` shows (one source: the progress engine)."""
+    return status_label(status, "vi")
+
+
+STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
+
+WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+_SEPARATOR = re.compile(r"\s+[-–—]\s+")
+_DISTRICT_PREFIX = re.compile(
+    r"^(?:LĐLĐ|Liên đoàn Lao động|LDLD)\s+(?:quận|huyện|thị xã|thành phố|TP\.?)\s+", re.IGNORECASE
+)
+
+
+def cluster_short_name(name: str) -> str:
+    """``Cụm thi đua số 1 - LĐLĐ thành phố Hà Nội`` → ``Cụm thi đua số 1`` (the part before a dash)."""
+    name = nfc(name).strip()
+    return _SEPARATOR.split(name, maxsplit=1)[0].strip() or name
+
+
+def district_short_name(name: str) -> str:
+    """``LĐLĐ quận Hai Bà Trưng`` → ``Hai Bà Trưng``, for chart axes; other names are kept whole."""
+    name = nfc(name).strip()
+    return _DISTRICT_PREFIX.sub("", name).strip() or name
+
+
+def iso_week(as_of: date) -> tuple[int, int]:
+    """(ISO year, ISO week) of a date: 30/06/2023 → (2023, 26)."""
+    iso = as_of.isocalendar()
+    return iso.year, iso.week
+
+
+def week_period(as_of: date) -> str:
+    """``2023-W26``: the period key of a weekly report (folders, outbox)."""
+    year, week = iso_week(as_of)
+    return f"{year}-W{week:02d}"
+
+
+def weekly_subject(cluster_name: str, as_of: date) -> str:
+    """``[Cụm thi đua số 1] Báo cáo tiến độ tuần 26/2023 (số liệu đến 30/06/2023)``."""
+    year, week = iso_week(as_of)
+    return nfc(f"[{cluster_short_name(cluster_name)}] Báo cáo tiến độ tuần {week}/{year} "
+               f"(số liệu đến {format_date(as_of)})")
+
+
+def value_text(value: float | None, spec: IndicatorSpec) -> str:
+    """A figure as people write it: counts whole, amounts with up to one decimal."""
+    if value is None:
+        return "—"
+    return format_number(value, 0 if spec.kind == "count" else None)
+
+
+def projection_text(value: float | None, spec: IndicatorSpec, year: int) -> str:
+    """``dự báo cả năm đạt 12`` / ``dự báo đến hạn 31/05/2023 đạt 40``: the engine's run-rate, rounded."""
+    if value is None:
+        return ""
+    when = f"đến hạn {format_date(deadline_date(year, spec.deadline))}" if spec.deadline else "cả năm"
+    return f"theo nhịp hiện tại, dự báo {when} đạt {format_number(round(value), 0)}"
+
+
+def percent_text(value: float | None) -> str:
+    return format_percent(value, 1)
+
+
+def indicator_deadline(spec: IndicatorSpec, year: int) -> date | None:
+    return deadline_date(year, spec.deadline) if spec.deadline else None
+
+
+def rules_paragraph(rules: Rules) -> str:
+    """The paragraph every report prints (the engine's wording), plus how weekly reporting is judged."""
+    weekday = WEEKDAYS_VI[rules.deadline_weekday - 1]
+    return nfc(
+        rules_text(rules, "vi") + " Đơn vị đã báo cáo tuần này: có báo cáo được chấp nhận với ngày số liệu từ thứ "
+        f"Hai của tuần đến ngày số liệu; nộp muộn: báo cáo đầu tiên của tuần đến sau {rules.deadline_time:%H:%M} "
+        f"{weekday}."
+    )
+
+
+def headline(progress: ClusterProgress) -> str:
+    """One sentence with what the cluster head wants first: how many reported, achieved, at risk, who leads."""
+    districts = progress.districts
+    n = len(districts)
+    reported = sum(d.reported_this_week for d in districts)
+    achieved = sum(1 for d in districts for i in d.indicators if i.status == "achieved")
+    risky = [d for d in districts if any(i.status == "at_risk" for i in d.indicators)]
+    leaders = [d for d in districts if d.rank == 1]
+    parts = [f"Số liệu đến {format_date(progress.as_of)}: {reported}/{n} đơn vị đã báo cáo tuần này",
+             f"{achieved} lượt chỉ tiêu đã đạt",
+             f"{len(risky)}/{n} đơn vị có chỉ tiêu có nguy cơ không đạt"]
+    sentence = "; ".join(parts)
+    if leaders and leaders[0].score is not None:
+        names = ", ".join(d.name for d in leaders)
+        sentence += f". Dẫn đầu Cụm: {names} (điểm {format_number(round(leaders[0].score, 4), 4)})"
+    return nfc(sentence + ".")
+
+
+def safe_filename(text: str) -> str:
+    """A file name that keeps Vietnamese letters but nothing a file system or mail client chokes on."""
+    text = nfc(text)
+    text = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "-", text)
+    text = re.sub(r"\s+", " ", text).strip(" .-")
+    return text[:120] or "report"

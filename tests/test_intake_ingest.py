@@ -1,0 +1,176 @@
+"""Storing verdicts: accepted figures with lineage, duplicates, versions, quarantine with report and
+annotated copy, rejected bytes rejected again. Real database (SQLite file or PostgreSQL), real files."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import select
+
+from tests.intake_factory import ExcelError, report_for, report_xlsx, xlsx_bytes
+from tracker import models
+from tracker.intake.ingest import format_result, ingest_bytes
+
+JUNE_30 = date(2023, 6, 30)
+FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def submissions(ctx):
+    with ctx.session() as s:
+        return s.exec(select(models.Submission).order_by(models.Submission.id)).all()
+
+
+def test_an_accepted_file_stores_its_figures_with_lineage_and_archives_the_bytes(ctx):
+    data = report_for("HBT", JUNE_30, FIGS)
+    result = ingest_bytes(ctx, data, "HBT tuần 26.xlsx", received_at=at(JUNE_30))
+    assert result.status == "accepted" and result.findings == []
+    assert (result.district, result.as_of) == ("HBT", JUNE_30)
+    assert result.stored_path.read_bytes() == data
+    assert result.stored_path.is_relative_to(ctx.settings.paths.archive)
+    with ctx.session() as s:
+        sub = s.get(models.Submission, result.submission_id)
+        assert sub.status == "accepted" and sub.sheet == "Báo cáo" and sub.file_name == "HBT tuần 26.xlsx"
+        assert len(sub.file_hash) == 64 and sub.stored_path == str(result.stored_path)
+        figs = s.exec(select(models.Figure, models.Indicator.key).join(models.Indicator)).all()
+    lineage = {key: (f.value, f.sheet, f.cell, f.as_of) for f, key in figs}
+    assert lineage["new_unions"] == (19, "Báo cáo", "E9", JUNE_30)
+    assert lineage["union_fees"] == (2100.5, "Báo cáo", "E13", JUNE_30)
+    assert format_result(result) == "HBT tuần 26.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023"
+
+
+def test_the_same_bytes_again_are_already_received_and_add_nothing(ctx):
+    data = report_for("HBT", JUNE_30, FIGS)
+    first = ingest_bytes(ctx, data, "a.xlsx")
+    again = ingest_bytes(ctx, data, "a-copy.xlsx", source="inbox")
+    assert again.status == "duplicate" and again.ok
+    assert again.submission_id == first.submission_id and again.stored_path == first.stored_path
+    assert len(submissions(ctx)) == 1
+    assert "đã nhận trước đó (already received)" in format_result(again)
+
+
+def test_a_new_file_for_the_same_district_and_date_is_a_new_version_and_the_old_one_is_kept(ctx):
+    first = ingest_bytes(ctx, report_for("LB", JUNE_30, FIGS), "v1.xlsx", received_at=at(JUNE_30, 9))
+    second = ingest_bytes(ctx, report_for("LB", JUNE_30, {**FIGS, "new_unions": 20}), "v2.xlsx",
+                          received_at=at(JUNE_30, 11))
+    assert second.status == "accepted" and second.superseded_id == first.submission_id
+    rows = {s.id: s for s in submissions(ctx)}
+    assert rows[first.submission_id].superseded_by_id == second.submission_id
+    assert rows[second.submission_id].superseded_by_id is None
+    with ctx.session() as s:
+        assert len(s.exec(select(models.Figure)).all()) == 10  # nothing deleted
+
+
+def test_a_version_received_earlier_than_the_current_one_does_not_replace_it(ctx):
+    current = ingest_bytes(ctx, report_for("LB", JUNE_30, FIGS), "v2.xlsx", received_at=at(JUNE_30, 11))
+    older = ingest_bytes(ctx, report_for("LB", JUNE_30, {**FIGS, "agreements": 9}), "v1.xlsx",
+                         received_at=at(JUNE_30, 9))
+    rows = {s.id: s for s in submissions(ctx)}
+    assert rows[older.submission_id].superseded_by_id == current.submission_id
+    assert rows[current.submission_id].superseded_by_id is None
+
+
+def test_a_rejected_file_is_quarantined_with_a_report_and_an_annotated_copy(ctx):
+    from openpyxl import load_workbook
+
+    data = report_xlsx(district="HBT", as_of="31/06/2023", figures={"new_unions": "12,5",
+                                                                     "agreements": ExcelError("#N/A")})
+    result = ingest_bytes(ctx, data, "HBT.xlsx", received_at=at(JUNE_30))
+    assert result.status == "rejected" and not result.ok
+    assert [(f.code, f.cell) for f in result.errors] == [
+        ("date_invalid", "Báo cáo!B5"), ("value_fractional", "Báo cáo!E9"), ("excel_error", "Báo cáo!E10")]
+    folder = result.stored_path.parent
+    assert folder.parent == ctx.settings.paths.quarantine
+    assert result.stored_path.read_bytes() == data
+    report = result.report_path.read_text(encoding="utf-8")
+    vi, en = report.index("Lỗi:"), report.index("Errors:")
+    assert vi < en and "Báo cáo!B5: Ngày '31/06/2023' không hợp lệ" in report
+    assert "Báo cáo!B5: '31/06/2023' is not a valid date" in report
+    wb = load_workbook(result.annotated_path)
+    ws = wb["Báo cáo"]
+    assert ws["B5"].fill.fgColor.rgb.endswith("FFC7CE") and "31/06/2023" in ws["B5"].comment.text
+    assert ws["E10"].comment is not None and ws["E4"].comment is None
+    with ctx.session() as s:
+        assert s.exec(select(models.Figure)).all() == []
+        stored = s.exec(select(models.Finding).order_by(models.Finding.id)).all()
+    assert [(f.severity, f.code, f.sheet, f.cell) for f in stored][0] == ("error", "date_invalid", "Báo cáo", "B5")
+    line = format_result(result)
+    assert line.startswith("HBT.xlsx: bị từ chối (rejected) — HBT; lỗi (errors): Báo cáo!B5: Ngày")
+
+
+def test_bytes_rejected_before_are_rejected_again_with_the_same_errors(ctx):
+    data = report_xlsx(district="Tây Hồ")
+    first = ingest_bytes(ctx, data, "x.xlsx")
+    again = ingest_bytes(ctx, data, "x (1).xlsx")
+    assert again.status == "rejected" and again.repeated
+    assert [(f.code, f.cell, f.message_vi) for f in again.findings] == [
+        (f.code, f.cell, f.message_vi) for f in first.findings]
+    assert again.submission_id == first.submission_id and len(submissions(ctx)) == 1
+    assert again.report_path == first.report_path and again.annotated_path == first.annotated_path
+
+
+def test_a_rejection_for_the_sender_alone_does_not_stick_to_the_bytes(ctx):
+    from tracker.intake.findings import finding
+
+    def stranger(report):
+        return [finding("error", "sender_not_in_district", "Người gửi không thuộc đơn vị", "Sender not allowed")]
+
+    data = report_for("HBT", JUNE_30, FIGS)
+    assert ingest_bytes(ctx, data, "a.xlsx", source="mailbox", sender="x@evil.example",
+                        checks=[stranger]).status == "rejected"
+    assert ingest_bytes(ctx, data, "a.xlsx", source="mailbox", sender="hbt@example.org").status == "accepted"
+
+
+def test_bytes_that_are_not_a_workbook_are_rejected_with_a_report_and_no_copy(ctx):
+    result = ingest_bytes(ctx, b"just some text, not a workbook", "notes.xlsx")
+    assert result.status == "rejected" and result.errors[0].code == "file_not_workbook"
+    assert result.annotated_path is None and result.report_path.exists()
+
+
+def test_a_lower_figure_is_accepted_with_a_correction_warning_stored_by_cell(ctx):
+    ingest_bytes(ctx, report_for("HK", date(2023, 6, 23), FIGS), "w25.xlsx", received_at=at(date(2023, 6, 23)))
+    result = ingest_bytes(ctx, report_for("HK", JUNE_30, {**FIGS, "agreements": 8}), "w26.xlsx",
+                          received_at=at(JUNE_30))
+    assert result.status == "accepted"
+    assert [(f.code, f.cell) for f in result.warnings] == [("ytd_lower", "Báo cáo!E10")]
+    assert "cảnh báo (warnings): Báo cáo!E10: Số lũy kế" in format_result(result)
+    with ctx.session() as s:
+        sub = s.get(models.Submission, result.submission_id)
+        f = s.exec(select(models.Finding).where(models.Finding.submission_id == sub.id)).one()
+    assert sub.warning_count == 1 and (f.severity, f.sheet, f.cell, f.indicator_key) == (
+        "warning", "Báo cáo", "E10", "agreements")
+
+
+def test_a_date_in_the_future_is_judged_against_the_day_the_file_was_received(ctx):
+    data = report_for("HM", JUNE_30, FIGS)
+    early = ingest_bytes(ctx, data, "a.xlsx", received_at=at(JUNE_30 - timedelta(days=5)))
+    assert [f.code for f in early.errors] == ["date_future"]
+
+
+def test_a_workbook_with_a_second_sheet_named_otherwise_is_read_from_bao_cao(ctx):
+    from tests.intake_factory import report_cells
+
+    data = xlsx_bytes({"Hướng dẫn": {"A1": "Điền số liệu"}, "BAO CAO": report_cells(district="DD")})
+    result = ingest_bytes(ctx, data, "dd.xlsx", received_at=at(JUNE_30))
+    assert result.status == "accepted" and result.district == "DD"
+    with ctx.session() as s:
+        assert {f.sheet for f in s.exec(select(models.Figure)).all()} == {"BAO CAO"}
+
+
+def test_a_rebuilt_annotated_copy_keeps_hostile_text_as_text():
+    from openpyxl import load_workbook
+
+    from tests.intake_factory import report_cells, sheet_grid, workbook_grid
+    from tracker.intake.findings import finding
+    from tracker.intake.rejection import annotated_workbook
+
+    grid = workbook_grid(sheet_grid(report_cells(district='=HYPERLINK("http://x")')), fmt="ods")
+    problem = finding("error", "district_unknown", "Đơn vị lạ", "Unknown district", sheet="Báo cáo", ref="B4")
+    ws = load_workbook(io.BytesIO(annotated_workbook(b"", grid, [problem], "Báo cáo")))["Báo cáo"]
+    assert ws["B4"].data_type == "s" and ws["B4"].value == '=HYPERLINK("http://x")'
+    assert ws["B4"].comment.text.startswith("[LỖI] Đơn vị lạ")
+    assert ws["E9"].value == 19 and ws["A8"].value == "Mã chỉ tiêu"

@@ -1,0 +1,195 @@
+"""What a rejected file leaves in quarantine, so the district can fix it and send it again.
+
+A folder per rejected file holding: the original bytes, ``bao-cao-loi.txt`` (the error report,
+Vietnamese then English) and ``<name>_can-sua.xlsx``, a copy of the workbook with the faulty cells
+highlighted (red: error, yellow: warning) and commented. For .xlsx/.xlsm the copy is the district's own
+workbook (macros dropped); for .xls/.ods, and for files too large to open safely in this process, the
+copy is rebuilt from the cells the safe reader read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.intake.files import write_atomic
+from tracker.intake.findings import Finding
+from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
+from tracker.intake.parser import ParsedReport
+from tracker.text import format_datetime, nfc
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.intake.ingest import IngestResult
+
+REPORT_NAME = "bao-cao-loi.txt"
+ANNOTATED_SUFFIX = "_can-sua.xlsx"
+AUTHOR = "Cụm thi đua"
+_OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024  # beyond this the copy is rebuilt from the read cells
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DANGEROUS_LEADING = ("=", "+", "-", "@", "\t", "\r")
+
+
+def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
+                  result: IngestResult, settings: Settings) -> tuple[Path, Path, Path | None]:
+    """Write the original, the error report and (when the file could be read) the annotated copy."""
+    original = write_atomic(folder / name, data)
+    annotated: Path | None = None
+    if grid is not None:
+        content = annotated_workbook(data, grid, report.findings, report.sheet)
+        if content is not None:
+            annotated = write_atomic(folder / (Path(name).stem + ANNOTATED_SUFFIX), content)
+    text = rejection_text(result, settings, annotated.name if annotated else None)
+    report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+    return original, report_path, annotated
+
+
+def existing_outputs(folder: Path) -> tuple[Path | None, Path | None]:
+    """The error report and the annotated copy kept in a quarantine folder earlier."""
+    report = folder / REPORT_NAME
+    annotated = next(iter(sorted(folder.glob("*" + ANNOTATED_SUFFIX))), None) if folder.is_dir() else None
+    return (report if report.exists() else None), annotated
+
+
+def rejection_text(result: IngestResult, settings: Settings, annotated_name: str | None = None) -> str:
+    """The error report: Vietnamese first, then English; every error and warning by cell."""
+    tz = settings.tz
+    received = format_datetime(result.received_at.astimezone(tz)) if result.received_at else "—"
+    district = result.district or "—"
+    as_of = result.as_of.strftime("%d/%m/%Y") if result.as_of else "—"
+
+    def block(f: Finding, lang: str) -> str:
+        return f"  - {f.text(lang)}"
+
+    vi = [
+        f"BÁO CÁO LỖI — {settings.cluster.name}",
+        f"Tệp: {result.file_name}",
+        f"Nhận lúc: {received}",
+        f"Đơn vị: {district}    Số liệu tính đến ngày: {as_of}",
+        f"Mã SHA-256: {result.file_hash}",
+        "",
+        f"Tệp bị từ chối vì có {len(result.errors)} lỗi; không số liệu nào của tệp được ghi nhận.",
+    ]
+    if annotated_name:
+        vi.append(f"Các ô có lỗi được tô đỏ và ghi chú trong bản '{annotated_name}': sửa các ô đó rồi gửi lại tệp.")
+    else:
+        vi.append("Hãy sửa các lỗi dưới đây rồi gửi lại tệp.")
+    vi += ["", "Lỗi:"] + [block(f, "vi") for f in result.errors]
+    if result.warnings:
+        vi += ["", "Cảnh báo (không làm tệp bị từ chối):"] + [block(f, "vi") for f in result.warnings]
+    en = [
+        f"ERROR REPORT — {settings.cluster.name}",
+        f"File: {result.file_name}",
+        f"Received: {received}",
+        f"District: {district}    As of: {as_of}",
+        f"SHA-256: {result.file_hash}",
+        "",
+        f"The file was rejected because of {len(result.errors)} error(s); none of its figures were stored.",
+    ]
+    if annotated_name:
+        en.append(f"The faulty cells are highlighted and commented in '{annotated_name}': fix them and send the "
+                  f"file again.")
+    else:
+        en.append("Fix the errors below and send the file again.")
+    en += ["", "Errors:"] + [block(f, "en") for f in result.errors]
+    if result.warnings:
+        en += ["", "Warnings (they do not reject the file):"] + [block(f, "en") for f in result.warnings]
+    return "\n".join(vi) + "\n\n" + "-" * 72 + "\n\n" + "\n".join(en) + "\n"
+
+
+# -- the annotated copy ------------------------------------------------------------------------------------
+
+
+def _clean(value: object) -> str:
+    return _ILLEGAL.sub("", nfc(str(value)))[:32767]
+
+
+def _put_text(cell, value: object) -> None:
+    """Text from an upload, written so it can only ever be text (never a formula or an error value)."""
+    text = _clean(value)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(_DANGEROUS_LEADING):
+        cell.quotePrefix = True
+
+
+def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding], report_sheet: str | None
+                       ) -> bytes | None:
+    """The workbook with every finding's cell highlighted and commented (.xlsx bytes)."""
+    from openpyxl import Workbook, load_workbook
+
+    wb = None
+    small = len(data) <= _OPEN_ORIGINAL_MAX_BYTES and not any(s.truncated for s in grid.sheets.values())
+    if grid.format in ("xlsx", "xlsm") and small:
+        try:  # the bytes passed the safe reader's zip and XML checks; openpyxl runs with defusedxml
+            wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False)
+        except Exception:  # noqa: BLE001 - a file openpyxl cannot open gets the rebuilt copy
+            wb = None
+    if wb is None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        for name in grid.sheet_names:
+            if name in grid.sheets:
+                _rebuild_sheet(wb.create_sheet(_clean(name)[:31] or "Sheet"), grid.sheets[name])
+        if not wb.sheetnames:
+            return None
+    _mark(wb, findings, report_sheet)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _rebuild_sheet(ws, sheet) -> None:
+    from datetime import date, datetime
+
+    for (r, c), cell in sheet.cells.items():
+        if r > MAX_ROWS or c > MAX_COLS:
+            continue
+        target = ws.cell(row=r, column=c)
+        if cell.error:
+            _put_text(target, cell.error)
+        elif cell.value is None and cell.formula:
+            _put_text(target, cell.formula)
+        elif isinstance(cell.value, str):
+            _put_text(target, cell.value)
+        elif isinstance(cell.value, datetime | date):
+            target.value = cell.value
+            target.number_format = "dd/mm/yyyy"
+        elif cell.value is not None:
+            target.value = cell.value
+    for r1, c1, r2, c2 in sheet.merged:
+        ws.merge_cells(f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}")
+    for r in sheet.hidden_rows:
+        ws.row_dimensions[r].hidden = True
+
+
+def _mark(wb, findings: list[Finding], report_sheet: str | None) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    fills = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    loose: list[Finding] = []
+    for f in findings:
+        if f.sheet and f.ref and f.sheet in wb.sheetnames:
+            by_cell.setdefault((f.sheet, f.ref), []).append(f)
+        else:
+            loose.append(f)
+    sheet_name = report_sheet if report_sheet in wb.sheetnames else wb.sheetnames[0]
+    if loose:
+        by_cell.setdefault((sheet_name, "A1"), []).extend(loose)
+    for (sheet, ref), items in by_cell.items():
+        cell = wb[sheet][ref]
+        if type(cell).__name__ == "MergedCell":  # inside a merged range: mark its top-left cell
+            for rng in wb[sheet].merged_cells.ranges:
+                if ref in rng:
+                    cell = wb[sheet].cell(row=rng.min_row, column=rng.min_col)
+                    break
+        severity = "error" if any(f.is_error for f in items) else "warning"
+        cell.fill = fills[severity]
+        text = "\n".join(f"[{'LỖI' if f.is_error else 'CẢNH BÁO'}] {f.message_vi}\n({f.message_en})" for f in items)
+        comment = Comment(_clean(text), AUTHOR)
+        comment.width, comment.height = 320, min(60 + 70 * len(items), 400)
+        cell.comment = comment

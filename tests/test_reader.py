@@ -171,3 +171,38 @@ def test_datetimes_keep_their_time(reader):
     wb = openpyxl.Workbook()
     wb.active["A1"] = datetime(2023, 6, 30, 17, 5)
     assert reader.read(xlsx_bytes(wb)).sheets["Sheet"].get(1, 1).value == datetime(2023, 6, 30, 17, 5)
+
+
+# ------------------------------------------------------------------------------------------ LibreOffice files
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_it_reads_the_district_report_libreoffice_wrote(reader, suffix):
+    data = (FIXTURES / f"bao-cao-HBT-2023-06-30.{suffix}").read_bytes()
+    grid = reader.read(data, f"bao-cao.{suffix}")
+    assert grid.format == suffix
+    assert grid.sheet_names == ["Báo cáo", "Hướng dẫn"]
+    sheet = grid.sheets["Báo cáo"]
+    assert sheet.get(3, 1).value == "Đơn vị"
+    assert sheet.get(3, 2).value == "LĐLĐ quận Hai Bà Trưng"
+    assert sheet.get(4, 2).value == date(2023, 6, 30)  # a date, not a serial number
+    assert [sheet.get(6, c).value for c in range(1, 8)] == [
+        "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Chỉ tiêu đăng ký", "Luỹ kế từ đầu năm", "Thực hiện trong kỳ",
+        "Ghi chú",
+    ]  # fmt: skip
+    assert [sheet.get(r, 1).value for r in range(7, 12)] == [
+        "new_unions", "agreements", "congresses", "new_members", "union_fees",
+    ]  # fmt: skip
+    assert [sheet.get(r, 5).value for r in range(7, 12)] == [14, 8, 41, 1180, 2050.5]
+    assert sheet.get(9, 6).value == 0  # a zero is a value, not an empty cell
+    assert sheet.get(11, 6).value == 150.25
+    assert sheet.get(12, 1) is None
+    assert sheet.merged == [(1, 1, 1, 7)]
+    assert not sheet.hidden_rows and not sheet.truncated
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "ods"])
+def test_libreoffice_formulas_keep_text_and_cached_result(reader, suffix):
+    data = (FIXTURES / f"bao-cao-HBT-2023-06-30.{suffix}").read_bytes()
+    cell = reader.read(data).sheets["Báo cáo"].get(11, 5)
+    assert (cell.formula, cell.value, cell.error) == ("=1200.5+850", 2050.5, None)

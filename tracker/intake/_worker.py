@@ -56,10 +56,7 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
         safety.check_zip(zf)
         kind = safety.zip_kind(zf)
         if kind == "ods":
-            for name in zf.namelist():
-                if name.endswith(".xml") or name == "mimetype":
-                    safety.forbid_dtd(name, safety.read_member(zf, name))
-            return _read_calamine(data, "ods")
+            return _OdsReader(zf).read()
         return _XlsxReader(zf, kind).read()
 
 
@@ -221,6 +218,7 @@ class _XlsxReader:
                         )
                     if strings[index] != "" or formula:
                         grid.cells[(row, col)] = Cell(row, col, strings[index], formula)
+                grid.cells = dict(sorted(grid.cells.items()))  # row by row, like the other formats
         return WorkbookGrid(format=self.kind, sheet_names=[s[0] for s in sheets], sheets=grids)
 
     def styles(self, path: str | None) -> tuple[set[int], set[int]]:
@@ -427,7 +425,189 @@ def _iso_date(text: str) -> CellValue:
     return value.date() if value.time() == time(0) else value
 
 
-# ------------------------------------------------------------------------------------------ xls, ods
+# ------------------------------------------------------------------------------------------ ods
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_T_TABLE, _T_ROW, _T_CELL, _T_COVERED = (_TABLE + t for t in ("table", "table-row", "table-cell", "covered-table-cell"))
+_ODS_DURATION = re.compile(r"^-?PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+_ODS_REF = re.compile(r"\[\.?([^\[\]]*?)\]")
+
+
+class _OdsReader:
+    """OpenDocument spreadsheets, streamed from ``content.xml``.
+
+    Our own reader rather than calamine: calamine drops error values and formulas, and does not report
+    merged cells or hidden rows for ODS. Repeated rows and columns are never expanded beyond the window.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+
+    def read(self) -> WorkbookGrid:
+        names = set(self.zf.namelist())
+        if "META-INF/manifest.xml" in names:
+            manifest = safety.read_member(self.zf, "META-INF/manifest.xml")
+            safety.forbid_dtd("META-INF/manifest.xml", manifest)
+            if b"encryption-data" in manifest:
+                raise safety.unreadable("encrypted")
+        hidden_styles: set[str] = set()
+        sheet_names: list[str] = []
+        grids: dict[str, SheetGrid] = {}
+        grid: SheetGrid | None = None
+        row_no = 0
+        for event, el in _xml_events("content.xml", safety.read_member(self.zf, "content.xml"), ("start", "end")):
+            tag = el.tag
+            if event == "start":
+                if tag == _T_TABLE:
+                    name = el.get(_TABLE + "name", f"Sheet{len(sheet_names) + 1}")
+                    sheet_names.append(name)
+                    grid = None
+                    if len(grids) < MAX_SHEETS:
+                        grid = SheetGrid(name=name, hidden=el.get(_TABLE + "style-name") in hidden_styles)
+                        grids[name] = grid
+                    row_no = 0
+                continue
+            if tag == _T_ROW:
+                repeat = _repeat(el.get(_TABLE + "number-rows-repeated"))
+                if grid is not None and row_no < MAX_ROWS:
+                    hidden = el.get(_TABLE + "visibility", "visible") != "visible"
+                    self.row(el, row_no + 1, repeat, hidden, grid)
+                elif grid is not None and _row_has_content(el):
+                    grid.truncated = True
+                row_no += repeat
+                el.clear()
+            elif tag == _T_TABLE:
+                grid = None
+                el.clear()
+            elif tag == _STYLE + "style" and el.get(_STYLE + "family") == "table":
+                props = el.find(_STYLE + "table-properties")
+                if props is not None and props.get(_TABLE + "display") == "false":
+                    hidden_styles.add(el.get(_STYLE + "name", ""))
+        return WorkbookGrid(format="ods", sheet_names=sheet_names, sheets=grids)
+
+    def row(self, row_el, first_row: int, repeat: int, hidden: bool, grid: SheetGrid) -> None:
+        cells: list[tuple[int, Cell]] = []  # (column, cell with row 0) of one copy of the row
+        col = 1
+        for c in row_el:
+            if c.tag not in (_T_CELL, _T_COVERED):
+                continue
+            n = _repeat(c.get(_TABLE + "number-columns-repeated"))
+            if c.tag == _T_CELL and (c.attrib or len(c)):
+                cell = self.cell(c)
+                if cell is not None:
+                    for k in range(n):
+                        if col + k > MAX_COLS:
+                            grid.truncated = True
+                            break
+                        cells.append((col + k, cell))
+                spans = (
+                    _repeat(c.get(_TABLE + "number-rows-spanned")),
+                    _repeat(c.get(_TABLE + "number-columns-spanned")),
+                )
+                if spans != (1, 1) and col <= MAX_COLS and len(grid.merged) < MAX_MERGED:
+                    for k in range(min(repeat, MAX_ROWS - first_row + 1)):
+                        grid.merged.append((first_row + k, col, first_row + k + spans[0] - 1, col + spans[1] - 1))
+            col += n
+        if repeat > 1 and cells and first_row + repeat - 1 > MAX_ROWS:
+            grid.truncated = True
+        for k in range(min(repeat, MAX_ROWS - first_row + 1)):
+            r = first_row + k
+            if hidden:
+                grid.hidden_rows.add(r)
+            for c_no, cell in cells:
+                grid.cells[(r, c_no)] = Cell(r, c_no, cell.value, cell.formula, cell.error)
+
+    @staticmethod
+    def cell(c) -> Cell | None:
+        formula = c.get(_TABLE + "formula")
+        if formula is not None:
+            formula = "=" + _ODS_REF.sub(
+                r"\1", formula.split(":", 1)[1] if formula[:3] in ("of:", "oooc:") else formula
+            )
+            formula = formula.replace("==", "=", 1)
+        kind = c.get(_OFFICE + "value-type")
+        error = None
+        value: CellValue = None
+        if c.get(_CALCEXT + "value-type") == "error":
+            error = _ods_text(c).strip() or "#VALUE!"
+        elif kind in ("float", "percentage", "currency"):
+            try:
+                value = float(c.get(_OFFICE + "value", ""))
+            except ValueError:
+                value = _ods_text(c)
+        elif kind == "date":
+            value = _iso_date(c.get(_OFFICE + "date-value", ""))
+        elif kind == "time":
+            value = _ods_time(c.get(_OFFICE + "time-value", ""))
+        elif kind == "boolean":
+            value = c.get(_OFFICE + "boolean-value", "").lower() in ("true", "1")
+        elif kind == "string":
+            value = c.get(_OFFICE + "string-value")
+            if not value:
+                value = _ods_text(c)
+        elif kind is None and formula is None:
+            text = _ods_text(c)  # text without a type (hand-written files): keep it as text
+            value = text or None
+        if value == "":
+            value = None
+        if value is None and formula is None and error is None:
+            return None
+        return Cell(0, 0, value, formula, error)
+
+
+def _repeat(text: str | None) -> int:
+    if not text:
+        return 1
+    try:
+        return max(1, min(int(text), 1 << 24))
+    except ValueError:
+        return 1
+
+
+def _row_has_content(row_el) -> bool:
+    return any(c.tag == _T_CELL and (c.get(_OFFICE + "value-type") or len(c)) for c in row_el)
+
+
+def _ods_text(c) -> str:
+    """The text a cell shows: its paragraphs (not its comments), with ODF's encoded spaces and tabs."""
+    lines = []
+    for p in c:
+        if p.tag == _TEXT + "p":
+            lines.append(_ods_inline(p))
+    return "\n".join(lines)
+
+
+def _ods_inline(el) -> str:
+    out = [el.text or ""]
+    for child in el:
+        tag = child.tag
+        if tag == _TEXT + "s":
+            out.append(" " * _repeat(child.get(_TEXT + "c")))
+        elif tag == _TEXT + "tab":
+            out.append("\t")
+        elif tag == _TEXT + "line-break":
+            out.append("\n")
+        elif tag != _OFFICE + "annotation":
+            out.append(_ods_inline(child))
+        out.append(child.tail or "")
+    return "".join(out)
+
+
+def _ods_time(text: str) -> CellValue:
+    m = _ODS_DURATION.match(text.strip())
+    if not m:
+        return text
+    seconds = int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + float(m.group(3) or 0)
+    if 0 <= seconds < 86_400 and not text.strip().startswith("-"):
+        return (datetime.min + timedelta(seconds=seconds)).time()
+    return seconds / 86_400
+
+
+# ------------------------------------------------------------------------------------------ xls
 
 
 def _read_calamine(data: bytes, kind: str) -> WorkbookGrid:

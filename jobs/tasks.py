@@ -44,7 +44,7 @@ class Task:
     title_vi: str
     title_en: str
     plan: Callable[[Context, date, date | None], Plan]
-    body: Callable[[Context, Plan], Counts]
+    body: Callable[[Context, Plan], Any]  # its report; execute() keeps the plain numbers (as_counts)
 
 
 class NotAvailable(RuntimeError):
@@ -120,24 +120,24 @@ def _plan_review(ctx: Context, run_date: date, as_of: date | None) -> Plan:
 
 
 # --- bodies ------------------------------------------------------------------------------------
-def pull_body(ctx: Context, plan: Plan) -> Counts:
-    return as_counts(_resolve(PULL, "pull")(ctx))
+def pull_body(ctx: Context, plan: Plan) -> Any:
+    return _resolve(PULL, "pull")(ctx)
 
 
-def weekly_body(ctx: Context, plan: Plan) -> Counts:
-    return as_counts(_resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of))
+def weekly_body(ctx: Context, plan: Plan) -> Any:
+    return _resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of)
 
 
-def reminders_body(ctx: Context, plan: Plan) -> Counts:
-    return as_counts(_resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of))
+def reminders_body(ctx: Context, plan: Plan) -> Any:
+    return _resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of)
 
 
-def review_body(ctx: Context, plan: Plan) -> Counts:
-    return as_counts(_resolve(SEND_REVIEW, "send_review")(ctx, plan.period))
+def review_body(ctx: Context, plan: Plan) -> Any:
+    return _resolve(SEND_REVIEW, "send_review")(ctx, plan.period)
 
 
-def outbox_body(ctx: Context, plan: Plan) -> Counts:
-    return as_counts(_resolve(DELIVER_PENDING, "deliver_pending")(ctx))
+def outbox_body(ctx: Context, plan: Plan) -> Any:
+    return _resolve(DELIVER_PENDING, "deliver_pending")(ctx)
 
 
 TASKS: dict[str, Task] = {
@@ -203,7 +203,7 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
         log.info("%s: bắt đầu / started (%s; %s)", name, trigger, _describe(plan) or "-")
         started = time.monotonic()
         try:
-            counts = task.body(ctx, plan)
+            counts = as_counts(task.body(ctx, plan))
         except BaseException as exc:
             seconds = round(time.monotonic() - started, 3)
             message = _error_text(exc)

@@ -206,3 +206,336 @@ def test_libreoffice_formulas_keep_text_and_cached_result(reader, suffix):
     data = (FIXTURES / f"bao-cao-HBT-2023-06-30.{suffix}").read_bytes()
     cell = reader.read(data).sheets["Báo cáo"].get(11, 5)
     assert (cell.formula, cell.value, cell.error) == ("=1200.5+850", 2050.5, None)
+
+
+# ------------------------------------------------------------------------------------------ hostile files
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+SHEET_XML = (
+    f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+)
+STRINGS_XML = f'<sst xmlns="{MAIN_NS}"><si><t>Đơn vị</t></si></sst>'
+
+
+def raw_xlsx(sheet: str = SHEET_XML, strings: str = STRINGS_XML, extra: dict[str, bytes] | None = None) -> bytes:
+    """A minimal .xlsx written part by part, as a script (or an attacker) would: no library involved."""
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Target="xl/workbook.xml" '
+            f'Type="{REL_NS}/officeDocument"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>'
+            '<sheet name="Báo cáo" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{PKG_REL}">'
+            f'<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="{REL_NS}/worksheet"/>'
+            f'<Relationship Id="rId2" Target="sharedStrings.xml" Type="{REL_NS}/sharedStrings"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": sheet,
+        "xl/sharedStrings.xml": strings,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text.encode())
+        for name, body in (extra or {}).items():
+            zf.writestr(name, body)
+    return out.getvalue()
+
+
+def set_declared_size(data: bytes, name: str, size: int) -> bytes:
+    """Patch the uncompressed size the central directory declares for ``name``."""
+    buf = bytearray(data)
+    pos = buf.find(b"PK\x01\x02")
+    while pos != -1:
+        name_len = int.from_bytes(buf[pos + 28 : pos + 30], "little")
+        if buf[pos + 46 : pos + 46 + name_len] == name.encode():
+            buf[pos + 24 : pos + 28] = size.to_bytes(4, "little")
+        pos = buf.find(b"PK\x01\x02", pos + 4)
+    return bytes(buf)
+
+
+def ole_file(*streams: str) -> bytes:
+    """A minimal OLE compound file (one FAT sector, one directory sector) holding empty streams."""
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[24:34] = (0x3E).to_bytes(2, "little") + (3).to_bytes(2, "little") + b"\xfe\xff" + (9).to_bytes(2, "little")
+    header[34:36] = (6).to_bytes(2, "little")
+    header[44:48] = (1).to_bytes(4, "little")  # one FAT sector
+    header[48:52] = (1).to_bytes(4, "little")  # directory starts in sector 1
+    header[56:60] = (4096).to_bytes(4, "little")
+    header[60:64] = header[68:72] = b"\xfe\xff\xff\xff"
+    header[76:80] = (0).to_bytes(4, "little")  # the FAT is sector 0
+    header[80:512] = b"\xff" * 432
+    fat = (0xFFFFFFFD).to_bytes(4, "little") + (0xFFFFFFFE).to_bytes(4, "little") + b"\xff" * 504
+    directory = bytearray()
+    for i, (name, kind) in enumerate([("Root Entry", 5)] + [(s, 2) for s in streams][:3]):
+        entry = bytearray(128)
+        encoded = name.encode("utf-16-le") + b"\x00\x00"
+        entry[0 : len(encoded)] = encoded
+        entry[64:66] = len(encoded).to_bytes(2, "little")
+        entry[66], entry[67] = kind, 1
+        entry[68:80] = b"\xff" * 12
+        if kind == 5:
+            entry[76:80] = (1).to_bytes(4, "little")  # first child
+        elif i < len(streams):
+            entry[72:76] = (i + 1).to_bytes(4, "little")  # right sibling
+        entry[116:120] = (0xFFFFFFFE).to_bytes(4, "little")
+        directory += entry
+    directory += bytes(512 - len(directory))
+    return bytes(header) + fat + bytes(directory)
+
+
+def billion_laughs(root: str) -> str:
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10)
+    )
+    return f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]>{root.replace("Đơn vị", "&lol9;")}'
+
+
+def assert_refused(reader, data: bytes, code: str) -> UnreadableWorkbook:
+    with pytest.raises(UnreadableWorkbook) as err:
+        reader.read(data, "hostile.xlsx")
+    assert err.value.code == code, err.value
+    assert err.value.message_vi and err.value.message_en
+    good = reader.read(xlsx_bytes(district_workbook()))  # the worker is still there, or was replaced
+    assert good.sheets["Báo cáo"].get(3, 2).value == "HBT"
+    return err.value
+
+
+def test_a_raw_xlsx_with_shared_strings_reads(reader):
+    sheet = reader.read(raw_xlsx()).sheets["Báo cáo"]
+    assert sheet.get(1, 1).value == "Đơn vị"
+
+
+def test_rich_text_shared_strings_join_their_runs_without_phonetics(reader):
+    strings = (
+        f'<sst xmlns="{MAIN_NS}"><si><r><t>Luỹ kế </t></r><r><rPr><b/></rPr><t>từ đầu năm</t></r>'
+        "<rPh><t>x</t></rPh></si></sst>"
+    )
+    assert reader.read(raw_xlsx(strings=strings)).sheets["Báo cáo"].get(1, 1).value == "Luỹ kế từ đầu năm"
+
+
+def test_zip_bomb_by_compression_ratio_is_refused_unread(reader):
+    before = reader.restarts
+    err = assert_refused(reader, raw_xlsx(extra={"xl/media/image1.png": bytes(30 * 1024 * 1024)}), "zip_bomb")
+    assert "ratio" in err.message_en
+    assert reader.restarts == before  # refused by the checks, not by a crash
+
+
+def test_zip_bomb_by_declared_size_is_refused_unread(reader):
+    data = set_declared_size(raw_xlsx(), "xl/worksheets/sheet1.xml", 3_000_000_000)
+    assert_refused(reader, data, "zip_bomb")
+
+
+def test_a_part_larger_than_it_declares_is_refused(reader):
+    sheet = SHEET_XML.replace("</sheetData>", "</sheetData>" + " " * 200_000)
+    data = set_declared_size(raw_xlsx(sheet=sheet), "xl/worksheets/sheet1.xml", 500)
+    assert_refused(reader, data, "corrupt")  # zipfile stops at the declared size; the CRC no longer matches
+
+
+def test_too_many_zip_entries_are_refused(reader):
+    extra = {f"xl/media/{i}.bin": b"" for i in range(1001)}
+    assert_refused(reader, raw_xlsx(extra=extra), "zip_bomb")
+
+
+@pytest.mark.parametrize("name", ["../evil.xml", "/etc/evil.xml"])
+def test_path_traversal_names_are_refused(reader, name):
+    assert_refused(reader, raw_xlsx(extra={name: b"x"}), "corrupt")
+
+
+def test_billion_laughs_in_sheet_xml_is_refused(reader):
+    sheet = SHEET_XML.replace('t="s"><v>0</v>', 't="inlineStr"><is><t>Đơn vị</t></is>')
+    assert_refused(reader, raw_xlsx(sheet=billion_laughs(sheet)), "xml_attack")
+
+
+def test_billion_laughs_in_shared_strings_is_refused(reader):
+    assert_refused(reader, raw_xlsx(strings=billion_laughs(STRINGS_XML)), "xml_attack")
+
+
+def test_external_entity_is_refused(reader):
+    strings = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f'<sst xmlns="{MAIN_NS}"><si><t>&xxe;</t></si></sst>'
+    )
+    assert_refused(reader, raw_xlsx(strings=strings), "xml_attack")
+
+
+def test_a_dtd_hidden_in_utf16_is_refused(reader):
+    strings = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE sst [<!ENTITY a "b">]>' + STRINGS_XML
+    data = raw_xlsx()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            body = strings.encode("utf-16") if item.filename == "xl/sharedStrings.xml" else src.read(item)
+            dst.writestr(item, body)
+    assert_refused(reader, out.getvalue(), "xml_attack")
+
+
+def test_an_absurd_declared_dimension_is_refused(reader):
+    sheet = SHEET_XML.replace("<sheetData>", '<dimension ref="A1:XFD1048576"/><sheetData>')
+    assert_refused(reader, raw_xlsx(sheet=sheet), "too_many_cells")
+
+
+def test_a_cell_at_the_last_address_does_not_blow_up_the_reader(reader):
+    # one cell at A1 and one at XFD1048576: calamine would try to allocate ~512 GiB here and abort
+    sheet = SHEET_XML.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    grid = reader.read(raw_xlsx(sheet=sheet))
+    assert grid.sheets["Báo cáo"].truncated
+    assert set(grid.sheets["Báo cáo"].cells) == {(1, 1)}
+
+
+def test_an_encrypted_office_file_is_recognised(reader):
+    err = assert_refused(reader, ole_file("EncryptionInfo", "EncryptedPackage"), "encrypted")
+    assert err.message_vi.startswith("Tệp được bảo vệ bằng mật khẩu")
+
+
+def test_an_ole_file_that_is_not_a_workbook_is_refused(reader):
+    assert_refused(reader, ole_file("WordDocument"), "not_workbook")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"PK\x03\x04" + bytes(100), bytes(range(256)) * 40, b"%PDF-1.7\n" + bytes(2000), "Đơn vị;HBT\n".encode()],
+    ids=["empty", "truncated-zip", "random", "pdf", "text"],
+)
+def test_non_workbooks_are_refused_and_the_worker_lives_on(reader, data):
+    assert_refused(reader, data, "not_workbook")
+
+
+def test_an_oversized_file_is_refused_before_the_worker_sees_it(reader):
+    from tracker.intake.safety import MAX_FILE_BYTES
+
+    before = reader.restarts
+    err = assert_refused(reader, b"PK\x03\x04" + bytes(MAX_FILE_BYTES), "too_large")
+    assert "10,0 MB" in err.message_vi
+    assert reader.restarts == before
+
+
+def test_an_ods_with_a_dtd_is_refused(reader):
+    content = billion_laughs(
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'
+    )
+    assert_refused(reader, ods_bytes(content), "xml_attack")
+
+
+def test_an_encrypted_ods_is_recognised(reader):
+    manifest = (
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        '<manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/></manifest:file-entry>'
+        "</manifest:manifest>"
+    )
+    assert_refused(reader, ods_bytes("not xml at all", manifest=manifest), "encrypted")
+
+
+def test_ods_repeated_rows_are_not_expanded_beyond_the_window(reader):
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+        '<table:table table:name="Báo cáo"><table:table-row table:number-rows-repeated="1048576">'
+        '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="7">'
+        "<text:p>7</text:p></table:table-cell></table:table-row></table:table>"
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    from tracker.intake.grid import MAX_COLS, MAX_ROWS
+
+    sheet = reader.read(ods_bytes(content)).sheets["Báo cáo"]
+    assert sheet.truncated
+    assert len(sheet.cells) == MAX_ROWS * MAX_COLS
+    assert sheet.get(MAX_ROWS, MAX_COLS).value == 7
+
+
+def ods_bytes(content: str, manifest: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        if manifest:
+            zf.writestr("META-INF/manifest.xml", manifest)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------ the worker itself
+
+
+def test_a_worker_killed_mid_read_is_reported_and_replaced():
+    import os
+    import signal
+    import threading
+
+    with WorkbookReader(timeout=30) as r:
+        r.start()
+        killer = threading.Timer(0.3, os.kill, (r.worker_pid, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(UnreadableWorkbook) as err:
+            r._debug("sleep", seconds=20)
+        killer.join()
+        assert err.value.code == "crashed" and "SIGKILL" in err.value.message_en
+        assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+
+
+def test_a_hanging_read_times_out_and_the_next_file_reads():
+    with WorkbookReader(timeout=0.5) as r:
+        with pytest.raises(UnreadableWorkbook) as err:
+            r._debug("sleep", seconds=30)
+        assert err.value.code == "timeout"
+        assert err.value.message_vi.startswith("Đọc tệp quá lâu")
+        assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+
+
+def test_running_out_of_memory_is_a_crash_of_the_worker_only(reader):
+    with pytest.raises(UnreadableWorkbook) as err:
+        reader._debug("memory")
+    assert err.value.code == "crashed"
+    assert reader.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+
+
+def test_a_worker_that_died_while_idle_is_replaced_transparently():
+    import os
+    import signal
+
+    with WorkbookReader() as r:
+        r.start()
+        pid = r.worker_pid
+        os.kill(pid, signal.SIGKILL)
+        assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+        assert r.worker_pid != pid
+
+
+def test_close_stops_the_worker():
+    import os
+
+    r = WorkbookReader()
+    r.start()
+    pid = r.worker_pid
+    r.close()
+    assert r.worker_pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_shared_reader_starts_on_demand_and_closes():
+    from tracker.intake.reader import close_reader, default_reader, read_workbook
+
+    assert read_workbook(xlsx_bytes(district_workbook()), "a.xlsx").format == "xlsx"
+    assert default_reader().worker_pid is not None
+    close_reader()
+
+
+def test_a_huge_text_repeated_in_every_cell_is_refused(reader):
+    row = "".join(f'<c r="{col}1" t="s"><v>0</v></c>' for col in "ABCDEFGHIJ")
+    sheet = SHEET_XML.replace('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', f'<row r="1">{row}</row>')
+    strings = f'<sst xmlns="{MAIN_NS}"><si><t>{"x" * 1_000_000}</t></si></sst>'
+    assert_refused(reader, raw_xlsx(sheet=sheet, strings=strings), "too_many_cells")

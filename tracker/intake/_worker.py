@@ -33,6 +33,7 @@ from tracker.intake.grid import MAX_COLS, MAX_ROWS, Cell, CellValue, SheetGrid, 
 
 MAX_SHEETS = 30  # sheets read per workbook (all names are listed)
 MAX_MERGED = 10_000
+MAX_TEXT_CHARS = 8_000_000  # text in the cells of one workbook's grid (Excel caps a cell at 32,767)
 ERROR_VALUES = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 )
@@ -671,6 +672,10 @@ def _encode_value(value: CellValue) -> object:
 
 
 def encode_grid(grid: WorkbookGrid) -> dict:
+    text = sum(len(c.value) for s in grid.sheets.values() for c in s.cells.values() if isinstance(c.value, str))
+    text += sum(len(c.formula or "") for s in grid.sheets.values() for c in s.cells.values())
+    if text > MAX_TEXT_CHARS:  # e.g. one huge shared string repeated in every cell
+        raise safety.unreadable("too_many_cells", f"{text:,} ký tự", f"{text:,} characters")
     return {
         "ok": True,
         "format": grid.format,

@@ -31,7 +31,7 @@ from tracker.intake import safety
 from tracker.intake.grid import Cell, SheetGrid, UnreadableWorkbook, WorkbookGrid
 
 READ_TIMEOUT = 15.0  # seconds for one file; a district report takes a few milliseconds
-_HEADER_BYTES = 8
+MAX_REPLY_BYTES = 64 * 1024 * 1024  # a grid of a district report is a few KB
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -148,6 +148,9 @@ class WorkbookReader:
             deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
             try:
                 size = int.from_bytes(self._receive(proc, 4, deadline), "big")
+                if size > MAX_REPLY_BYTES:  # cells repeating a huge text: refuse rather than hold it
+                    self._stop(kill=True)
+                    raise safety.unreadable("too_many_cells", f"{size // 1_000_000} MB")
                 reply = json.loads(self._receive(proc, size, deadline))
             except TimeoutError:
                 self._stop(kill=True)

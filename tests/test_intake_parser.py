@@ -279,6 +279,13 @@ def test_a_figure_typed_in_an_unheaded_column(settings):
     assert codes(parse(settings, cells)) == [("figure_wrong_column", "Báo cáo!H9")]
 
 
+def test_a_number_under_an_unknown_header_is_information_not_a_misplaced_figure(settings):
+    cells = report_cells(figures={"new_unions": None})
+    cells["H8"], cells["H9"] = "Lũy kế đến tuần trước", 17
+    report = parse(settings, cells)
+    assert report.ok and codes(report) == [("indicator_blank", "Báo cáo!E9")]
+
+
 def test_a_sheet_with_no_figure_at_all_is_rejected(settings):
     report = parse(settings, report_cells(figures=dict.fromkeys(KEYS)))
     assert codes(report, "error") == [("no_figures", "Báo cáo!E8")]

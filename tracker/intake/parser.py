@@ -130,6 +130,7 @@ class _SheetParser:
     def __init__(self, sheet: SheetGrid, settings: Settings, names: Names, today: date | None):
         self.sheet, self.settings, self.names, self.today = sheet, settings, names, today
         self.report = ParsedReport(sheet=sheet.name)
+        self.header_row = 0
         self.rows: dict[int, dict[int, Cell]] = {}
         for (r, c), cell in sheet.cells.items():
             if not is_blank(cell):
@@ -269,6 +270,7 @@ class _SheetParser:
                      f"Không tìm thấy bảng số liệu: cần một dòng tiêu đề có ô '{HEADER_CODE}'.",
                      f"No table: a header row with a '{HEADER_CODE}' cell is required.")
             return
+        self.header_row = header
         columns: dict[str, int] = {}
         for c in sorted(self.rows[header]):
             role = _COLUMNS.get(fold(self.rows[header][c].value)) if isinstance(
@@ -422,14 +424,13 @@ class _SheetParser:
 
     def misplaced_figure(self, r: int, columns: dict[str, int], first: int, last: int) -> Cell | None:
         """A number in this row outside the year-to-date column, where no number belongs."""
-        info = {columns[k] for k in _INFO_COLUMNS if k in columns}
-        headed = set(columns.values())
+        header = self.rows[self.header_row]
         for c in range(first, last + 1):
             cell = self.cell(r, c)
-            if cell is None or c in info or c == columns["ytd"]:
+            if cell is None:
                 continue
-            # a number in the period column, or in a column without a known header, or typed as a note
-            if (c == columns.get("period") or c == columns.get("note") or c not in headed) and \
+            # a number in the period column, typed as a note, or in a column with no header at all
+            if (c == columns.get("period") or c == columns.get("note") or c not in header) and \
                     read_number(cell).value is not None:
                 return cell
         return None

@@ -1,0 +1,284 @@
+"""The district's upload workbook (`tracker template`): what a clerk fills in each week.
+
+Sheet ``Báo cáo`` follows DESIGN §4: the labels ``Đơn vị`` and ``Số liệu tính đến ngày`` filled in,
+the table with the indicators' code, label, unit, registered target and the district's previous
+year-to-date figure shown and locked; the input cells (year to date, this period, note, and the date)
+unlocked, with data validation (whole numbers ≥ 0 for counts, decimals ≥ 0 for amounts). The sheet is
+protected without a password (against slips, not people). Sheet ``Hướng dẫn`` explains how to fill it
+in and send it. There are no formulas: a formula saved without a result would be rejected.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tracker.config import Settings
+from tracker.intake.matching import (
+    HEADER_CODE,
+    HEADER_LABEL,
+    HEADER_NOTE,
+    HEADER_PERIOD,
+    HEADER_PREVIOUS,
+    HEADER_TARGET,
+    HEADER_UNIT,
+    HEADER_YTD,
+    LABEL_AS_OF,
+    LABEL_DISTRICT,
+    SHEET_REPORT,
+)
+from tracker.text import format_date
+
+if TYPE_CHECKING:
+    from tracker.context import Context
+
+SHEET_HELP = "Hướng dẫn"
+HEADER_ROW = 8
+FIRST_ROW = HEADER_ROW + 1
+# Column of each header in the template (the reader finds them by text, not by position).
+COLUMNS = (
+    (HEADER_CODE, 24), (HEADER_LABEL, 36), (HEADER_UNIT, 12), (HEADER_TARGET, 14), (HEADER_PREVIOUS, 14),
+    (HEADER_YTD, 16), (HEADER_PERIOD, 14), (HEADER_NOTE, 34),
+)
+COL = {name: i + 1 for i, (name, _) in enumerate(COLUMNS)}
+DISTRICT_CELL = "B4"
+DATE_CELL = "B5"
+_WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The district's last accepted year-to-date figure of an indicator before the template's date."""
+
+    as_of: date
+    value: float
+
+
+def ytd_cell(settings: Settings, key: str) -> str:
+    """Where the year-to-date figure of ``key`` goes in the template (``F9``)."""
+    from tracker.intake.grid import column_letter
+
+    index = [i.key for i in settings.indicators].index(key)
+    return f"{column_letter(COL[HEADER_YTD])}{FIRST_ROW + index}"
+
+
+def period_cell(settings: Settings, key: str) -> str:
+    from tracker.intake.grid import column_letter
+
+    index = [i.key for i in settings.indicators].index(key)
+    return f"{column_letter(COL[HEADER_PERIOD])}{FIRST_ROW + index}"
+
+
+def default_as_of(settings: Settings, today: date | None = None) -> date:
+    """The reporting day of the current week (the deadline's weekday, Friday by default), within the year."""
+    year = settings.cluster.year
+    today = today or datetime.now(settings.tz).date()
+    if today.year > year:
+        return date(year, 12, 31)
+    if today.year < year:
+        today = date(year, 1, 1)
+    weekday, _ = settings.cluster.deadline
+    day = today + timedelta(days=weekday - today.isoweekday())
+    return min(max(day, date(year, 1, 1)), date(year, 12, 31))
+
+
+def deadline_text(settings: Settings) -> str:
+    weekday, at = settings.cluster.deadline
+    return f"{at.strftime('%H:%M')} {_WEEKDAYS_VI[weekday - 1]}"
+
+
+def build_template(settings: Settings, district: str, as_of: date, *, targets: dict[str, float] | None = None,
+                   previous: dict[str, Previous] | None = None,
+                   figures: dict[str, float | str | None] | None = None,
+                   periods: dict[str, float | str | None] | None = None,
+                   notes: dict[str, str] | None = None) -> bytes:
+    """The workbook bytes. ``figures``/``periods``/``notes`` pre-fill the input cells (the demo data
+    generator fills templates the way a clerk would)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    targets, previous = targets or {}, previous or {}
+    d = settings.district(district)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_REPORT
+
+    bold = Font(bold=True)
+    thin = Side(style="thin", color="808080")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    shown_fill = PatternFill("solid", fgColor="F2F2F2")
+    input_fill = PatternFill("solid", fgColor="FFF2CC")
+    unlocked = Protection(locked=False)
+    wrap = Alignment(wrap_text=True, vertical="center")
+
+    ws["A1"] = "BÁO CÁO TIẾN ĐỘ THỰC HIỆN CHỈ TIÊU THI ĐUA"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = settings.cluster.name
+    ws["A2"].font = Font(italic=True)
+    ws["A4"], ws["A5"] = LABEL_DISTRICT + ":", LABEL_AS_OF + ":"
+    ws["A4"].font = ws["A5"].font = bold
+    ws[DISTRICT_CELL] = d.name
+    ws[DISTRICT_CELL].font = bold
+    ws[DATE_CELL] = datetime(as_of.year, as_of.month, as_of.day)
+    ws[DATE_CELL].number_format = "dd/mm/yyyy"
+    ws[DATE_CELL].fill, ws[DATE_CELL].protection = input_fill, unlocked
+    ws[DATE_CELL].alignment = Alignment(horizontal="left")
+    last_seen = max((p.as_of for p in previous.values()), default=None)
+    ws["A6"] = ("Điền số lũy kế từ đầu năm vào các ô màu vàng; để trống nếu chưa có số liệu (để trống khác với "
+                "số 0). Hạn nộp: " + deadline_text(settings) + " hằng tuần. Xem trang 'Hướng dẫn'.")
+    ws["A6"].font = Font(italic=True, color="595959")
+    if last_seen is not None:
+        ws["A7"] = f"Cột '{HEADER_PREVIOUS}': số liệu Cụm đã nhận của đơn vị, tính đến {format_date(last_seen)}."
+        ws["A7"].font = Font(italic=True, color="595959")
+
+    for name, width in COLUMNS:
+        cell = ws.cell(row=HEADER_ROW, column=COL[name], value=name)
+        cell.font, cell.fill, cell.border, cell.alignment = bold, header_fill, box, Alignment(
+            wrap_text=True, horizontal="center", vertical="center")
+        ws.column_dimensions[cell.column_letter].width = width
+    ws.row_dimensions[HEADER_ROW].height = 32
+
+    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           showErrorMessage=True, errorTitle="Số không hợp lệ",
+                           error="Chỉ tiêu này đếm bằng số nguyên không âm (0, 1, 2, ...).")
+    decimal = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                             showErrorMessage=True, errorTitle="Số không hợp lệ",
+                             error="Nhập số không âm; phần thập phân dùng dấu phẩy theo cài đặt của máy.")
+    whole_any = DataValidation(type="whole", operator="between", formula1="-1000000000", formula2="1000000000",
+                               allow_blank=True, showErrorMessage=True, errorTitle="Số không hợp lệ",
+                               error="Chỉ tiêu này đếm bằng số nguyên.")
+    decimal_any = DataValidation(type="decimal", operator="between", formula1="-1000000000000",
+                                 formula2="1000000000000", allow_blank=True, showErrorMessage=True,
+                                 errorTitle="Số không hợp lệ", error="Nhập một số.")
+    for dv in (whole, decimal, whole_any, decimal_any):
+        ws.add_data_validation(dv)
+    date_rule = DataValidation(type="date", operator="between", formula1=f"DATE({settings.cluster.year},1,1)",
+                               formula2=f"DATE({settings.cluster.year},12,31)", allow_blank=False,
+                               showErrorMessage=True, errorTitle="Ngày không hợp lệ",
+                               error=f"Nhập ngày trong năm {settings.cluster.year}, dạng dd/mm/yyyy.")
+    ws.add_data_validation(date_rule)
+    date_rule.add(DATE_CELL)
+
+    for i, ind in enumerate(settings.indicators):
+        r = FIRST_ROW + i
+        count = ind.kind == "count"
+        fmt = "#,##0" if count else "#,##0.00"
+        shown = {HEADER_CODE: ind.key, HEADER_LABEL: ind.label, HEADER_UNIT: ind.unit,
+                 HEADER_TARGET: targets.get(ind.key),
+                 HEADER_PREVIOUS: previous[ind.key].value if ind.key in previous else None}
+        for name, value in shown.items():
+            cell = ws.cell(row=r, column=COL[name], value=value)
+            cell.fill, cell.border, cell.alignment = shown_fill, box, wrap
+            if name in (HEADER_TARGET, HEADER_PREVIOUS):
+                cell.number_format = fmt
+        inputs = {HEADER_YTD: (figures or {}).get(ind.key), HEADER_PERIOD: (periods or {}).get(ind.key),
+                  HEADER_NOTE: (notes or {}).get(ind.key)}
+        for name, value in inputs.items():
+            cell = ws.cell(row=r, column=COL[name], value=value)
+            cell.fill, cell.border, cell.protection = input_fill, box, unlocked
+            if name != HEADER_NOTE:
+                cell.number_format = fmt
+                cell.alignment = Alignment(vertical="center")
+            else:
+                cell.alignment = wrap
+        (whole if count else decimal).add(ws.cell(row=r, column=COL[HEADER_YTD]).coordinate)
+        (whole_any if count else decimal_any).add(ws.cell(row=r, column=COL[HEADER_PERIOD]).coordinate)
+        ws.row_dimensions[r].height = 30
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
+    ws.protection.sheet = True  # no password: it guards against slips, a clerk can still unprotect it
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    _help_sheet(wb.create_sheet(SHEET_HELP), settings, d.name, as_of)
+    wb.active = 0
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _help_sheet(ws, settings: Settings, district_name: str, as_of: date) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    counts = ", ".join(f"'{i.label}' ({i.unit})" for i in settings.indicators if i.kind == "count")
+    amounts = ", ".join(f"'{i.label}' ({i.unit})" for i in settings.indicators if i.kind == "amount")
+    if settings.mailbox.enabled and settings.mailbox.user:
+        send = (f"Gửi tệp đã điền qua e-mail tới {settings.mailbox.user} (gửi từ địa chỉ e-mail của đơn vị đã "
+                f"đăng ký với Cụm), hoặc tải lên trang báo cáo của Cụm.")
+    else:
+        send = ("Gửi tệp đã điền cho Cụm: tải lên trang báo cáo của Cụm hoặc gửi qua e-mail tới Cụm trưởng ("
+                + ", ".join(settings.cluster.head.emails) + ").")
+    lines = [
+        ("HƯỚNG DẪN ĐIỀN VÀ GỬI BÁO CÁO TIẾN ĐỘ", True),
+        (f"{settings.cluster.name} — {district_name} — số liệu tính đến {format_date(as_of)}", False),
+        ("", False),
+        ("1. Mở trang 'Báo cáo'. Kiểm tra tên đơn vị và ngày số liệu (ô B5, dạng dd/mm/yyyy, ví dụ "
+         f"{format_date(as_of)}). Nếu báo cáo cho ngày khác, sửa ô B5.", False),
+        (f"2. Ghi vào cột '{HEADER_YTD}' số LŨY KẾ từ 01/01/{settings.cluster.year} đến ngày số liệu, không phải "
+         "số của riêng tuần này.", False),
+        (f"3. Chỉ tiêu đếm ghi số nguyên: {counts}." + (f" Chỉ tiêu tiền ghi số, có thể có phần thập phân: "
+                                                        f"{amounts}." if amounts else ""), False),
+        ("4. Chỉ tiêu chưa có số liệu thì ĐỂ TRỐNG; ghi 0 khi thực sự chưa đạt được gì. Ô để trống được hiểu là "
+         "đơn vị chưa báo cáo chỉ tiêu đó.", False),
+        (f"5. Cột '{HEADER_PERIOD}' (không bắt buộc): số đạt được kể từ lần báo cáo trước; phải bằng số lũy kế "
+         f"mới trừ cột '{HEADER_PREVIOUS}'. Cột '{HEADER_NOTE}': giải thích ngắn nếu cần (ví dụ số đính "
+         "chính).", False),
+        ("6. Không đổi tên trang 'Báo cáo', không chèn dòng trống, không gộp ô, không ẩn dòng, không dùng công "
+         "thức liên kết tới tệp khác. Không cần mật khẩu để bỏ bảo vệ trang, nhưng chỉ nên điền vào ô màu vàng.",
+         False),
+        (f"7. {send} Hạn nộp: trước {deadline_text(settings)} hằng tuần.", False),
+        ("8. Hệ thống trả lời ngay: 'đã chấp nhận', hoặc 'bị từ chối' kèm danh sách lỗi theo từng ô (ví dụ "
+         "Báo cáo!F9) và một bản sao tệp có các ô lỗi được tô đỏ, ghi chú. Sửa các ô đó rồi gửi lại; gửi lại tệp "
+         "cho cùng ngày số liệu sẽ thay thế bản trước.", False),
+        ("", False),
+        ("Số liệu đã gửi được lưu cùng tên tệp và vị trí ô, để Cụm trưởng có thể đối chiếu từng con số.", False),
+    ]
+    ws.column_dimensions["A"].width = 120
+    for i, (text, strong) in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text or None)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if strong:
+            cell.font = Font(bold=True, size=13)
+    ws.protection.sheet = True
+
+
+def template_inputs(ctx: Context, district: str, as_of: date) -> tuple[dict[str, float], dict[str, Previous]]:
+    """The district's current targets and its last accepted figures before ``as_of``, from the database."""
+    from sqlmodel import select
+
+    from tracker import models
+    from tracker.targets import current_targets
+
+    cid, year = ctx.cluster_id, ctx.settings.cluster.year
+    with ctx.session() as session:
+        targets = {key: v for (code, key), v in current_targets(session, cid, year).items() if code == district}
+        rows = session.exec(
+            select(models.Indicator.key, models.Figure.as_of, models.Figure.value, models.Submission.received_at,
+                   models.Submission.id)
+            .join(models.Figure, models.Figure.indicator_id == models.Indicator.id)
+            .join(models.Submission, models.Submission.id == models.Figure.submission_id)
+            .join(models.District, models.District.id == models.Figure.district_id)
+            .where(models.Figure.cluster_id == cid, models.District.code == district,
+                   models.Submission.status == models.SubmissionStatus.accepted,
+                   models.Figure.as_of >= date(year, 1, 1), models.Figure.as_of < as_of)
+        ).all()
+    previous: dict[str, Previous] = {}
+    for key, at, value, _received, _sid in sorted(rows, key=lambda r: (r[1], r[3], r[4])):
+        previous[key] = Previous(at, value)  # the last one wins: latest date, then last received
+    return targets, previous
+
+
+def district_template(ctx: Context, district: str, as_of: date) -> bytes:
+    """The upload workbook of ``district`` (a code) for ``as_of``, with its targets and previous figures."""
+    targets, previous = template_inputs(ctx, district, as_of)
+    return build_template(ctx.settings, district, as_of, targets=targets, previous=previous)
+
+
+def template_filename(district: str, as_of: date) -> str:
+    return f"bao-cao_{district}_{as_of.isoformat()}.xlsx"

@@ -1,9 +1,202 @@
-"""Commands of the mail area (filled in by its issue)."""
+"""`tracker send weekly|review|reminders` and `tracker outbox [list|retry]` (DESIGN §5, §6).
+
+Thin: each command calls one function of :mod:`tracker.mail`, prints one line per message on stdout
+and exits 1 when a message of the run is not delivered (pending or failed).
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from tracker.cli.common import AsOf, context, err, out, parse_as_of
+
+if TYPE_CHECKING:
+    from tracker.mail.delivery import DeliveryReport
+    from tracker.mail.messages import SendReport
+
+KINDS = ("weekly", "review", "reminders")
+
+outbox_app = typer.Typer(
+    help="Hộp thư đi: xem thư và trạng thái gửi, gửi lại thư đang chờ. "
+         "The outbox: list messages and their delivery state, retry pending ones.",
+    invoke_without_command=True,
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    app.command(
+        "send",
+        help="Lập và gửi thư qua hộp thư đi: weekly (báo cáo tuần cho Cụm trưởng), review (bộ tài liệu sơ kết/"
+             "tổng kết), reminders (nhắc đơn vị chưa nộp báo cáo tuần). Gửi lại cùng một thư không bao giờ gửi "
+             "hai lần. Build and deliver through the outbox; sending the same thing again never mails twice. "
+             "Exit 1 if a message could not be delivered (it stays pending and is retried).\n\n"
+             "Example: tracker send weekly --as-of 30/06/2023 --dry-run",
+    )(send)
+    app.add_typer(outbox_app, name="outbox")
+
+
+def send(
+    kind: Annotated[str, typer.Argument(help="weekly | review | reminders")],
+    as_of: AsOf = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="Kỳ sơ kết / review period: 2023-H1 hoặc 2023 (review; mặc định: kỳ vừa kết thúc).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Chỉ xem sẽ gửi gì cho ai, không ghi gì. Show what would go to whom; write nothing.",
+    )] = False,
+) -> None:
+    from tracker.errors import TrackerError
+
+    if kind not in KINDS:
+        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review hoặc reminders).",
+                           f"Unknown kind {kind!r} (choose weekly, review or reminders).", exit_code=2)
+    from tracker import mail
+    from tracker.standing import resolve_as_of
+
+    ctx = context()
+    day = resolve_as_of(ctx.settings, parse_as_of(as_of))
+    if day.notice_vi and kind != "review":
+        err(f"{day.notice_vi} / {day.notice_en}")
+    if kind == "weekly":
+        report = mail.send_weekly(ctx, day.day, dry_run=dry_run)
+    elif kind == "reminders":
+        report = mail.send_reminders(ctx, day.day, dry_run=dry_run)
+    else:
+        if period is None:
+            from jobs.periods import review_period
+
+            period = review_period(day.day)[0]
+        report = mail.send_review(ctx, period, dry_run=dry_run)
+    print_send_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _recipients(recipients) -> str:
+    return ", ".join(recipients) if recipients else "—"
+
+
+def print_send_report(report: SendReport) -> None:
+    from tracker.mail.messages import STATE_TEXT
+    from tracker.text import format_number
+
+    prefix = "(thử / dry run) " if report.dry_run else ""
+    for m in report.messages:
+        vi, en = STATE_TEXT.get(m.state, (m.state, m.state))
+        line = f"{prefix}{m.kind} [{m.recipient_key}] → {_recipients(m.recipients)}: {m.subject} — {vi} ({en})"
+        if m.outbox_id is not None:
+            line += f" #{m.outbox_id}"
+        if m.size:
+            line += f", {format_number(m.size / 1024, 0)} KB"
+        out(line)
+        if m.attachments:
+            out(f"    tệp đính kèm / attachments: {', '.join(m.attachments)}")
+        if m.note and m.note != "existing":
+            out(f"    {m.note}")
+        if m.error and m.state not in ("sent", "already-sent"):
+            out(f"    lỗi / error: {m.error}")
+        elif m.error:
+            out(f"    lưu ý / note: {m.error}")
+    c = report.counts()
+    if not report.messages:
+        out("Không có thư nào cần gửi. / Nothing to send.")
+    elif report.dry_run:
+        out(f"Sẽ gửi {c['would_send']} thư; {c['already_sent']} đã gửi trước đó. / "
+            f"Would send {c['would_send']}; {c['already_sent']} sent before.")
+    else:
+        out(f"Tổng / total: {c['messages']} thư — đã gửi / sent {c['sent']}, đã gửi trước đó / sent before "
+            f"{c['already_sent']}, đang chờ / pending {c['pending']}, thất bại / failed {c['failed']}"
+            + (f", không có người nhận / no recipients {c['no_recipients']}" if c["no_recipients"] else "")
+            + (f", người nhận bị từ chối / refused recipients {c['refused']}" if c["refused"] else "") + ".")
+        if report.delivery is not None and report.delivery.transport == "eml":
+            out(f"Chưa cấu hình máy chủ SMTP: thư được ghi thành tệp .eml trong "
+                f"{context().settings.paths.outbox} / no SMTP host: messages written as .eml files there.")
+
+
+@outbox_app.callback()
+def outbox_default(ctx: typer.Context) -> None:
+    """`tracker outbox` alone lists the outbox."""
+    if ctx.invoked_subcommand is None:
+        outbox_list()
+
+
+@outbox_app.command(
+    "list",
+    help="Các thư trong hộp thư đi, mới nhất trước: loại, kỳ, người nhận, trạng thái, số lần thử, lỗi gần nhất. "
+         "Messages in the outbox, newest first.\n\nExample: tracker outbox list --status pending",
+)
+def outbox_list(
+    status: Annotated[str | None, typer.Option("--status", help="pending | sent | failed | sending")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Số thư tối đa / at most this many.")] = 50,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+) -> None:
+    from tracker.errors import TrackerError
+
+    if fmt not in ("table", "json"):
+        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
+                           f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
+    from tracker.mail.outbox import list_messages
+    from tracker.text import format_datetime
+
+    ctx = context()
+    with ctx.session() as session:
+        rows = list_messages(session, ctx.cluster_id, status=status, limit=limit)
+    tz = ctx.settings.tz
+    if fmt == "json":
+        import json
+
+        out(json.dumps([{
+            "id": r.id, "kind": r.kind, "period": r.period, "recipient_key": r.recipient_key,
+            "recipients": r.recipients, "subject": r.subject, "status": r.status, "attempts": r.attempts,
+            "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,
+            "sent_at": r.sent_at.isoformat() if r.sent_at else None, "last_error": r.last_error,
+            "refused": r.refused, "size": len(r.message),
+        } for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        out("Hộp thư đi trống. / The outbox is empty.")
+        return
+    words = {"pending": "chờ gửi", "sent": "đã gửi", "failed": "thất bại", "sending": "đang gửi"}
+    for r in rows:
+        when = ""
+        if r.status == "sent" and r.sent_at:
+            when = f", lúc {format_datetime(r.sent_at.astimezone(tz))}"
+        elif r.status == "pending":
+            when = f", thử lại lúc / next try {format_datetime(r.next_attempt_at.astimezone(tz))}"
+        out(f"#{r.id} {r.kind} {r.period} [{r.recipient_key}] → {_recipients(r.recipients)}: "
+            f"{words.get(r.status, r.status)} ({r.status}), {r.attempts} lần thử / attempts{when}")
+        out(f"    {r.subject}")
+        if r.refused:
+            for addr, reply in r.refused.items():
+                out(f"    từ chối / refused {addr}: {reply}")
+        if r.last_error and r.status != "sent":
+            out(f"    lỗi / error: {r.last_error}")
+
+
+@outbox_app.command(
+    "retry",
+    help="Gửi ngay mọi thư đang chờ, bất kể thời gian chờ giữa các lần thử. "
+         "Attempt every pending message now, whatever its backoff. Exit 1 if some are still not delivered.\n\n"
+         "Example: tracker outbox retry",
+)
+def outbox_retry() -> None:
+    from tracker.mail.delivery import deliver_pending
+
+    report = deliver_pending(context(), force=True)
+    print_delivery_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def print_delivery_report(report: DeliveryReport) -> None:
+    words = {"sent": "đã gửi", "retry": "chưa gửi được, sẽ thử lại", "failed": "thất bại"}
+    for msg_id, status, error in report.lines:
+        line = f"#{msg_id}: {words.get(status, status)} ({'pending' if status == 'retry' else status})"
+        out(line + (f" — {error}" if error else ""))
+    if report.attempted == 0:
+        out("Không có thư nào đang chờ. / No pending messages.")
+    else:
+        out(f"Đã thử / attempted {report.attempted}: đã gửi / sent {report.sent}, đang chờ / pending "
+            f"{report.pending}, thất bại / failed {report.failed}.")

@@ -42,7 +42,8 @@ def send(
     kind: Annotated[str, typer.Argument(help="weekly | review | reminders")],
     as_of: AsOf = None,
     period: Annotated[str | None, typer.Option(
-        "--period", help="Kỳ sơ kết / review period: 2023-H1 hoặc 2023 (review; mặc định: kỳ vừa kết thúc).")] = None,
+        "--period", help="Kỳ / review period: 2023-H1 (sơ kết) hoặc 2023 (tổng kết); mặc định như `report review`.",
+    )] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Chỉ xem sẽ gửi gì cho ai, không ghi gì. Show what would go to whom; write nothing.",
     )] = False,
@@ -59,15 +60,13 @@ def send(
     day = resolve_as_of(ctx.settings, parse_as_of(as_of))
     if day.notice_vi and kind != "review":
         err(f"{day.notice_vi} / {day.notice_en}")
+    if period is not None and kind != "review":
+        err("--period chỉ dùng cho review; bỏ qua. / --period applies to review only; ignored.")
     if kind == "weekly":
         report = mail.send_weekly(ctx, day.day, dry_run=dry_run)
     elif kind == "reminders":
         report = mail.send_reminders(ctx, day.day, dry_run=dry_run)
     else:
-        if period is None:
-            from jobs.periods import review_period
-
-            period = review_period(day.day)[0]
         report = mail.send_review(ctx, period, dry_run=dry_run)
     print_send_report(report)
     if not report.ok:

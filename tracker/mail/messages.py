@@ -23,7 +23,6 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tracker.errors import TrackerError
 from tracker.mail.compose import MAX_MESSAGE_BYTES, Draft, Part, build, fit_attachments
 from tracker.mail.outbox import enqueue, find, idempotency_key
 from tracker.text import format_date, format_number, nfc
@@ -280,70 +279,46 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
 # ------------------------------------------------------------------------------------------ review pack
 
 
-def review_title(period: str) -> tuple[str, date]:
-    """``2023-H1`` → ("sơ kết 6 tháng đầu năm 2023", 30/06/2023); ``2023`` → ("tổng kết năm 2023", 31/12/2023)."""
-    import re
-
-    if m := re.fullmatch(r"(\d{4})-H1", period.strip()):
-        year = int(m.group(1))
-        return f"sơ kết 6 tháng đầu năm {year}", date(year, 6, 30)
-    if m := re.fullmatch(r"(\d{4})", period.strip()):
-        year = int(m.group(1))
-        return f"tổng kết năm {year}", date(year, 12, 31)
-    raise TrackerError(f"Kỳ không hợp lệ: {period!r} (viết 2023-H1 hoặc 2023).",
-                       f"Invalid period {period!r} (write 2023-H1 or 2023).")
-
-
 def review_subject(ctx: Context, period: str) -> str:
-    title, _ = review_title(period)
-    return nfc(f"[{short_cluster(ctx)}] Bộ tài liệu {title}")
+    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``).
+
+    The same words as ``tracker.reporting.review.render_review`` writes (a test holds them equal).
+    """
+    from tracker.reporting.review import parse_period
+
+    p = parse_period(period, ctx.settings.cluster.year)
+    return nfc(f"[{short_cluster(ctx)}] Tài liệu {p.title} (số liệu đến {format_date(p.as_of)})")
 
 
-# What goes first when 10 MB is tight: the PDF and the draft text, then the data, then the slides and charts.
-_REVIEW_ORDER = (".pdf", ".docx", ".md", ".xlsx", ".pptx", ".png")
+def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = False,
+                now: datetime | None = None) -> SendReport:
+    """The review pack of ``period`` (``2023-H1`` or ``2023``; default: the cluster year once it is over,
+    else its first half, as ``tracker report review``) to every head address, once per period.
 
+    Attachments in the pack's order (PDF, slides, draft text, workbook, PNGs): when 10 MB is tight the
+    PNGs go first, and the e-mail says which files were left out and in which folder they are.
+    """
+    from tracker.reporting.review import default_period, parse_period
 
-def _review_files(pack: Any, folder: Path) -> list[Path]:
-    files = getattr(pack, "attachments", None) or getattr(pack, "paths", None)
-    if not files:
-        files = [p for p in folder.rglob("*") if p.is_file()]
-    files = [Path(p) for p in files if Path(p).suffix.lower() in _REVIEW_ORDER]
-    return sorted(dict.fromkeys(files), key=lambda p: (_REVIEW_ORDER.index(p.suffix.lower()), p.name))
-
-
-def _review_summary(pack: Any, files: list[Path]) -> str:
-    for attr in ("narrative", "draft_text", "summary"):
-        value = getattr(pack, attr, None)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    md = next((p for p in files if p.suffix == ".md"), None)
-    return md.read_text(encoding="utf-8").strip() if md else ""
-
-
-def send_review(ctx: Context, period: str, *, dry_run: bool = False, now: datetime | None = None) -> SendReport:
-    """The review pack of ``period`` (``2023-H1`` or ``2023``) to every head address, once per period."""
     settings = ctx.settings
-    title, last_day = review_title(period)
+    if period is None:
+        period = default_period(settings.cluster.year, _local_now(ctx, now).date())
+    key = parse_period(period, settings.cluster.year).key
 
     def make(folder: Path) -> Draft:
-        try:
-            from tracker.reporting.review import build_review
-        except ImportError as exc:
-            raise TrackerError("Chức năng lập bộ tài liệu sơ kết chưa có trong bản cài đặt (tracker.reporting.review).",
-                               "The review pack builder is not installed (tracker.reporting.review).", 1) from exc
-        pack = build_review(ctx, period, folder)
-        files = _review_files(pack, folder)
-        model = dict(cluster_name=settings.cluster.name, short=short_cluster(ctx), title=title, period=period,
-                     last_day=format_date(last_day), head_name=settings.cluster.head.name,
-                     files=[p.name for p in files], summary=_review_summary(pack, files))
-        return Draft(sender=settings.mail.sender, sender_name=short_cluster(ctx),
-                     recipients=tuple(settings.cluster.head.emails), subject=review_subject(ctx, period),
-                     text=render("review.txt.j2", **model), html=render("review.html.j2", **model),
-                     attachments=tuple(_file_part(p) for p in files))
+        from tracker.reporting.review import build_review
 
-    out_dir = None if dry_run else settings.paths.reports / "review" / period
-    spec = _Spec("head", tuple(settings.cluster.head.emails), review_subject(ctx, period), make)
-    return _send(ctx, "review", period, [spec], out_dir=out_dir, dry_run=dry_run, now=now)
+        pack = build_review(ctx, key, folder, now=now)
+        return Draft(
+            sender=settings.mail.sender, sender_name=short_cluster(ctx), recipients=tuple(settings.cluster.head.emails),
+            subject=pack.subject, text=pack.text, html=pack.html,
+            inline=tuple(Part(c.filename, c.path.read_bytes(), "image/png", cid=c.cid) for c in pack.inline_charts),
+            attachments=tuple(_file_part(p) for p in pack.attachments),
+        )
+
+    out_dir = None if dry_run else settings.paths.reports / "review" / key
+    spec = _Spec("head", tuple(settings.cluster.head.emails), review_subject(ctx, key), make)
+    return _send(ctx, "review", key, [spec], out_dir=out_dir, dry_run=dry_run, now=now)
 
 
 # ------------------------------------------------------------------------------------------ reminders
@@ -362,14 +337,11 @@ def reminder_subject(ctx: Context, day: date, district_name: str) -> str:
     return nfc(f"[{short_cluster(ctx)}] Nhắc nộp báo cáo tiến độ tuần {week}/{year} - {district_name}")
 
 
-def _write_template(ctx: Context, code: str, day: date, folder: Path) -> Path:
-    """The district's own upload workbook (the intake area's writer: ``tracker template``)."""
-    try:
-        from tracker.intake.template import write_template
-    except ImportError as exc:
-        raise TrackerError("Chức năng tạo mẫu báo cáo chưa có trong bản cài đặt (tracker.intake.template).",
-                           "The template writer is not installed (tracker.intake.template).", 1) from exc
-    return Path(write_template(ctx, code, as_of=day, out_dir=folder))
+def _template_part(ctx: Context, code: str, day: date) -> Part:
+    """The district's own upload workbook for the week (the one ``tracker template`` writes)."""
+    from tracker.intake.template import district_template, template_filename
+
+    return Part(template_filename(code, day), district_template(ctx, code, day))
 
 
 def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = False,
@@ -390,20 +362,19 @@ def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = F
         district = settings.district(dp.code)
 
         def make(folder: Path, district=district, dp=dp) -> Draft:
-            template = _write_template(ctx, district.code, day, folder / "templates")
+            template = _template_part(ctx, district.code, day)
             model = dict(district_name=district.name, short=short_cluster(ctx), week=week, year=year,
                          as_of=format_date(day), deadline=deadline_text,
                          checked_at=f"{local_now:%H:%M} {format_date(local_now)}",
                          last_as_of=format_date(dp.last_as_of) if dp.last_as_of else None,
-                         template_name=template.name, reply_to=_reply_to(ctx))
+                         template_name=template.filename, reply_to=_reply_to(ctx))
             return Draft(sender=settings.mail.sender, sender_name=short_cluster(ctx),
                          recipients=tuple(district.emails), subject=reminder_subject(ctx, day, district.name),
                          text=render("reminder.txt.j2", **model), html=render("reminder.html.j2", **model),
-                         attachments=(_file_part(template),), reply_to=_reply_to(ctx))
+                         attachments=(template,), reply_to=_reply_to(ctx))
 
         specs.append(_Spec(district.code, tuple(district.emails), reminder_subject(ctx, day, district.name), make))
-    out_dir = None if dry_run else settings.paths.reports / "reminders" / period
-    return _send(ctx, "reminder", period, specs, out_dir=out_dir, dry_run=dry_run, now=now)
+    return _send(ctx, "reminder", period, specs, out_dir=None, dry_run=dry_run, now=now)
 
 
 # ------------------------------------------------------------------------------------------ rejection

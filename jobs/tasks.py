@@ -45,6 +45,7 @@ class Task:
     title_en: str
     plan: Callable[[Context, date, date | None], Plan]
     body: Callable[[Context, Plan], Any]  # its report; execute() keeps the plain numbers (as_counts)
+    quiet: bool = False  # runs where nothing was due (JobIdle) are not recorded
 
 
 class NotAvailable(RuntimeError):
@@ -104,7 +105,7 @@ def as_counts(result: Any) -> Counts:
 
 # --- plans -------------------------------------------------------------------------------------
 def _always(ctx: Context, run_date: date, as_of: date | None) -> Plan:
-    return Plan(as_of=as_of or run_date)
+    return Plan()  # pull and outbox work on what is there now; no data date
 
 
 def _plan_weekly(ctx: Context, run_date: date, as_of: date | None) -> Plan:
@@ -120,24 +121,92 @@ def _plan_review(ctx: Context, run_date: date, as_of: date | None) -> Plan:
 
 
 # --- bodies ------------------------------------------------------------------------------------
+class JobFailed(Exception):
+    """The library call returned, but did not do its work (a source unreachable, mail not delivered)."""
+
+    def __init__(self, vi: str, en: str, counts: Counts | None = None):
+        self.vi, self.en, self.counts = vi, en, counts or {}
+        super().__init__(f"{vi} / {en}")
+
+
+class JobSkipped(Exception):
+    """The library call decided there was nothing to do, for a reason worth recording."""
+
+    def __init__(self, reason: str, counts: Counts | None = None):
+        self.reason, self.counts = reason, counts or {}
+        super().__init__(reason)
+
+
+class JobIdle(Exception):
+    """Nothing was due (a quiet job's tick): not recorded, so the table holds runs that did something."""
+
+
 def pull_body(ctx: Context, plan: Plan) -> Any:
-    return _resolve(PULL, "pull")(ctx)
+    report = _resolve(PULL, "pull")(ctx)
+    counts = {"files": len(report.items), "accepted": report.accepted, "duplicate": report.duplicate,
+              "rejected": report.rejected, "failed": report.failed, "source_errors": len(report.source_errors)}
+    # A rejected sheet is the district's to fix (it gets the verdict); a file or source that could not
+    # be handled at all is the job's failure, and must not look like success.
+    problems_vi, problems_en = [], []
+    for item in report.items:
+        if item.result is None:
+            problems_vi.append(f"tệp {item.name} ({item.source}) không xử lý được: {item.error}")
+            problems_en.append(f"file {item.name} ({item.source}) could not be handled: {item.error}")
+    for source, message in report.source_errors:
+        problems_vi.append(f"nguồn {source} lỗi: {message}")
+        problems_en.append(f"source {source} failed: {message}")
+    if problems_vi:
+        raise JobFailed("; ".join(problems_vi), "; ".join(problems_en), counts)
+    return counts
+
+
+_STATE_TEXT = {
+    "pending": ("chưa gửi được, sẽ tự thử lại", "not delivered yet, retried automatically"),
+    "already-pending": ("chưa gửi được, sẽ tự thử lại", "not delivered yet, retried automatically"),
+    "failed": ("gửi thất bại", "delivery failed"),
+    "already-failed": ("gửi thất bại", "delivery failed"),
+    "no-recipients": ("không có địa chỉ nhận", "no recipient address"),
+}
+
+
+def _mail_result(report: Any) -> Counts:
+    """A send report as counts, or JobSkipped / JobFailed when it did not mail what it should."""
+    counts = as_counts(report)
+    if getattr(report, "skipped_reason", None):
+        raise JobSkipped(str(report.skipped_reason), counts)
+    if not report.ok:
+        vi, en = [], []
+        for m in report.messages:
+            if m.state in _STATE_TEXT:
+                state_vi, state_en = _STATE_TEXT[m.state]
+                why = f" ({m.error})" if m.error else ""
+                vi.append(f"{m.recipient_key}: {state_vi}{why}")
+                en.append(f"{m.recipient_key}: {state_en}{why}")
+        raise JobFailed("Thư chưa đến nơi — " + "; ".join(vi), "Mail not delivered — " + "; ".join(en), counts)
+    return counts
 
 
 def weekly_body(ctx: Context, plan: Plan) -> Any:
-    return _resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of)
+    return _mail_result(_resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of, now=clock.now()))
 
 
 def reminders_body(ctx: Context, plan: Plan) -> Any:
-    return _resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of)
+    return _mail_result(_resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of, now=clock.now()))
 
 
 def review_body(ctx: Context, plan: Plan) -> Any:
-    return _resolve(SEND_REVIEW, "send_review")(ctx, plan.period)
+    return _mail_result(_resolve(SEND_REVIEW, "send_review")(ctx, plan.period, now=clock.now()))
 
 
 def outbox_body(ctx: Context, plan: Plan) -> Any:
-    return _resolve(DELIVER_PENDING, "deliver_pending")(ctx)
+    report = _resolve(DELIVER_PENDING, "deliver_pending")(ctx, now=clock.now())
+    counts = as_counts(report)
+    if not report.attempted:
+        raise JobIdle
+    if not report.ok:
+        raise JobFailed(f"{report.pending} thư sẽ thử lại sau, {report.failed} thư gửi thất bại",
+                        f"{report.pending} message(s) to retry later, {report.failed} failed for good", counts)
+    return counts
 
 
 TASKS: dict[str, Task] = {
@@ -151,7 +220,7 @@ TASKS: dict[str, Task] = {
              _plan_reminders, reminders_body),
         Task("review-pack", "Bộ tài liệu sơ kết / tổng kết", "Six-month / year-end review pack",
              _plan_review, review_body),
-        Task("outbox", "Gửi lại thư đang chờ", "Retry pending e-mails", _always, outbox_body),
+        Task("outbox", "Gửi lại thư đang chờ", "Retry pending e-mails", _always, outbox_body, quiet=True),
     )
 }
 CYCLE = ("pull", "weekly-report", "reminders", "review-pack")
@@ -196,37 +265,79 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
         log.warning("%s: bỏ qua / skipped: %s", name, refusal.en)
         return record_run(ctx, name, trigger, "skipped", message=f"{refusal.vi} / {refusal.en}", counts=planned)
     try:
-        run_id = start_run(ctx, name, trigger, planned)
         if plan.skipped:
             log.info("%s: bỏ qua / skipped — %s", name, plan.reason)
-            return finish_run(ctx, run_id, "skipped", message=plan.reason)
+            return record_run(ctx, name, trigger, "skipped", message=plan.reason, counts=planned)
+        if task.quiet:
+            return _run_quiet(ctx, task, plan, trigger, planned)
+        run_id = start_run(ctx, name, trigger, planned)
         log.info("%s: bắt đầu / started (%s; %s)", name, trigger, _describe(plan) or "-")
-        started = time.monotonic()
         try:
-            counts = as_counts(task.body(ctx, plan))
-        except BaseException as exc:
-            seconds = round(time.monotonic() - started, 3)
-            message = _error_text(exc)
-            run = finish_run(ctx, run_id, "error", {"seconds": seconds}, message=message)
-            log.error("%s: lỗi / error after %.1f s — %s", name, seconds, message.splitlines()[0])
-            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: recorded, then let it stop us
-                raise
-            return run
-        seconds = round(time.monotonic() - started, 3)
-        run = finish_run(ctx, run_id, "ok", {**counts, "seconds": seconds})
-        log.info("%s: xong / ok in %.1f s %s", name, seconds, _short(counts))
+            outcome, counts, message = _run_body(task, ctx, plan)
+        except BaseException as exc:  # Ctrl-C, SystemExit: record the run as cut short, then stop
+            finish_run(ctx, run_id, "error", message=f"Bị dừng giữa chừng / interrupted: {_error_text(exc)}")
+            raise
+        run = finish_run(ctx, run_id, outcome, counts, message=message)
+        _log_end(name, outcome, counts, message)
         return run
     finally:
         lock.release()
+
+
+def _run_body(task: Task, ctx: Context, plan: Plan) -> tuple[str, Counts, str | None]:
+    """(outcome, counts, message) of one call of the body; re-raises only what must stop the process."""
+    started = time.monotonic()
+
+    def timed(counts: Counts) -> Counts:
+        return {**counts, "seconds": round(time.monotonic() - started, 3)}
+
+    try:
+        counts = as_counts(task.body(ctx, plan))
+    except JobFailed as exc:
+        return "error", timed(exc.counts), str(exc)
+    except JobSkipped as exc:
+        return "skipped", timed(exc.counts), exc.reason
+    except JobIdle:
+        raise
+    except Exception as exc:
+        return "error", timed({}), _error_text(exc)
+    return "ok", timed(counts), None
+
+
+def _run_quiet(ctx: Context, task: Task, plan: Plan, trigger: str, planned: Counts) -> JobRun:
+    started_at = clock.now()
+    try:
+        outcome, counts, message = _run_body(task, ctx, plan)
+    except JobIdle:
+        log.debug("%s: nothing due", task.name)
+        return JobRun(cluster_id=ctx.cluster_id, job=task.name, trigger=trigger, started_at=started_at,
+                      finished_at=clock.now(), outcome="ok", counts={**planned, "idle": True})
+    _log_end(task.name, outcome, counts, message)
+    return record_run(ctx, task.name, trigger, outcome, message=message, counts={**planned, **counts},
+                      started_at=started_at)
+
+
+def _log_end(name: str, outcome: str, counts: Counts, message: str | None) -> None:
+    seconds = counts.get("seconds", 0.0)
+    if outcome == "ok":
+        log.info("%s: xong / ok in %.1f s %s", name, seconds, _short(counts))
+    elif outcome == "skipped":
+        log.info("%s: bỏ qua / skipped — %s", name, message)
+    else:
+        log.error("%s: lỗi / error after %.1f s — %s", name, seconds, (message or "").splitlines()[0])
 
 
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, NotAvailable):
         return (f"Chức năng mà công việc này gọi chưa có trong bản cài đặt: {exc} / "
                 f"The function this job calls is not installed: {exc}")
-    head = f"{type(exc).__name__}: {exc}"
-    tail = "".join(traceback.format_exception(exc)[-6:])
-    return f"{head}\n{tail}"
+    from tracker.config import ConfigError
+    from tracker.errors import TrackerError
+
+    if isinstance(exc, TrackerError | ConfigError):  # a message for people, already in both languages
+        return str(exc).replace("\n", " / ")
+    frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-3:]))
+    return f"{type(exc).__name__}: {exc}\n{frames}"
 
 
 def _short(counts: Counts) -> str:

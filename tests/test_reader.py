@@ -539,3 +539,24 @@ def test_a_huge_text_repeated_in_every_cell_is_refused(reader):
     sheet = SHEET_XML.replace('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', f'<row r="1">{row}</row>')
     strings = f'<sst xmlns="{MAIN_NS}"><si><t>{"x" * 1_000_000}</t></si></sst>'
     assert_refused(reader, raw_xlsx(sheet=sheet, strings=strings), "too_many_cells")
+
+
+def test_a_large_sheet_is_streamed_with_the_same_result(reader):
+    from tracker.intake._worker import STREAM_ABOVE_BYTES
+    from tracker.intake.grid import MAX_ROWS
+
+    text = "dài " * 150
+    rows = "".join(
+        f'<row r="{r}" hidden="{int(r == 7)}"><c r="A{r}" t="inlineStr"><is><t>{text}</t></is></c>'
+        f'<c r="B{r}"><v>{r}</v></c></row>'
+        for r in range(1, 2001)
+    )
+    merged = '<mergeCells><mergeCell ref="C1:D2"/></mergeCells>'
+    sheet = f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData>{merged}</worksheet>'
+    assert len(sheet.encode()) > STREAM_ABOVE_BYTES
+    grid = reader.read(raw_xlsx(sheet=sheet)).sheets["Báo cáo"]
+    assert grid.truncated
+    assert grid.get(MAX_ROWS, 2).value == MAX_ROWS and grid.get(MAX_ROWS + 1, 2) is None
+    assert grid.get(1, 1).value == text
+    assert grid.hidden_rows == {7}
+    assert grid.merged == [(1, 3, 2, 4)]

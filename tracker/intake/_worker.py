@@ -64,7 +64,6 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
 # ------------------------------------------------------------------------------------------ xlsx
 
 _WS_TYPE = "/worksheet"
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Excel built-in number formats that show dates or times (ids 27-36 and 50-58 are East Asian dates).
 _BUILTIN_DATE_IDS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47, *range(27, 37), *range(50, 59)})
@@ -77,19 +76,35 @@ _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(tag: str) -> str:
-    """Tag without namespace: accepts transitional and strict OOXML alike."""
-    return tag[tag.rfind("}") + 1 :]
+    """Tag without namespace: accepts transitional and strict OOXML alike (memoised: called per element)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.rfind("}") + 1 :]
+        if len(_LOCAL_NAMES) < 4096:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
-def _ref_index(ref: str) -> tuple[int, int] | None:
-    m = _CELL_REF.fullmatch(ref)
-    if not m:
-        return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+_COL_NUMBERS: dict[str, int] = {}
+
+
+def _ref_col(ref: str) -> int | None:
+    """The column of a cell reference (``"D9"`` → 4), memoised; None when it is not one."""
+    letters = ref.rstrip("0123456789")
+    col = _COL_NUMBERS.get(letters)
+    if col is None:
+        if not (1 <= len(letters) <= 3 and letters.isascii() and letters.isalpha()) or len(letters) == len(ref):
+            return None
+        col = 0
+        for ch in letters.upper():
+            col = col * 26 + ord(ch) - 64
+        if len(_COL_NUMBERS) < 20_000:
+            _COL_NUMBERS[letters] = col
+    return col
 
 
 def _unescape(text: str) -> str:
@@ -279,14 +294,8 @@ class _XlsxReader:
         """Fill ``grid`` from one worksheet part; returns the cells that point at shared strings."""
         refs: list[tuple[int, int, int, str | None]] = []
         shared_formulas: dict[str, tuple[str, str]] = {}
-        sheet_data = None
         row_no = 0
-        for event, el in _xml_events(path, self.part(path), ("start", "end")):
-            tag = _local(el.tag)
-            if event == "start":
-                if tag == "sheetData":
-                    sheet_data = el
-                continue
+        for tag, el in _sheet_elements(path, self.part(path)):
             if tag == "row":
                 try:
                     row_no = int(el.get("r", row_no + 1))
@@ -295,12 +304,10 @@ class _XlsxReader:
                 if row_no > MAX_ROWS:
                     if len(el):
                         grid.truncated = True
-                elif el.get("hidden") in ("1", "true"):
+                    continue
+                if el.get("hidden") in ("1", "true"):
                     grid.hidden_rows.add(row_no)
-                if row_no <= MAX_ROWS:
-                    self.row(el, row_no, grid, refs, shared_formulas)
-                if sheet_data is not None:
-                    sheet_data.remove(el)  # keep memory flat on long sheets
+                self.row(el, row_no, grid, refs, shared_formulas)
             elif tag == "dimension":
                 safety.check_dimension(f"{grid.name}", el.get("ref"))
             elif tag == "mergeCell":
@@ -312,11 +319,11 @@ class _XlsxReader:
     def row(self, row_el, row_no: int, grid: SheetGrid, refs: list, shared_formulas: dict) -> None:
         col = 0
         for c in row_el:
-            if _local(c.tag) != "c":
+            c_tag = c.tag
+            if _local(c_tag) != "c":
                 continue
             ref = c.get("r")
-            pos = _ref_index(ref) if ref else None
-            col = pos[1] if pos else col + 1
+            col = (_ref_col(ref) if ref else None) or col + 1
             if col > MAX_COLS:
                 if len(c):
                     grid.truncated = True
@@ -325,13 +332,14 @@ class _XlsxReader:
             v_text: str | None = None
             f_el = None
             inline = None
+            ns = c_tag[:-1]  # "{namespace}" of this file, so children compare without splitting tags
             for child in c:
-                tag = _local(child.tag)
-                if tag == "v":
+                tag = child.tag
+                if tag == ns + "v":
                     v_text = child.text
-                elif tag == "f":
+                elif tag == ns + "f":
                     f_el = child
-                elif tag == "is":
+                elif tag == ns + "is":
                     inline = child
             formula = (
                 self.formula(f_el, ref or f"{_col_letters(col)}{row_no}", shared_formulas) if f_el is not None else None
@@ -386,6 +394,40 @@ class _XlsxReader:
                 master, origin = shared[si]
                 return _translate("=" + master, origin, ref)
         return "=" + text
+
+
+STREAM_ABOVE_BYTES = 1024 * 1024  # parts larger than this are streamed instead of parsed whole
+
+
+def _sheet_elements(part: str, xml: bytes):
+    """(local tag, element) for the dimension, each row and each merged range of a worksheet part.
+
+    A small part is parsed whole (fastest); a large one is streamed with each row dropped once handled,
+    so memory stays flat however many rows it has.
+    """
+    if len(xml) <= STREAM_ABOVE_BYTES:
+        for child in _xml_root(part, xml):
+            tag = _local(child.tag)
+            if tag == "dimension":
+                yield tag, child
+            elif tag == "sheetData":
+                for row in child:
+                    yield _local(row.tag), row
+            elif tag == "mergeCells":
+                for merged in child:
+                    yield _local(merged.tag), merged
+        return
+    sheet_data = None
+    for event, el in _xml_events(part, xml, ("start", "end")):
+        tag = _local(el.tag)
+        if event == "start":
+            if tag == "sheetData":
+                sheet_data = el
+            continue
+        if tag in ("row", "dimension", "mergeCell"):
+            yield tag, el
+            if tag == "row" and sheet_data is not None:
+                sheet_data.remove(el)
 
 
 def _col_letters(col: int) -> str:
@@ -760,7 +802,7 @@ def main() -> None:
     while True:
         head = _read_exact(stdin, HEADER.size)
         if head is None:
-            return
+            os._exit(0)  # the parent closed the pipe: nothing to clean up worth waiting for
         header_len, payload_len = HEADER.unpack(head)
         header = json.loads(_read_exact(stdin, header_len) or b"{}")
         payload = _read_exact(stdin, payload_len) or b""

@@ -6,7 +6,7 @@ lineage and submission rows are the stored facts behind them, straight from the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from tracker.progress import ClusterProgress, IndicatorSpec, Rules
@@ -55,7 +55,7 @@ class ReportData:
     submissions: tuple[SubmissionSummary, ...] = ()
     head_name: str = ""
     generated_at: datetime | None = None  # local time
-    extra: dict = field(default_factory=dict)
+    district_order: tuple[str, ...] = ()  # district codes in config order (for lists that are not rankings)
 
     @property
     def as_of(self) -> date:
@@ -64,6 +64,11 @@ class ReportData:
     @property
     def year(self) -> int:
         return self.progress.year
+
+    def districts_in_order(self) -> list:
+        """The districts in config order (the ranking order when unknown)."""
+        order = {code: n for n, code in enumerate(self.district_order)}
+        return sorted(self.progress.districts, key=lambda d: order.get(d.code, len(order)))
 
     def spec(self, key: str) -> IndicatorSpec:
         return next(i for i in self.progress.indicators if i.key == key)

@@ -33,7 +33,8 @@ def gather(ctx: Context, as_of: date, *, now: datetime | None = None) -> ReportD
     assert history and history[-1].as_of == as_of
     local_now = (now or datetime.now(UTC)).astimezone(settings.tz).replace(tzinfo=None)
     return ReportData(progress=history[-1], history=history, rules=inp.rules, lineage=lineage,
-                      submissions=submissions, head_name=settings.cluster.head.name, generated_at=local_now)
+                      submissions=submissions, head_name=settings.cluster.head.name, generated_at=local_now,
+                      district_order=tuple(d.code for d in settings.districts))
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,0 +1,121 @@
+"""`tracker report weekly|review` on a real database: files written, numbers equal `status --format json`,
+text typed by districts stays text."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.test_report_factories import store_sample
+
+HOSTILE_NOTE = '=HYPERLINK("http://evil.example/x","Bấm vào đây")'
+
+
+@pytest.fixture
+def stored(ctx):
+    notes = {("LB", date(2023, 6, 30), "new_unions"): HOSTILE_NOTE,
+             ("HBT", date(2023, 6, 30), "agreements"): "#N/A",
+             ("DD", date(2023, 6, 30), "union_fees"): "+1 thu bổ sung\x07 quý II",
+             ("HK", date(2023, 6, 30), "congresses"): "@SUM(1+1)"}
+    with ctx.session(write=True) as session:
+        count = store_sample(session, ctx.settings, notes=notes)
+    return count
+
+
+def test_report_weekly_writes_the_files_and_prints_their_paths(cli, ctx, stored, tmp_path):
+    result = cli("report", "weekly", "--as-of", "30/06/2023")
+    assert result.exit_code == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    assert paths and all(p.is_file() for p in paths)
+    folder = ctx.settings.paths.reports / "weekly" / "2023-W26"
+    assert all(p.parent == folder for p in paths)
+    assert any(p.suffix == ".xlsx" for p in paths) and sum(p.suffix == ".png" for p in paths) >= 6
+    assert "[Cụm thi đua số 1] Báo cáo tiến độ tuần 26/2023 (số liệu đến 30/06/2023)" in result.stderr
+
+
+def test_the_workbook_numbers_equal_status_json_for_the_same_date(cli, ctx, stored, tmp_path):
+    status = cli("status", "--as-of", "30/06/2023", "--format", "json")
+    assert status.exit_code == 0, status.stderr
+    js = json.loads(status.stdout)
+    result = cli("report", "weekly", "--as-of", "30/06/2023", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    workbook = next(Path(p) for p in result.stdout.splitlines() if p.endswith(".xlsx"))
+    wb = load_workbook(workbook)
+    ws = wb["Chi tiết"]
+    header = [c.value for c in ws[1]]
+    rows = {(r[header.index("Mã đơn vị")], r[header.index("Mã chỉ tiêu")]): r
+            for r in ws.iter_rows(min_row=2, values_only=True)}
+    checked = 0
+    for d in js["districts"]:
+        for i in d["indicators"]:
+            r = rows[(d["code"], i["key"])]
+            assert r[header.index("Thực hiện")] == i["actual"]
+            assert r[header.index("Chỉ tiêu đăng ký")] == i["target"]
+            assert r[header.index("Tỷ lệ (%)")] == i["percent"]
+            assert r[header.index("Cần đạt đến nay")] == i["expected"]
+            assert r[header.index("Dự báo (theo nhịp hiện tại)")] == i["projected"]
+            achieved = r[header.index("Ngày hoàn thành")]
+            assert (achieved.date().isoformat() if achieved else None) == i["achieved_on"]
+            checked += 1
+    assert checked == 30
+    ranking = {r[1]: r for r in wb["Xếp hạng"].iter_rows(min_row=2, max_row=7, values_only=True)}
+    for d in js["districts"]:
+        assert (ranking[d["code"]][0], ranking[d["code"]][3]) == (d["rank"], d["score"])
+    totals = {}
+    for row in wb["Tổng hợp"].iter_rows(values_only=True):
+        if row[0] in {t["key"] for t in js["totals"]}:
+            totals[row[0]] = row
+    for t in js["totals"]:
+        assert (totals[t["key"]][3], totals[t["key"]][4], totals[t["key"]][5]) == (t["actual"], t["target"],
+                                                                                    t["percent"])
+
+
+def test_text_typed_by_a_district_stays_text_in_the_data_sheet(cli, ctx, stored, tmp_path):
+    result = cli("report", "weekly", "--as-of", "30/06/2023", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    workbook = next(Path(p) for p in result.stdout.splitlines() if p.endswith(".xlsx"))
+    ws = load_workbook(workbook)["Dữ liệu"]
+    header = [c.value for c in ws[1]]
+    note_col = header.index("Ghi chú") + 1
+    notes = {}
+    for row in ws.iter_rows(min_row=2):
+        cell = row[note_col - 1]
+        if cell.value is not None:
+            notes[cell.value] = cell
+    assert HOSTILE_NOTE in notes and notes[HOSTILE_NOTE].data_type == "s"
+    assert notes[HOSTILE_NOTE].quotePrefix  # Excel keeps it text even when the cell is edited
+    assert "#N/A" in notes and notes["#N/A"].data_type == "s"
+    assert "+1 thu bổ sung quý II" in notes  # the control character is stripped, the rest kept
+    assert notes["@SUM(1+1)"].data_type == "s"
+    # Every stored figure is listed, with its lineage.
+    assert ws.max_row - 1 == stored
+    first = [c.value for c in ws[2]]
+    assert first[header.index("Tệp")].startswith("Báo cáo tuần") and first[header.index("Trang tính")] == "Báo cáo"
+    assert first[header.index("Ô")].startswith("F") and first[header.index("Thời điểm nhận")] is not None
+
+
+def test_report_review_writes_the_pack(cli, ctx, stored, tmp_path):
+    result = cli("report", "review", "--period", "2023-H1", "-o", str(tmp_path / "pack"))
+    assert result.exit_code == 0, result.stderr
+    suffixes = sorted({Path(p).suffix for p in result.stdout.splitlines()})
+    assert suffixes == [".docx", ".md", ".pdf", ".png", ".pptx", ".xlsx"]
+    md = next(Path(p) for p in result.stdout.splitlines() if p.endswith(".md")).read_text(encoding="utf-8")
+    assert "đến ngày 30/06/2023" in md
+    # The congress deadline paragraph names the districts that finished early (from achieved_on).
+    assert "4 đơn vị hoàn thành sớm so với kế hoạch là Hoàn Kiếm (28/04/2023), Hoàng Mai (12/05/2023)" in md
+
+
+def test_a_period_outside_the_cluster_year_is_a_usage_error(cli, ctx):
+    result = cli("report", "review", "--period", "2022-H1")
+    assert result.exit_code == 2 and "2022-H1" in result.stderr
+    result = cli("report", "review", "--period", "H1")
+    assert result.exit_code == 2 and "2023-H1" in result.stderr
+
+
+def test_an_as_of_date_outside_the_year_is_a_usage_error(cli, ctx):
+    result = cli("report", "weekly", "--as-of", "05/01/2024")
+    assert result.exit_code == 2 and result.stdout == ""

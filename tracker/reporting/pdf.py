@@ -1,0 +1,114 @@
+"""The review pack as a PDF: A4 landscape, a title page, one chart per page, the ranking table.
+
+Drawn with matplotlib's PdfPages (vector pages, TrueType fonts embedded so Vietnamese text stays
+selectable and searchable); no extra dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from tracker.progress import ClusterProgress
+from tracker.reporting import palette
+from tracker.reporting.charts import style
+from tracker.reporting.wording import STATUS_VI, district_short_name, percent_text
+from tracker.text import format_date, format_number, nfc
+
+A4_LANDSCAPE = (11.69, 8.27)  # inches
+
+
+def write_pdf(path: Path, *, title: str, subtitle: str, cluster_name: str, progress: ClusterProgress,
+              charts: Sequence[Callable[[tuple[float, float]], Figure]], contents: Sequence[str],
+              generated_at: datetime | None = None) -> Path:
+    """``charts`` are builders called with the page size, so every chart is drawn for A4, not scaled."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with style(), PdfPages(path, metadata={"Title": nfc(title), "Creator": "Cluster tracker"}) as pdf:
+        pdf.savefig(_title_page(title, subtitle, cluster_name, contents, generated_at))
+        for build in charts:
+            pdf.savefig(build(A4_LANDSCAPE))
+        pdf.savefig(ranking_table(progress))
+    return path
+
+
+def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence[str],
+                generated_at: datetime | None) -> Figure:
+    fig = Figure(figsize=A4_LANDSCAPE)
+    fig.patches.append(_band(fig))
+    fig.text(0.06, 0.80, nfc(cluster_name), fontsize=20, color="white", fontweight="bold", va="center")
+    fig.text(0.06, 0.60, nfc(title), fontsize=30, fontweight="bold", color=palette.HEADER_FILL, va="center",
+             wrap=True)
+    fig.text(0.06, 0.52, nfc(subtitle), fontsize=18, color="#455A64", va="center")
+    y = 0.42
+    fig.text(0.06, y, "Nội dung", fontsize=16, fontweight="bold", va="center")
+    for n, line in enumerate(contents, start=1):
+        y -= 0.042
+        fig.text(0.08, y, nfc(f"{n}. {line}"), fontsize=14, va="center")
+    if generated_at:
+        fig.text(0.06, 0.04, f"Lập tự động lúc {generated_at:%H:%M} ngày {format_date(generated_at)}",
+                 fontsize=11, color="#78909C")
+    return fig
+
+
+def _band(fig: Figure):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((0, 0.72), 1, 0.16, transform=fig.transFigure, facecolor=palette.HEADER_FILL, zorder=-1)
+
+
+def ranking_table(progress: ClusterProgress, size: tuple[float, float] = A4_LANDSCAPE) -> Figure:
+    """The ranking as a table: rank, district, score, then % of each indicator coloured by status."""
+    js = progress.to_json()
+    fig = Figure(figsize=size)
+    fig.suptitle("Xếp hạng thi đua", x=0.04, ha="left", fontsize=22, fontweight="bold")
+    fig.text(0.04, 0.895, nfc(f"Số liệu đến {format_date(progress.as_of)}; tỷ lệ thực hiện so với chỉ tiêu đăng "
+                              f"ký, màu theo trạng thái"), fontsize=13, color="#455A64")
+    ax = fig.add_axes((0.03, 0.1, 0.94, 0.76))
+    ax.axis("off")
+    header = ["Hạng", "Đơn vị", "Điểm", *[_wrap(s.label) for s in progress.indicators]]
+    cells, colours = [], []
+    for d, dj in zip(progress.districts, js["districts"], strict=True):
+        row = [str(dj["rank"] or "—"), district_short_name(d.name),
+               format_number(dj["score"], 4) if dj["score"] is not None else "—"]
+        fills = ["white", "white", "white"]
+        for ind in d.indicators:
+            row.append(percent_text(ind.percent) if ind.percent is not None else STATUS_VI[ind.status])
+            fills.append(palette.FILL[ind.status])
+        cells.append([nfc(c) for c in row])
+        colours.append(fills)
+    table = ax.table(cellText=cells, colLabels=[nfc(h) for h in header], cellColours=colours, loc="upper center",
+                     cellLoc="center", colWidths=[0.07, 0.2, 0.1, *[0.63 / max(1, len(progress.indicators))]
+                                                  * len(progress.indicators)])
+    table.auto_set_font_size(False)
+    table.set_fontsize(14)
+    table.scale(1, 2.6)
+    for (r, _c), cell in table.get_celld().items():
+        cell.set_edgecolor("#B0BEC5")
+        if r == 0:
+            cell.set_facecolor(palette.HEADER_FILL)
+            cell.get_text().set_color("white")
+            cell.get_text().set_fontweight("bold")
+            cell.set_height(cell.get_height() * 1.6)
+    x = 0.04
+    for status in ("achieved", "on_track", "behind", "at_risk", "no_data", "no_target"):
+        word = STATUS_VI[status]
+        fig.text(x, 0.05, nfc(word), fontsize=12, color=palette.INK[status],
+                 bbox={"facecolor": palette.FILL[status], "edgecolor": "#B0BEC5", "pad": 4})
+        x += 0.03 + 0.0095 * len(word)
+    return fig
+
+
+def _wrap(label: str, width: int = 16) -> str:
+    words, lines, cur = label.split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return "\n".join(lines)

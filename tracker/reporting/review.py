@@ -1,0 +1,167 @@
+"""The review pack of a six-month (sơ kết, ``2023-H1``) or year-end (tổng kết, ``2023``) meeting.
+
+``build_review(ctx, period, out_dir)`` writes: the chart PNGs, a PDF (A4 landscape), a PPTX deck, the
+data workbook (same sheets as the weekly one) and the draft report text (.md and .docx), and returns a
+:class:`ReviewPack` with their paths plus a short e-mail (subject, HTML, text) for sending the pack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.errors import TrackerError
+from tracker.progress import ClusterProgress
+from tracker.reporting.data import ReportData
+from tracker.reporting.weekly import Chart, chart_cid, render_template
+from tracker.reporting.wording import cluster_short_name, safe_filename
+from tracker.text import format_date, nfc
+
+if TYPE_CHECKING:
+    from tracker.context import Context
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "2023-H1" | "2023"
+    year: int
+    as_of: date
+    title: str  # "sơ kết 6 tháng đầu năm 2023"
+    meeting: str  # "Hội nghị sơ kết 6 tháng đầu năm 2023"
+
+
+def parse_period(text: str, year: int | None = None) -> Period:
+    """``2023-H1`` (as of 30/06) or ``2023`` (as of 31/12). With ``year``, the period must be in it."""
+    m = re.fullmatch(r"\s*(\d{4})(?:-?(H1|h1))?\s*", text or "")
+    if not m:
+        raise TrackerError(f"Kỳ không hợp lệ: {text!r} (viết 2023-H1 cho sơ kết 6 tháng, 2023 cho tổng kết năm).",
+                           f"Invalid period {text!r} (write 2023-H1 for the six-month review, 2023 for the year).",
+                           exit_code=2)
+    y = int(m.group(1))
+    if year is not None and y != year:
+        raise TrackerError(f"Kỳ {text} nằm ngoài năm thi đua {year} của cụm.",
+                           f"The period {text} is outside the cluster year {year}.", exit_code=2)
+    if m.group(2):
+        title = f"sơ kết 6 tháng đầu năm {y}"
+        return Period(f"{y}-H1", y, date(y, 6, 30), title, f"Hội nghị {title}")
+    title = f"tổng kết năm {y}"
+    return Period(str(y), y, date(y, 12, 31), title, f"Hội nghị {title}")
+
+
+def default_period(year: int, today: date) -> str:
+    """The year once it is over, else its first half (the review-pack job runs on 5 July and 5 January)."""
+    return str(year) if today.year > year else f"{year}-H1"
+
+
+@dataclass(frozen=True)
+class ReviewPack:
+    cluster_id: str
+    period: str  # "2023-H1" | "2023": the outbox period key
+    as_of: date
+    title: str  # "Sơ kết 6 tháng đầu năm 2023"
+    out_dir: Path
+    pdf: Path
+    pptx: Path
+    workbook: Path
+    draft_md: Path
+    draft_docx: Path
+    charts: tuple[Chart, ...]  # PNGs in deck order; cid for an inline use (the e-mail shows the first ones)
+    subject: str  # "[Cụm thi đua số 1] Tài liệu sơ kết 6 tháng đầu năm 2023 (số liệu đến 30/06/2023)"
+    html: str  # a short e-mail body presenting the pack; charts by cid
+    text: str  # its plain-text alternative
+    progress: ClusterProgress
+
+    @property
+    def attachments(self) -> tuple[Path, ...]:
+        """What to send: the documents first, then the PNGs."""
+        return (self.pdf, self.pptx, self.draft_docx, self.draft_md, self.workbook, *(c.path for c in self.charts))
+
+    @property
+    def inline_charts(self) -> tuple[Chart, ...]:
+        """The charts the e-mail HTML refers to by cid (a subset of ``charts``)."""
+        return tuple(c for c in self.charts if f"cid:{c.cid}" in self.html)
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return self.attachments
+
+
+def build_review(ctx: Context, period: str | None = None, out_dir: Path | None = None, *,
+                 now: datetime | None = None) -> ReviewPack:
+    """Build the review pack of the context's cluster for ``period`` (default: :func:`default_period`)."""
+    from tracker.reporting.source import gather
+
+    settings = ctx.settings
+    if period is None:
+        today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
+        period = default_period(settings.cluster.year, today)
+    p = parse_period(period, settings.cluster.year)
+    data = gather(ctx, p.as_of, now=now)
+    out_dir = out_dir or settings.paths.reports / "review" / p.key
+    return render_review(data, p, out_dir)
+
+
+def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack:
+    """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database)."""
+    from tracker.reporting import charts, narrative, pdf, slides, xlsx
+
+    progress = data.progress
+    out_dir.mkdir(parents=True, exist_ok=True)
+    short = cluster_short_name(progress.cluster_name)
+    title = period.title[0].upper() + period.title[1:]
+    subtitle = f"Số liệu luỹ kế từ đầu năm đến ngày {format_date(progress.as_of)}"
+
+    # (key, title, file name part, builder(size) -> Figure), in the order of the deck and the PDF.
+    builders = []
+    for spec in progress.indicators:
+        builders.append((f"actual-{spec.key}", f"{spec.label}: thực hiện so với chỉ tiêu", spec.label,
+                         lambda size, k=spec.key: charts.actual_vs_target(progress, k, size=size)))
+    for spec in progress.indicators:
+        if spec.deadline:
+            builders.append((f"deadline-{spec.key}", f"{spec.label}: hoàn thành so với hạn",
+                             f"{spec.label} - so với hạn",
+                             lambda size, k=spec.key: charts.deadline_completion(progress, k, size=size)))
+    if len(data.history) > 1:
+        builders.append(("progress", "Tiến độ toàn Cụm theo tuần", "Tiến độ toàn Cụm theo tuần",
+                         lambda size: charts.cluster_progress_over_time(data.history, size=size)))
+    builders.append(("ranking", "Xếp hạng thi đua", "Xếp hạng thi đua",
+                     lambda size: charts.ranking(progress, size=size)))
+
+    written = []
+    for n, (key, chart_title, stem, build) in enumerate(builders, start=1):
+        path = out_dir / safe_filename(f"{period.key} - {n:02d} - {stem}.png")
+        charts.save_png(build(charts.SIZE), path)
+        written.append(Chart(key, chart_title, path, chart_cid(progress.cluster, period.key, key)))
+
+    base = safe_filename(f"{title} - {short}")
+    the_draft = narrative.draft(data, period.title)
+    pdf_path = pdf.write_pdf(out_dir / f"{base}.pdf", title=title, subtitle=subtitle,
+                             cluster_name=progress.cluster_name, progress=progress,
+                             charts=[b for _, _, _, b in builders],
+                             contents=[t for _, t, _, _ in builders] + ["Bảng xếp hạng"],
+                             generated_at=data.generated_at)
+    pptx_path = slides.write_pptx(out_dir / f"{base}.pptx", title=title, subtitle=subtitle,
+                                  cluster_name=progress.cluster_name, progress=progress,
+                                  pictures=[(c.title, c.path) for c in written], summary=the_draft.summary)
+    workbook = xlsx.write_workbook(data, out_dir / f"{safe_filename(f'Số liệu {period.title} - {short}')}.xlsx",
+                                   title=f"Số liệu {period.title} - {short}")
+    md = narrative.write_markdown(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.md")
+    docx = narrative.write_docx(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
+
+    subject = nfc(f"[{short}] Tài liệu {period.title} (số liệu đến {format_date(progress.as_of)})")
+    attachments = [pdf_path.name, pptx_path.name, docx.name, md.name, workbook.name, *(c.filename for c in written)]
+    inline = [c for c in written if c.key in ("progress", "ranking") or c.key.startswith("deadline-")]
+    model = {
+        "subject": subject, "cluster_name": progress.cluster_name, "title": title, "subtitle": subtitle,
+        "head_name": data.head_name, "summary": the_draft.summary, "charts": inline, "attachments": attachments,
+        "meeting": period.meeting,
+    }
+    html = render_template("review.html.j2", model)
+    text = render_template("review.txt.j2", model)
+    return ReviewPack(cluster_id=progress.cluster, period=period.key, as_of=progress.as_of, title=title,
+                      out_dir=out_dir, pdf=pdf_path, pptx=pptx_path, workbook=workbook, draft_md=md,
+                      draft_docx=docx, charts=tuple(written), subject=subject, html=html, text=text,
+                      progress=progress)

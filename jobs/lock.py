@@ -2,7 +2,8 @@
 
 The lock must vanish with its holder, whatever way the process ends (kill -9 included):
 
-- SQLite: ``fcntl.flock`` on a file next to the database file (``tracker.db.cum-1.scheduler.lock``).
+- SQLite: ``fcntl.flock`` on a file next to the database file (``tracker.db-cum-1.scheduler.lock``,
+  named like SQLite's own ``tracker.db-wal``).
   The kernel drops the lock when the process's file descriptor closes. The holder writes its pid,
   host and start time into the file, so the refusal can say who holds it.
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection of its own,
@@ -78,7 +79,7 @@ class ProcessLock:
         if self.backend == "sqlite":
             db = parsed.database
             if db and db != ":memory:":
-                self.path = Path(db).with_name(f"{Path(db).name}.{self.cluster_id}.{name}.lock")
+                self.path = Path(db).with_name(f"{Path(db).name}-{self.cluster_id}.{name}.lock")
         elif self.backend != "postgresql":
             raise TrackerError(f"Không hỗ trợ khoá tiến trình trên cơ sở dữ liệu {self.backend}.",
                                f"Process locks are not supported on {self.backend} databases.")

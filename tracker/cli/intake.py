@@ -1,9 +1,157 @@
-"""Commands of the intake area (filled in by its issue)."""
+"""`tracker template`, `tracker targets template|import`, `tracker ingest`, `tracker pull` (DESIGN §4, §5).
+
+Thin: each command calls one function of :mod:`tracker.intake`. One line per file on stdout; exit 0 when
+everything was accepted (or already received), 1 when some file was rejected or could not be handled,
+2 for usage errors.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from tracker.cli.common import AsOf, context, err, out, parse_as_of
+
+targets_app = typer.Typer(
+    help="Chỉ tiêu đăng ký: mẫu và nhập từ bảng tính. Registered targets: template and workbook import.",
+    no_args_is_help=True,
+)
+
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Tệp ghi ra / output file.")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    app.command("template", help="Tạo bảng tính báo cáo tuần của một đơn vị. Write a district's upload workbook."
+                                 "\n\nExample: tracker template HBT --as-of 30/06/2023 -o HBT.xlsx")(template)
+    app.command("ingest", help="Nhận các tệp báo cáo: mỗi tệp một dòng kết quả. Ingest report files, one line "
+                               "each.\n\nExample: tracker ingest bao-cao_HBT.xlsx bao-cao_HM.xlsx")(ingest)
+    app.command("pull", help="Nhận mọi tệp mới từ thư mục data/inbox (và hộp thư nếu có cấu hình). Ingest every "
+                             "new file from the inbox folder (and the mailbox when configured).\n\n"
+                             "Example: tracker pull")(pull)
+    app.add_typer(targets_app, name="targets")
+
+
+def _ready():
+    """The context, after checking that `tracker init` has been run."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker import models
+    from tracker.errors import TrackerError
+
+    ctx = context()
+    try:
+        with ctx.session() as session:
+            known = session.get(models.Cluster, ctx.cluster_id) is not None
+    except SQLAlchemyError:
+        known = False
+    if not known:
+        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
+                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
+    return ctx
+
+
+def _write(path: Path, data: bytes) -> None:
+    from tracker.errors import TrackerError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise TrackerError(f"Không ghi được tệp {path}: {exc.strerror}", f"Cannot write {path}: {exc.strerror}"
+                           ) from None
+
+
+def template(
+    district: Annotated[str, typer.Argument(help="Mã hoặc tên đơn vị / district code or name (HBT).")],
+    as_of: AsOf = None,
+    output: Output = None,
+) -> None:
+    from tracker.errors import TrackerError
+    from tracker.intake.matching import Names
+    from tracker.intake.template import default_as_of, district_template, template_filename
+
+    ctx = _ready()
+    code = Names.of(ctx.settings).district(district)
+    if code is None:
+        codes = ", ".join(d.code for d in ctx.settings.districts)
+        raise TrackerError(f"Không có đơn vị {district!r} trong cụm (các mã: {codes}).",
+                           f"No district {district!r} in this cluster (codes: {codes}).")
+    day = parse_as_of(as_of) or default_as_of(ctx.settings)
+    if day.year != ctx.settings.cluster.year:
+        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm thi đua {ctx.settings.cluster.year}.",
+                           f"{day.isoformat()} is outside the cluster year {ctx.settings.cluster.year}.")
+    path = output or Path(template_filename(code, day))
+    _write(path, district_template(ctx, code, day))
+    out(str(path))
+    err(f"Mẫu báo cáo của {ctx.settings.district(code).name}, số liệu đến {day:%d/%m/%Y}. "
+        f"/ Upload workbook of {code} as of {day.isoformat()}.")
+
+
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Tệp báo cáo / report files (.xlsx .xlsm .xls .ods).")],
+) -> None:
+    from tracker.errors import TrackerError
+    from tracker.intake.ingest import format_result, ingest_bytes
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
+    ctx = _ready()
+    rejected = 0
+    for path in files:
+        result = ingest_bytes(ctx, path.read_bytes(), path.name, source="cli")
+        rejected += result.status == "rejected"
+        out(format_result(result))
+        if result.report_path is not None and not result.repeated:
+            err(f"  → báo cáo lỗi / error report: {result.report_path}")
+    if rejected:
+        sys.exit(1)
+
+
+def pull() -> None:
+    from tracker.intake.pull import pull as run_pull
+
+    ctx = _ready()
+    report = run_pull(ctx, on_item=lambda item: out(item.line()))
+    err(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@targets_app.command("template", help="Tạo bảng tính đăng ký chỉ tiêu (điền sẵn chỉ tiêu hiện hành). Write the "
+                                      "targets workbook, pre-filled with the current targets.\n\n"
+                                      "Example: tracker targets template -o chi-tieu-2023.xlsx")
+def targets_template(output: Output = None) -> None:
+    from tracker.intake.targets_workbook import targets_template as build
+
+    ctx = _ready()
+    path = output or Path(f"chi-tieu-dang-ky_{ctx.settings.cluster.year}.xlsx")
+    _write(path, build(ctx))
+    out(str(path))
+
+
+@targets_app.command("import", help="Đăng ký chỉ tiêu từ bảng tính (có lỗi thì không đăng ký gì). Register the "
+                                    "targets of a workbook (all or nothing).\n\n"
+                                    "Example: tracker targets import chi-tieu-2023.xlsx")
+def targets_import(file: Annotated[Path, typer.Argument(help="Bảng tính chỉ tiêu / targets workbook.")]) -> None:
+    from tracker.errors import TrackerError
+    from tracker.intake.targets_workbook import import_targets
+    from tracker.text import format_number
+
+    if not file.is_file():
+        raise TrackerError(f"Không tìm thấy tệp: {file}", f"No such file: {file}")
+    ctx = _ready()
+    result = import_targets(ctx, file.read_bytes(), file.name)
+    if not result.ok:
+        out(f"{result.file_name}: bị từ chối (rejected), không đăng ký chỉ tiêu nào (nothing registered)")
+        for f in result.findings:
+            out(f"  {f.text('vi')} / {f.message_en}")
+        sys.exit(1)
+    out(f"{result.file_name}: đã đăng ký (registered) {result.changed} chỉ tiêu mới (new), "
+        f"{len(result.registrations) - result.changed} không đổi (unchanged)")
+    for r in result.registrations:
+        if r.changed:
+            out(f"  {r.district} {r.indicator} = {format_number(r.value)}")

@@ -51,6 +51,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "value_fractional": ("error", "a fractional value for a count indicator"),
     "formula_no_value": ("error", "a formula without a saved result (never read as 0 or blank)"),
     "excel_error": ("error", "an Excel error value such as #N/A or #REF!"),
+    # the targets workbook
+    "no_targets_sheet": ("error", "no sheet named `Chỉ tiêu đăng ký`, and more than one sheet"),
+    "year_missing": ("error", "no `Năm` label, or nothing to its right"),
+    "year_invalid": ("error", "the year is not the cluster year"),
+    "district_duplicate": ("error", "the same district appears twice"),
+    "no_indicator_columns": ("error", "the header row has no column headed by an indicator key or label"),
     # checks that depend on who sent the file, not on its bytes (a later upload of the same bytes by
     # someone else is judged afresh)
     "sender_not_in_district": ("error", "the e-mail sender is not a contact of the district"),

@@ -1,0 +1,110 @@
+"""The intake commands end to end: one line per file, exit codes 0/1/2, files moved out of the inbox."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+
+from tests.intake_factory import report_for, report_xlsx
+
+JUNE_30 = date(2023, 6, 30)
+FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
+
+
+def drop(path, data: bytes):
+    """A file that has been sitting in the inbox for a while (not still being copied)."""
+    path.write_bytes(data)
+    stamp = time.time() - 3600
+    os.utime(path, (stamp, stamp))
+
+
+def test_ingest_prints_one_line_per_file_and_exits_1_when_one_is_rejected(ctx, cli, tmp_path):
+    good = tmp_path / "HBT.xlsx"
+    good.write_bytes(report_for("HBT", JUNE_30, FIGS))
+    bad = tmp_path / "Tây Hồ.xlsx"
+    bad.write_bytes(report_xlsx(district="Tây Hồ"))
+    result = cli("ingest", good, bad)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "HBT.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023"
+    assert lines[1].startswith("Tây Hồ.xlsx: bị từ chối (rejected) — 30/06/2023; lỗi (errors): Báo cáo!B4: ")
+    assert len(lines) == 2 and "bao-cao-loi.txt" in result.stderr
+
+
+def test_ingest_of_a_file_already_received_succeeds(ctx, cli, tmp_path):
+    good = tmp_path / "HBT.xlsx"
+    good.write_bytes(report_for("HBT", JUNE_30, FIGS))
+    assert cli("ingest", good).exit_code == 0
+    again = cli("ingest", good)
+    assert again.exit_code == 0 and "đã nhận trước đó (already received)" in again.stdout
+
+
+def test_ingest_of_a_missing_file_is_a_usage_error(ctx, cli, tmp_path):
+    result = cli("ingest", tmp_path / "nope.xlsx")
+    assert result.exit_code == 2 and "nope.xlsx" in result.stderr and result.stdout == ""
+
+
+def test_ingest_before_init_asks_for_init(cli, tmp_path):
+    good = tmp_path / "HBT.xlsx"
+    good.write_bytes(report_for("HBT", JUNE_30, FIGS))
+    result = cli("ingest", good)
+    assert result.exit_code == 2 and "tracker init" in result.stderr
+
+
+def test_pull_moves_every_file_by_content_and_leaves_temporary_ones(ctx, cli):
+    inbox = ctx.settings.paths.inbox
+    inbox.mkdir(parents=True)
+    drop(inbox / "bao cao tuan 26", report_for("HM", JUNE_30, FIGS))  # no extension: content decides
+    drop(inbox / "DD.xlsx", report_xlsx(district="DD", as_of="31/06/2023"))
+    drop(inbox / "readme.txt", b"not a workbook")
+    drop(inbox / "~$DD.xlsx", b"lock")
+    drop(inbox / ".hidden.xlsx", report_for("HK", JUNE_30, FIGS))
+    (inbox / "copying.xlsx").write_bytes(report_for("LB", JUNE_30, FIGS))  # written just now
+    result = cli("pull")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and all(line.startswith("[inbox] ") for line in lines)
+    assert "bao cao tuan 26: đã chấp nhận (accepted) — HM" in result.stdout
+    assert "DD.xlsx: bị từ chối (rejected)" in result.stdout and "readme.txt: bị từ chối" in result.stdout
+    assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "copying.xlsx", "~$DD.xlsx"]
+    assert "1 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
+    archived = list(ctx.settings.paths.archive.rglob("*bao cao tuan 26"))
+    assert len(archived) == 1 and archived[0].read_bytes() == report_for("HM", JUNE_30, FIGS)
+    quarantined = {p.name for p in ctx.settings.paths.quarantine.rglob("*") if p.is_file()}
+    assert {"DD.xlsx", "readme.txt", "DD_can-sua.xlsx", "bao-cao-loi.txt"} <= quarantined
+
+
+def test_pull_of_an_empty_inbox_succeeds(ctx, cli):
+    result = cli("pull")
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_template_command_writes_the_workbook(ctx, cli, tmp_path):
+    out = tmp_path / "hbt.xlsx"
+    result = cli("template", "Hai Bà Trưng", "--as-of", "30/06/2023", "-o", out)
+    assert result.exit_code == 0 and result.stdout.strip() == str(out) and out.stat().st_size > 0
+    assert cli("template", "XYZ", "-o", out).exit_code == 2
+    assert cli("template", "HBT", "--as-of", "31/06/2023").exit_code == 2
+    assert cli("template", "HBT", "--as-of", "01/01/2024", "-o", out).exit_code == 2
+
+
+def test_targets_template_and_import_commands(ctx, cli, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    path = tmp_path / "chi-tieu.xlsx"
+    assert cli("targets", "template", "-o", path).exit_code == 0
+    wb = load_workbook(path)
+    wb["Chỉ tiêu đăng ký"]["C7"] = 33
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(buf.getvalue())
+    result = cli("targets", "import", path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "1 chỉ tiêu mới (new)" in result.stdout and "HBT new_unions = 33" in result.stdout
+    wb["Chỉ tiêu đăng ký"]["C8"] = "nhiều"
+    wb.save(path)
+    bad = cli("targets", "import", path)
+    assert bad.exit_code == 1 and "Chỉ tiêu đăng ký!C8" in bad.stdout

@@ -1,0 +1,92 @@
+"""`pull`: the inbox source, pluggable sources, one failure never stopping the rest."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, date, datetime
+
+from tests.intake_factory import report_for
+from tracker.intake.pull import PullItem, inbox_files, is_candidate, pull, pull_inbox
+
+JUNE_30 = date(2023, 6, 30)
+FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
+
+
+def drop(path, data: bytes, when: datetime | None = None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    stamp = (when.timestamp() if when else time.time() - 60)
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_temporary_hidden_and_lock_files_are_not_candidates(tmp_path):
+    for name in ("~$a.xlsx", ".~lock.a.xlsx#", ".a.xlsx", "a.xlsx.part", "a.tmp", "a.crdownload", "a.xlsx~"):
+        assert not is_candidate(drop(tmp_path / name, b"x")), name
+    assert is_candidate(drop(tmp_path / "Báo cáo HBT (1).XLSX", b"x"))
+    (tmp_path / "sub").mkdir()
+    assert not is_candidate(tmp_path / "sub")
+
+
+def test_files_are_taken_oldest_first_and_fresh_ones_wait(tmp_path):
+    drop(tmp_path / "b.xlsx", b"x", datetime(2023, 6, 30, 9, tzinfo=UTC))
+    drop(tmp_path / "a.xlsx", b"x", datetime(2023, 6, 30, 10, tzinfo=UTC))
+    (tmp_path / "fresh.xlsx").write_bytes(b"x")
+    assert [p.name for p in inbox_files(tmp_path)] == ["b.xlsx", "a.xlsx"]
+    assert len(inbox_files(tmp_path, settle_seconds=0, now=time.time() + 1)) == 3
+
+
+def test_the_reception_time_of_an_inbox_file_is_its_modification_time(ctx):
+    sent = datetime(2023, 6, 30, 16, 50, tzinfo=UTC)
+    drop(ctx.settings.paths.inbox / "HBT.xlsx", report_for("HBT", JUNE_30, FIGS), sent)
+    [item] = list(pull_inbox(ctx))
+    assert item.result.status == "accepted" and item.result.received_at == sent
+
+
+def test_two_files_with_the_same_name_never_collide(ctx):
+    inbox = ctx.settings.paths.inbox
+    drop(inbox / "HBT.xlsx", report_for("HBT", JUNE_30, FIGS), datetime(2023, 6, 30, 9, tzinfo=UTC))
+    first = pull(ctx)
+    drop(inbox / "HBT.xlsx", report_for("HBT", JUNE_30, {**FIGS, "new_unions": 20}),
+         datetime(2023, 6, 30, 11, tzinfo=UTC))
+    second = pull(ctx)
+    a, b = first.items[0].result, second.items[0].result
+    assert a.stored_path != b.stored_path and a.stored_path.exists() and b.stored_path.exists()
+    assert b.superseded_id == a.submission_id
+    assert list(inbox.iterdir()) == []
+
+
+def test_a_duplicate_in_the_inbox_is_taken_out_and_counted(ctx):
+    inbox = ctx.settings.paths.inbox
+    data = report_for("HK", JUNE_30, FIGS)
+    drop(inbox / "HK.xlsx", data)
+    drop(inbox / "HK (bản sao).xlsx", data)
+    report = pull(ctx)
+    assert (report.accepted, report.duplicate, report.rejected, report.failed) == (1, 1, 0, 0)
+    assert report.ok and list(inbox.iterdir()) == []
+
+
+def test_a_source_that_fails_does_not_stop_the_others(ctx):
+    drop(ctx.settings.paths.inbox / "HBT.xlsx", report_for("HBT", JUNE_30, FIGS))
+
+    def unreachable_mailbox(_ctx):
+        raise ConnectionRefusedError("imap.example.org:993 refused the connection")
+
+    def half_working(_ctx):
+        yield PullItem("other", "x.xlsx", error="could not fetch")
+        raise TimeoutError("gave up")
+
+    report = pull(ctx, [("mailbox", unreachable_mailbox), ("other", half_working), ("inbox", pull_inbox)])
+    assert report.accepted == 1 and report.failed == 1
+    assert [s for s, _ in report.source_errors] == ["mailbox", "other"]
+    assert not report.ok and "refused" in report.summary()
+
+
+def test_the_mailbox_is_a_source_only_when_configured(ctx):
+    from tracker.intake.pull import default_sources
+
+    assert [name for name, _ in default_sources(ctx)] == ["inbox"]
+    with_mailbox = ctx.settings.model_copy(update={"mailbox": ctx.settings.mailbox.model_copy(
+        update={"host": "127.0.0.1"})})
+    assert [name for name, _ in default_sources(type(ctx)(with_mailbox, ctx.engine))] == ["inbox", "mailbox"]

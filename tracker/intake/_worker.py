@@ -744,6 +744,7 @@ def encode_error(exc: UnreadableWorkbook) -> dict:
 
 HEADER = struct.Struct("!II")  # request: JSON header length, payload length
 REPLY = struct.Struct("!I")  # reply: JSON length
+ACK = b"\x06"
 MEMORY_HEADROOM = 768 * 1024 * 1024  # address space the worker may add on top of its start-up size
 
 
@@ -806,6 +807,8 @@ def main() -> None:
         header_len, payload_len = HEADER.unpack(head)
         header = json.loads(_read_exact(stdin, header_len) or b"{}")
         payload = _read_exact(stdin, payload_len) or b""
+        out.write(ACK)  # receipt: from now on a death of this process is the file's doing
+        out.flush()
         try:
             reply = _handle(header, payload)
         except MemoryError:

@@ -31,6 +31,8 @@ from tracker.intake import safety
 from tracker.intake.grid import Cell, SheetGrid, UnreadableWorkbook, WorkbookGrid
 
 READ_TIMEOUT = 15.0  # seconds for one file; a district report takes a few milliseconds
+START_TIMEOUT = 60.0  # a fresh worker on a busy machine; the read's own timeout starts after its receipt
+ACK = b"\x06"  # the worker's receipt: it has the whole request
 MAX_REPLY_BYTES = 64 * 1024 * 1024  # a grid of a district report is a few KB
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -135,16 +137,7 @@ class WorkbookReader:
         head = json.dumps(header).encode()
         message = len(head).to_bytes(4, "big") + len(payload).to_bytes(4, "big") + head + payload
         with self._lock:
-            for attempt in (1, 2):
-                proc = self._ensure()
-                try:
-                    proc.stdin.write(message)
-                    proc.stdin.flush()
-                    break
-                except (BrokenPipeError, OSError):
-                    self._stop(kill=True)  # died while idle (killed from outside): start again once
-                    if attempt == 2:
-                        raise safety.unreadable("crashed", "không khởi động được", "could not start") from None
+            proc = self._deliver(message)
             deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
             try:
                 size = int.from_bytes(self._receive(proc, 4, deadline), "big")
@@ -166,6 +159,24 @@ class WorkbookReader:
                 raise safety.unreadable("crashed", str(reply["detail"]))
             raise safety.unreadable("crashed", "vượt giới hạn bộ nhớ", "memory limit reached")
         return reply
+
+    def _deliver(self, message: bytes) -> subprocess.Popen:
+        """Hand one request to a live worker and wait for its receipt.
+
+        A worker that died before taking the request (killed while idle, or a failed start) is replaced
+        and the request sent once more: only a death after the receipt is blamed on the file.
+        """
+        for _ in range(2):
+            proc = self._ensure()
+            try:
+                proc.stdin.write(message)
+                proc.stdin.flush()
+                if self._receive(proc, 1, time.monotonic() + START_TIMEOUT) == ACK:
+                    return proc
+            except (OSError, EOFError, TimeoutError):
+                pass
+            self._stop(kill=True)
+        raise safety.unreadable("crashed", "không khởi động được tiến trình đọc", "the reader process did not start")
 
     @staticmethod
     def _receive(proc: subprocess.Popen, n: int, deadline: float) -> bytes:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from tests.intake_factory import ExcelError, report_for
+from tracker import models
 from tracker.web import tokens
 from tracker.web.app import create_app
 
 TODAY = date(2023, 6, 30)  # a Friday in the sample cluster year
+NOW = datetime(2023, 6, 30, 8, 15, tzinfo=UTC)  # 15:15 in Hà Nội, before the Friday 17:00 deadline
 HOST = "http://testserver"
 
 
 @pytest.fixture
 def app(ctx):
-    return create_app(ctx.settings, today=lambda: TODAY)
+    return create_app(ctx.settings, now=lambda: NOW)
 
 
 @pytest.fixture
@@ -169,7 +174,7 @@ def test_the_server_secret_is_kept_in_a_private_file_and_reused(ctx):
 # --- bad uploads -----------------------------------------------------------------------------------------
 
 def test_an_upload_over_the_cap_is_refused_before_it_is_read(ctx):
-    app = create_app(ctx.settings, today=lambda: TODAY, max_upload=100_000)
+    app = create_app(ctx.settings, now=lambda: NOW, max_upload=100_000)
     with TestClient(app, base_url=HOST, follow_redirects=False) as client:
         link = issue(ctx, "HBT")
         csrf = csrf_of(client.get(link).text)
@@ -255,3 +260,128 @@ def test_the_dashboard_draws_its_charts_and_caches_them(client, ctx):
     assert client.get(src).content == r.content
     assert client.get(link + "/charts/nothing.png").status_code == 404
     assert client.get("/h/" + "A" * 43 + "/charts/ranking.png").status_code == 404
+
+
+# --- uploads through the intake ----------------------------------------------------------------------------
+
+GOOD = {"new_unions": 16, "agreements": 11, "congresses": 40, "new_members": 1520, "union_fees": 2345.5}
+
+
+def upload(client, link: str, data: bytes, name: str = "Báo cáo tuần 26.xlsx"):
+    csrf = csrf_of(client.get(link).text)
+    return client.post(link + "/upload", data={"csrf": csrf},
+                       files={"file": (name, data, "application/octet-stream")})
+
+
+def test_a_good_sheet_is_accepted_and_the_verdict_shows_the_figures_read(client, ctx):
+    link = issue(ctx, "LB")
+    r = upload(client, link, report_for("LB", TODAY, GOOD))
+    assert r.status_code == 303
+    verdict_url = r.headers["location"]
+    assert re.fullmatch(re.escape(link) + r"/submissions/\d+", verdict_url)
+    page = client.get(verdict_url)
+    assert page.status_code == 200
+    assert "Đã tiếp nhận" in page.text and "Bị từ chối" not in page.text
+    for text in ("1.520", "2.345,5", "Báo cáo!E9", "Phát triển đoàn viên mới", "30/06/2023"):
+        assert text in page.text, text
+    with ctx.session() as s:
+        sub = s.exec(select(models.Submission)).one()
+    assert (sub.source, sub.status, sub.file_name) == ("web", "accepted", "Báo cáo tuần 26.xlsx")
+    assert sub.sender.startswith("web-link:")
+
+
+def test_the_district_page_then_shows_the_history_and_progress_against_targets(client, ctx, cli):
+    link = issue(ctx, "LB")
+    upload(client, link, report_for("LB", TODAY, GOOD))
+    page = client.get(link).text
+    history = page[page.index('id="lich-su"'):]
+    assert "Đã tiếp nhận" in history and "Báo cáo tuần 26.xlsx" in history and "30/06/2023 15:15" in history
+    progress = page[page.index('id="tien-do"'):page.index('id="lich-su"')]
+    assert "1.520" in progress and "Đơn vị đã báo cáo tuần này" in page
+    assert "nộp muộn" not in page
+
+
+def test_the_same_file_twice_is_already_received(client, ctx):
+    link = issue(ctx, "LB")
+    data = report_for("LB", TODAY, GOOD)
+    first = upload(client, link, data).headers["location"]
+    again = upload(client, link, data)
+    assert again.status_code == 303 and again.headers["location"] == first + "?duplicate=1"
+    assert "đã được tiếp nhận trước đó" in client.get(again.headers["location"]).text
+    with ctx.session() as s:
+        assert len(s.exec(select(models.Submission)).all()) == 1
+
+
+def test_a_sheet_with_errors_is_rejected_with_the_cells_and_the_annotated_workbook(client, ctx, tmp_path):
+    link = issue(ctx, "LB")
+    bad = report_for("LB", TODAY, {"new_unions": "mười sáu", "agreements": -3, "congresses": ExcelError("#N/A")})
+    r = upload(client, link, bad, name="LB sai.xlsx")
+    assert r.status_code == 303
+    page = client.get(r.headers["location"])
+    assert "Bị từ chối" in page.text and "Đã tiếp nhận" not in page.text
+    for cell in ("Báo cáo!E9", "Báo cáo!E10", "Báo cáo!E11"):
+        assert cell in page.text, cell
+    href = re.search(r'href="([^"]+/annotated)"', page.text).group(1)
+    annotated = client.get(href)
+    assert annotated.status_code == 200
+    assert "attachment" in annotated.headers["content-disposition"]
+    (tmp_path / "a.xlsx").write_bytes(annotated.content)
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["Báo cáo"]
+    assert ws["E9"].comment is not None  # the faulty cell carries the intake's comment
+    with ctx.session() as s:
+        assert s.exec(select(models.Figure)).all() == []
+
+
+def test_a_file_that_is_not_a_workbook_is_rejected_with_a_clear_reason(client, ctx):
+    link = issue(ctx, "LB")
+    r = upload(client, link, "Kính gửi Cụm trưởng, số liệu tuần này...".encode(), name="ghi-chu.xlsx")
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200 and "Bị từ chối" in page.text
+
+
+def test_a_district_link_takes_only_that_districts_sheet(client, ctx):
+    hbt, hm = issue(ctx, "HBT"), issue(ctx, "HM")
+    sheet_of_hm = report_for("HM", TODAY, GOOD)
+    r = upload(client, hbt, sheet_of_hm)
+    page = client.get(r.headers["location"]).text
+    assert "Bị từ chối" in page and "Báo cáo!B4" in page and "Hai Bà Trưng" in page
+    # the same bytes through the right link are judged afresh and accepted
+    r = upload(client, hm, sheet_of_hm)
+    assert "Đã tiếp nhận" in client.get(r.headers["location"]).text
+
+
+def test_a_district_cannot_see_another_districts_submission(client, ctx):
+    hbt, hm = issue(ctx, "HBT"), issue(ctx, "HM")
+    sheet_of_hm = report_for("HM", TODAY, GOOD)
+    accepted = upload(client, hm, sheet_of_hm).headers["location"]
+    rejected = upload(client, hm, report_for("HM", TODAY, {"agreements": -1})).headers["location"]
+    for url in (accepted, rejected, rejected + "/annotated"):
+        own = client.get(url)
+        assert own.status_code == 200
+        other = client.get(url.replace(hm, hbt))
+        assert other.status_code == 404
+    assert "Hoàng Mai" not in client.get(hbt).text
+    # the HM sheet sent again through the HBT link: the verdict, not HM's submission page
+    r = upload(client, hbt, sheet_of_hm)
+    assert r.status_code == 200 and "đã được tiếp nhận trước đó" in r.text
+
+
+def test_this_weeks_template_is_prefilled_for_the_district(client, ctx, tmp_path):
+    link = issue(ctx, "HK")
+    r = client.get(link + "/template")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "bao-cao_HK_2023-06-30.xlsx" in r.headers["content-disposition"]
+    (tmp_path / "t.xlsx").write_bytes(r.content)
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    values = [c.value for row in wb["Báo cáo"].iter_rows() for c in row if c.value is not None]
+    assert "LĐLĐ quận Hoàn Kiếm" in values
+    assert any(v == datetime(2023, 6, 30) or v == "30/06/2023" for v in values)
+
+
+def test_the_dashboard_reflects_an_upload(client, ctx):
+    upload(client, issue(ctx, "LB"), report_for("LB", TODAY, GOOD))
+    html = client.get(issue(ctx, head=True)).text
+    missing = html[html.index('id="chua-bao-cao"'):html.index('id="bang-tien-do"')]
+    assert "Long Biên" not in missing and "Hai Bà Trưng" in missing
+    assert "1/6" in html

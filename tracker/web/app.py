@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -46,19 +46,21 @@ class Portal:
     ctx: Context
     secret: bytes
     templates: Jinja2Templates
-    today: Callable[[], date]
+    now: Callable[[], datetime]  # aware
     max_upload: int  # bytes of the uploaded file itself
 
     @property
     def settings(self) -> Settings:
         return self.ctx.settings
 
+    def today(self) -> date:
+        """Today in the cluster's time zone."""
+        return self.now().astimezone(self.settings.tz).date()
+
     def local(self, value: datetime | None) -> datetime | None:
         """A stored UTC time in the cluster's local time (naive values from some drivers are UTC)."""
         if value is None:
             return None
-        from datetime import UTC
-
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(self.settings.tz)
@@ -102,14 +104,16 @@ def _filesize(n: int) -> str:
 
 def upload_limit() -> int:
     """The largest file accepted: the intake's own cap, so a file refused here is never one `pull` takes."""
-    return 10 * 1024 * 1024  # TODO(intake): use the intake's size cap once it lands
+    from tracker.intake.safety import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES
 
 
-def create_app(settings: Settings, *, today: Callable[[], date] | None = None,
+def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
                max_upload: int | None = None) -> FastAPI:
     """The portal for the cluster of ``settings`` (its database must have been set up by `tracker init`).
 
-    ``today`` replaces the clock (tests); ``max_upload`` lowers the upload cap (tests).
+    ``now`` replaces the clock (tests; it returns an aware datetime); ``max_upload`` lowers the upload cap.
     """
     ctx = open_context(settings=settings)
     secret = security.load_or_create_secret(security.secret_path(settings.source))
@@ -118,7 +122,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None,
         ctx=ctx,
         secret=secret,
         templates=templates,
-        today=today or (lambda: datetime.now(settings.tz).date()),
+        now=now or (lambda: datetime.now(UTC)),
         max_upload=max_upload or upload_limit(),
     )
 

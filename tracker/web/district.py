@@ -31,9 +31,17 @@ def district_access(token: str, request: Request) -> tokens.Access:
 
 
 def _as_of(state: Portal):
+    """Today (in the cluster year): the date the district's progress is shown as of."""
     from tracker.standing import resolve_as_of
 
     return resolve_as_of(state.settings, None, today=state.today()).day
+
+
+def _template_as_of(state: Portal):
+    """The as-of date of this week's template (the intake's rule: the reporting day of the week)."""
+    from tracker.intake.template import default_as_of
+
+    return default_as_of(state.settings, state.today())
 
 
 @router.get("/d/{token}", response_class=HTMLResponse)
@@ -47,7 +55,7 @@ def district_page(request: Request, token: str, access: tokens.Access = Depends(
     with state.ctx.session() as session:
         subs = views.history(session, state.ctx.cluster_id, access.district_id, access.token_id)
     return state.render(
-        request, "district.html",
+        request, "district.html", template_as_of=_template_as_of(state),
         access=access, token=token, as_of=as_of, progress=progress, mine=mine,
         specs={s.key: s for s in progress.indicators}, history=subs, local=state.local,
         csrf=security.csrf_token(state.secret, access.token_hash), max_upload=state.max_upload,
@@ -58,10 +66,10 @@ def district_page(request: Request, token: str, access: tokens.Access = Depends(
 def download_template(request: Request, token: str, access: tokens.Access = Depends(district_access)):
     """This week's workbook for the district, prefilled by the intake's template writer."""
     state = portal(request)
-    from tracker.intake.template import template_filename, write_template
+    from tracker.intake.template import district_template, template_filename
 
-    as_of = _as_of(state)
-    data = write_template(state.ctx, access.district_code, as_of)
+    as_of = _template_as_of(state)
+    data = district_template(state.ctx, access.district_code, as_of)
     return Response(data, media_type=XLSX, headers=_attachment(template_filename(access.district_code, as_of)))
 
 
@@ -86,16 +94,47 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
         raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
     filename = Path(upload.filename.replace("\\", "/")).name[:200]
 
-    from tracker.intake import ingest_bytes
+    from tracker.intake.ingest import ingest_bytes
 
     result = await run_in_threadpool(
         ingest_bytes, state.ctx, data, filename, source="web", sender=views.web_sender(access.token_id),
-        district=access.district_code,
+        received_at=state.now(), checks=[link_check(access)],
     )
+    if not await run_in_threadpool(_visible, state, access, result.submission_id):
+        # Bytes judged before, for another district or through another way in: the verdict, without
+        # showing that other submission's details.
+        return state.render(request, "verdict_only.html", access=access, token=token, result=result)
     url = f"/d/{token}/submissions/{result.submission_id}"
-    if result.outcome == "duplicate":
+    if result.status == "duplicate" or result.repeated:
         url += "?duplicate=1"
     return RedirectResponse(url, status_code=303)
+
+
+def _visible(state: Portal, access: tokens.Access, submission_id: int | None) -> bool:
+    if submission_id is None:
+        return False
+    with state.ctx.session() as session:
+        return views.district_submission(session, state.ctx.cluster_id, access.district_id, access.token_id,
+                                         submission_id) is not None
+
+
+def link_check(access: tokens.Access):
+    """The rule of the web source (as the sender rule is the mailbox's): a district's link takes only
+    that district's sheet. A sheet naming another district is rejected, pointing at its `Đơn vị` cell."""
+    from tracker.intake.findings import finding
+
+    def check(report):
+        if report.district is None or report.district == access.district_code:
+            return []
+        return [finding(
+            "error", "sender_not_in_district",
+            f"Tệp này là báo cáo của đơn vị {report.district}, nhưng được gửi qua đường dẫn của "
+            f"{access.district_name}. Mỗi đơn vị gửi báo cáo của mình qua đường dẫn riêng của đơn vị.",
+            f"This is the sheet of district {report.district}, but it was sent through the link of "
+            f"{access.district_name}. Each district sends its own sheet through its own link.",
+            sheet=report.sheet, ref=report.district_cell)]
+
+    return check
 
 
 @router.get("/d/{token}/submissions/{submission_id}", response_class=HTMLResponse)
@@ -130,12 +169,13 @@ def annotated_workbook(request: Request, token: str, submission_id: int,
 
 
 def _annotated_path(state: Portal, sub) -> Path | None:
-    from tracker.intake import annotated_path
+    """The highlighted copy the intake kept next to a rejected file in quarantine, if it made one."""
+    from tracker.intake.rejection import existing_outputs
 
-    if sub.status != "rejected":
+    if sub.status != "rejected" or not sub.stored_path:
         return None
-    path = annotated_path(state.ctx, sub)
-    return path if path is not None and Path(path).is_file() else None
+    _report, annotated = existing_outputs(Path(sub.stored_path).parent)
+    return annotated if annotated is not None and annotated.is_file() else None
 
 
 def _text(value) -> str | None:

@@ -7,8 +7,8 @@ built or mailed again; if it is still pending, this send tries it now.
 Recipients (DESIGN §6): the weekly report and the review pack are one message to all of
 ``cluster.head.emails``; reminders and rejection notices are one message per district, to its
 contacts. Idempotency keys: ``weekly/<cluster>/<2023-W26>/head``, ``review/<cluster>/<2023-H1>/head``,
-``reminder/<cluster>/<2023-W26>/<district code>``, ``rejection/<cluster>/<file sha256>/<district code
-or sender>``.
+``reminder/<cluster>/<2023-W26>/<district code>``, ``rejection/<cluster>/<first 32 hex digits of the
+file's SHA-256>/<district code or sender>``.
 
 ``dry_run`` shows what would go to whom and writes nothing: no report files, no outbox rows, no mail.
 """
@@ -152,7 +152,7 @@ def _reply_to(ctx: Context) -> str | None:
     return mb.user if mb.enabled and "@" in mb.user else None
 
 
-def _with_size_cap(draft: Draft, files_dir: Path | None, *, date_: datetime) -> tuple[Draft, str | None]:
+def fit_to_size_cap(draft: Draft, files_dir: Path | None, *, date_: datetime) -> tuple[Draft, str | None]:
     """Leave out the attachments that would push the message over 10 MB (least important last in the
     list go first) and say so in both bodies, with where the files are."""
     bare = Draft(**{**draft.__dict__, "attachments": ()})
@@ -210,7 +210,7 @@ def _send(ctx: Context, kind: str, period: str, specs: Sequence[_Spec], *, out_d
         with tempfile.TemporaryDirectory(prefix="tracker-mail-") as scratch:
             draft = spec.make(out_dir or Path(scratch))  # the draft holds the bytes; files may go after
         draft = Draft(**{**draft.__dict__, "headers": (*draft.headers, ("X-Tracker-Key", key))})
-        draft, planned.note = _with_size_cap(draft, out_dir, date_=stamp)
+        draft, planned.note = fit_to_size_cap(draft, out_dir, date_=stamp)
         domain = ctx.settings.mail.sender.rpartition("@")[2] or "localhost"
         data = build(draft, date=stamp, message_id=make_msgid(idstring=kind, domain=domain))
         with ctx.session(write=True) as session:
@@ -394,7 +394,7 @@ def rejection_recipients(ctx: Context, district_code: str | None, sender: str | 
     from tracker.intake.findings import CONTEXT_CODES
 
     if sender and (codes & set(CONTEXT_CODES) or not district_code):
-        return sender.lower(), (sender,)
+        return sender.lower()[:200], (sender,)
     if not district_code:
         return "unknown", ()
     contacts = list(ctx.settings.district(district_code).emails)
@@ -409,7 +409,9 @@ def notify_rejection(ctx: Context, result: Any, *, now: datetime | None = None) 
     Does nothing when mail is not configured (no SMTP host) or the file was not rejected. The same
     rejected bytes notify the same people once (key: the file's SHA-256 and the recipient).
     """
-    report = SendReport(kind="rejection", period=getattr(result, "file_hash", ""))
+    # The period column holds 40 characters: 32 hex digits of the SHA-256 (128 bits) name the file.
+    period = str(getattr(result, "file_hash", ""))[:32]
+    report = SendReport(kind="rejection", period=period)
     if getattr(result, "status", None) != "rejected":
         report.skipped_reason = "not rejected"
         return report
@@ -446,4 +448,4 @@ def notify_rejection(ctx: Context, result: Any, *, now: datetime | None = None) 
 
     spec = _Spec(key, recipients, subject, make)
     folder = Path(result.annotated_path).parent if result.annotated_path else None
-    return _send(ctx, "rejection", result.file_hash, [spec], out_dir=folder, dry_run=False, now=now)
+    return _send(ctx, "rejection", period, [spec], out_dir=folder, dry_run=False, now=now)

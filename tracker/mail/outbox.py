@@ -87,6 +87,9 @@ def enqueue(session: Session, cluster_id: str, *, kind: str, period: str, recipi
         raise ValueError("a message needs at least one recipient")
     now = now or utcnow()
     key = idempotency_key(cluster_id, kind, period, recipient_key)
+    # The column sizes, checked here so SQLite (which does not enforce them) fails like PostgreSQL.
+    if len(period) > 40 or len(recipient_key) > 200 or len(key) > 300:
+        raise ValueError(f"outbox key too long: {key!r}")
     values = dict(cluster_id=cluster_id, kind=kind, period=period, recipient_key=recipient_key,
                   idempotency_key=key, recipients=list(recipients), subject=subject, message=message,
                   status=OutboxStatus.pending.value, attempts=0, next_attempt_at=now, refused={},

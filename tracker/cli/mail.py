@@ -108,6 +108,7 @@ def print_send_report(report: SendReport) -> None:
         out(f"Tổng / total: {c['messages']} thư — đã gửi / sent {c['sent']}, đã gửi trước đó / sent before "
             f"{c['already_sent']}, đang chờ / pending {c['pending']}, thất bại / failed {c['failed']}"
             + (f", không có người nhận / no recipients {c['no_recipients']}" if c["no_recipients"] else "")
+            + (f", không lập được / not built {c['build_failed']}" if c["build_failed"] else "")
             + (f", người nhận bị từ chối / refused recipients {c['refused']}" if c["refused"] else "") + ".")
         if report.delivery is not None and report.delivery.transport == "eml":
             out(f"Chưa cấu hình máy chủ SMTP: thư được ghi thành tệp .eml trong "

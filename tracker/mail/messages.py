@@ -15,6 +15,7 @@ file's SHA-256>/<district code or sender>``.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tracker.context import Context
     from tracker.mail.delivery import DeliveryReport
 
+log = logging.getLogger("tracker.mail")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Room kept for headers, MIME boundaries and the note about files left out.
 _MARGIN = 256 * 1024
@@ -46,6 +48,7 @@ STATE_TEXT = {
     "already-sending": ("đang được gửi bởi tiến trình khác", "being sent by another process"),
     "no-recipients": ("không có địa chỉ nhận — bổ sung emails trong config.toml",
                       "no recipient address — add emails in config.toml"),
+    "build-failed": ("không lập được thư", "the message could not be built"),
     "sent": ("đã gửi", "sent"),
     "pending": ("chưa gửi được, sẽ thử lại", "not delivered yet, will retry"),
     "failed": ("gửi thất bại", "failed"),
@@ -91,6 +94,7 @@ class SendReport:
             "failed": states.count("failed") + states.count("already-failed"),
             "already_sent": states.count("already-sent"),
             "no_recipients": states.count("no-recipients"),
+            "build_failed": states.count("build-failed"),
             "would_send": states.count("would-send"),
             "refused": self.delivery.refused if self.delivery else 0,
         }
@@ -100,7 +104,7 @@ class SendReport:
         """False when a message of this send is not delivered (pending, failed) or has nobody to go to."""
         if self.dry_run:
             return True
-        bad = {"pending", "failed", "already-pending", "already-failed", "no-recipients"}
+        bad = {"pending", "failed", "already-pending", "already-failed", "no-recipients", "build-failed"}
         return not any(m.state in bad for m in self.messages)
 
 
@@ -207,12 +211,17 @@ def _send(ctx: Context, kind: str, period: str, specs: Sequence[_Spec], *, out_d
             continue
         if dry_run:
             continue
-        with tempfile.TemporaryDirectory(prefix="tracker-mail-") as scratch:
-            draft = spec.make(out_dir or Path(scratch))  # the draft holds the bytes; files may go after
-        draft = Draft(**{**draft.__dict__, "headers": (*draft.headers, ("X-Tracker-Key", key))})
-        draft, planned.note = fit_to_size_cap(draft, out_dir, date_=stamp)
-        domain = ctx.settings.mail.sender.rpartition("@")[2] or "localhost"
-        data = build(draft, date=stamp, message_id=make_msgid(idstring=kind, domain=domain))
+        try:
+            with tempfile.TemporaryDirectory(prefix="tracker-mail-") as scratch:
+                draft = spec.make(out_dir or Path(scratch))  # the draft holds the bytes; files may go after
+            draft = Draft(**{**draft.__dict__, "headers": (*draft.headers, ("X-Tracker-Key", key))})
+            draft, planned.note = fit_to_size_cap(draft, out_dir, date_=stamp)
+            domain = ctx.settings.mail.sender.rpartition("@")[2] or "localhost"
+            data = build(draft, date=stamp, message_id=make_msgid(idstring=kind, domain=domain))
+        except Exception as exc:  # one message that cannot be built must not stop the others
+            log.exception("%s [%s]: cannot build the message", kind, spec.recipient_key)
+            planned.state, planned.error = "build-failed", f"{type(exc).__name__}: {exc}"
+            continue
         with ctx.session(write=True) as session:
             row, created = enqueue(session, cluster_id, kind=kind, period=period, recipient_key=spec.recipient_key,
                                    recipients=list(draft.recipients), subject=draft.subject, message=data, now=now)

@@ -83,3 +83,20 @@ def last_runs(ctx: Context) -> dict[str, JobRun]:
                   .where(JobRun.cluster_id == ctx.cluster_id).group_by(JobRun.job).subquery())
         rows = session.exec(select(JobRun).join(latest, JobRun.id == latest.c.id))
         return {run.job: run for run in rows}
+
+
+def close_interrupted_runs(ctx: Context) -> list[JobRun]:
+    """Close ``running`` rows left by a process that died mid-run (no one holds that job's lock now)."""
+    from jobs.lock import job_lock
+
+    with ctx.session() as session:
+        stale = list(session.exec(select(JobRun).where(JobRun.cluster_id == ctx.cluster_id,
+                                                       JobRun.outcome == "running")))
+    closed = []
+    for run in stale:
+        if job_lock(ctx, run.job).is_free():
+            closed.append(finish_run(ctx, run.id, "error", message=(
+                "Tiến trình đã dừng giữa lần chạy này (tắt máy, bị dừng hẳn); kết quả không rõ, chạy lại nếu cần. / "
+                "The process ended during this run (shutdown, killed); its result is unknown, run it again if needed."
+            )))
+    return closed

@@ -223,14 +223,26 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
 
     Holds the scheduler lock for its whole life; gives up (exit code 1) if it loses the lock.
     """
+    from sqlalchemy.exc import OperationalError
+
     from jobs.lock import scheduler_lock
+    from jobs.runs import close_interrupted_runs
+    from tracker.errors import TrackerError
 
     lock = scheduler_lock(ctx)
-    if not lock.acquire():
+    try:
+        got = lock.acquire_within(3.0)
+    except OperationalError as exc:  # the database is down: worth retrying later (exit 1), unlike a refusal
+        raise TrackerError(f"Không kết nối được cơ sở dữ liệu: {exc.orig}",
+                           f"Cannot connect to the database: {exc.orig}", exit_code=1) from None
+    if not got:
         raise lock.refusal()
     code = 0
     try:
         _check_initialised(ctx)
+        for run in close_interrupted_runs(ctx):
+            log.warning("%s: lần chạy #%s bị ngắt khi tiến trình dừng / run #%s was cut short when its process "
+                        "ended", run.job, run.id, run.id)
         scheduler = start_scheduler(ctx)
         log.info("Bộ lập lịch cụm %s đang chạy (múi giờ %s); Ctrl-C để dừng / scheduler of %s running (time zone %s)",
                  ctx.cluster_id, ctx.settings.cluster.timezone, ctx.cluster_id, ctx.settings.cluster.timezone)

@@ -323,3 +323,17 @@ def test_two_clusters_in_one_database_have_their_own_schedule_and_lock(ctx, monk
     assert theirs["pull"].args[1] == str(other.settings.source)
     with scheduler_lock(ctx), scheduler_lock(other):  # independent locks
         pass
+
+
+def test_a_run_cut_short_by_a_dead_process_is_closed_at_the_next_start(ctx):
+    from jobs.lock import job_lock
+    from jobs.runs import close_interrupted_runs, start_run
+
+    dead = start_run(ctx, "pull", "schedule")
+    alive = start_run(ctx, "weekly-report", "manual")
+    with job_lock(ctx, "weekly-report"):  # someone is still running that one
+        closed = close_interrupted_runs(ctx)
+    assert [r.id for r in closed] == [dead]
+    runs = {r.id: r for r in runs_of(ctx)}
+    assert runs[dead].outcome == "error" and "result is unknown" in runs[dead].error
+    assert runs[alive].outcome == "running"

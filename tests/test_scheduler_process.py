@@ -70,7 +70,7 @@ def spawn(config_path, tmp_path):
         s.stop()
 
 
-def test_a_second_scheduler_is_refused_and_the_lock_dies_with_its_holder(ctx, config_path, spawn):
+def test_a_second_scheduler_is_refused_and_the_lock_dies_with_its_holder(ctx, config_path, spawn, cli):
     from jobs.lock import scheduler_lock
 
     first = spawn("first")
@@ -87,9 +87,8 @@ def test_a_second_scheduler_is_refused_and_the_lock_dies_with_its_holder(ctx, co
     else:
         assert f"pid={first.proc.pid}" in second.stderr
 
-    listed = subprocess.run([TRACKER, "--config", str(config_path), "jobs", "list"],
-                            capture_output=True, text=True, env=_env(), timeout=60)
-    assert listed.returncode == 0 and "Scheduler: running" in listed.stdout
+    listed = cli("jobs", "list")
+    assert listed.exit_code == 0 and "Scheduler: running" in listed.stdout
 
     os.kill(first.proc.pid, signal.SIGKILL)  # no chance to clean up
     first.proc.wait(timeout=10)
@@ -124,10 +123,11 @@ def test_ctrl_c_stops_the_scheduler_cleanly(ctx, spawn):
     assert "received SIGINT" in proc.text() and "Đã dừng / stopped" in proc.text()
 
 
-def test_the_scheduler_refuses_to_start_before_init(tmp_path):
+def test_the_scheduler_refuses_to_start_before_init(tmp_path, cli):
     from tests.conftest import write_config
 
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}")
-    done = subprocess.run([TRACKER, "--config", str(config), "scheduler", "run"], capture_output=True, text=True,
-                          env=_env(), timeout=60)
-    assert done.returncode == 2 and "tracker init" in done.stderr and "Traceback" not in done.stderr
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    config = write_config(folder, f"sqlite:///{folder / 'empty.db'}")
+    done = cli("scheduler", "run", config=config)
+    assert done.exit_code == 2 and "tracker init" in done.stderr and "Traceback" not in done.stderr

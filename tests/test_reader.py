@@ -270,8 +270,8 @@ def ole_file(*streams: str) -> bytes:
     """A minimal OLE compound file (one FAT sector, one directory sector) holding empty streams."""
     header = bytearray(512)
     header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    header[24:34] = (0x3E).to_bytes(2, "little") + (3).to_bytes(2, "little") + b"\xfe\xff" + (9).to_bytes(2, "little")
-    header[34:36] = (6).to_bytes(2, "little")
+    header[24:32] = (0x3E).to_bytes(2, "little") + (3).to_bytes(2, "little") + b"\xfe\xff" + (9).to_bytes(2, "little")
+    header[32:34] = (6).to_bytes(2, "little")  # mini sectors of 64 bytes
     header[44:48] = (1).to_bytes(4, "little")  # one FAT sector
     header[48:52] = (1).to_bytes(4, "little")  # directory starts in sector 1
     header[56:60] = (4096).to_bytes(4, "little")
@@ -294,6 +294,7 @@ def ole_file(*streams: str) -> bytes:
         entry[116:120] = (0xFFFFFFFE).to_bytes(4, "little")
         directory += entry
     directory += bytes(512 - len(directory))
+    assert len(header) == len(fat) == len(directory) == 512
     return bytes(header) + fat + bytes(directory)
 
 
@@ -476,7 +477,7 @@ def test_a_worker_killed_mid_read_is_reported_and_replaced():
     import threading
 
     with WorkbookReader(timeout=30) as r:
-        r.start()
+        r.read(xlsx_bytes(district_workbook()))  # the worker is up and idle
         killer = threading.Timer(0.3, os.kill, (r.worker_pid, signal.SIGKILL))
         killer.start()
         with pytest.raises(UnreadableWorkbook) as err:
@@ -560,3 +561,23 @@ def test_a_large_sheet_is_streamed_with_the_same_result(reader):
     assert grid.get(1, 1).value == text
     assert grid.hidden_rows == {7}
     assert grid.merged == [(1, 3, 2, 4)]
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_error_values_and_hidden_rows_in_libreoffice_files(reader, suffix):
+    data = (FIXTURES / f"bao-cao-HBT-loi-va-dong-an.{suffix}").read_bytes()
+    sheet = reader.read(data).sheets["Báo cáo"]
+    assert (sheet.get(8, 5).value, sheet.get(8, 5).error) == (None, "#N/A")
+    assert (sheet.get(10, 5).value, sheet.get(10, 5).error) == (None, "#DIV/0!")
+    assert sheet.hidden_rows == {9}
+    assert sheet.get(9, 5).value == 41  # a hidden row is still read; the parser decides what it means
+    if suffix != "xls":  # .xls keeps formulas as bytecode: the cached result is read, the text is not
+        assert sheet.get(8, 5).formula == "=NA()"
+
+
+def test_an_xls_with_a_cell_at_the_far_corner_is_refused_before_calamine(reader):
+    data = (FIXTURES / "bao-cao-HBT-2023-06-30.xls").read_bytes()
+    rk_d11 = b"\x7e\x02\x0a\x00\x0a\x00\x03\x00"  # the RK record of D11 (4200): row 10, column 3
+    assert data.count(rk_d11) == 1
+    data = data.replace(rk_d11, b"\x7e\x02\x0a\x00\xff\xff\xff\x00")  # now at IV65536
+    assert_refused(reader, data, "too_many_cells")

@@ -25,6 +25,7 @@ import re
 import struct
 import sys
 import zipfile
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from xml.etree.ElementTree import ParseError, fromstring, iterparse
 
@@ -46,7 +47,9 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
     safety.check_size(data)
     container = safety.sniff_container(data)
     if container == "ole":
-        return _read_calamine(data, safety.ole_kind(data))
+        ole = safety.OleFile(data)
+        kind = safety.ole_kind(ole)
+        return _read_calamine(data, kind, _scan_biff(ole))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -653,7 +656,78 @@ def _ods_time(text: str) -> CellValue:
 # ------------------------------------------------------------------------------------------ xls
 
 
-def _read_calamine(data: bytes, kind: str) -> WorkbookGrid:
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
+_BIFF_VALUE_RECORDS = {0x0006, 0x00BD, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E}  # FORMULA MULRK LABELSST NUMBER ...
+
+
+@dataclass
+class _BiffSheet:
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # 1-based cell → error value
+    hidden_rows: set[int] = field(default_factory=set)
+    bounds: list[int] = field(default_factory=lambda: [1 << 30, -1, 1 << 30, -1])  # min/max row, min/max col
+
+
+def _scan_biff(ole: safety.OleFile) -> dict[str, _BiffSheet]:
+    """What calamine does not report for .xls, per sheet: error values and hidden rows (BIFF8 records).
+
+    Also guards calamine: refuses an encrypted stream (FILEPASS) and a sheet whose cells span an absurd
+    area (calamine allocates the whole rectangle). BIFF5 and older files are left to calamine alone.
+    """
+    if "workbook" not in ole.names:
+        return {}
+    stream = ole.stream("Workbook")
+    offsets: dict[int, str] = {}
+    sheets: dict[str, _BiffSheet] = {}
+    current: _BiffSheet | None = None
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        rec, size = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + size]
+        start, pos = pos, pos + 4 + size
+        if rec == 0x0809:  # BOF
+            if start == 0 and len(body) >= 2 and struct.unpack_from("<H", body)[0] != 0x0600:
+                return {}  # not BIFF8
+            name = offsets.get(start)
+            current = sheets.setdefault(name, _BiffSheet()) if name is not None else None
+        elif rec == 0x000A:  # EOF
+            current = None
+        elif rec == 0x002F and current is None:  # FILEPASS: the workbook is encrypted
+            raise safety.unreadable("encrypted")
+        elif rec == 0x0085 and len(body) >= 8:  # BOUNDSHEET8: where each sheet's substream starts
+            (ply_pos,) = struct.unpack_from("<I", body)
+            cch, high = body[6], body[7] & 1
+            raw = body[8 : 8 + cch * (2 if high else 1)]
+            offsets[ply_pos] = raw.decode("utf-16-le" if high else "latin-1", "replace")
+        elif current is not None and len(body) >= 4:
+            row, col = struct.unpack_from("<HH", body)
+            if rec in _BIFF_VALUE_RECORDS:
+                b = current.bounds
+                last_col = col + (len(body) - 6) // 6 - 1 if rec == 0x00BD else col  # MULRK spans columns
+                b[0], b[1], b[2], b[3] = min(b[0], row), max(b[1], row), min(b[2], col), max(b[3], last_col)
+            if row >= MAX_ROWS or col >= MAX_COLS:
+                continue
+            if rec == 0x0205 and len(body) >= 8 and body[7] == 1:  # BOOLERR holding an error
+                current.errors[(row + 1, col + 1)] = _BIFF_ERRORS.get(body[6], "#VALUE!")
+            elif rec == 0x0006 and len(body) >= 14 and body[12:14] == b"\xff\xff" and body[6] == 2:  # FORMULA → error
+                current.errors[(row + 1, col + 1)] = _BIFF_ERRORS.get(body[8], "#VALUE!")
+            elif rec == 0x0208 and len(body) >= 16 and struct.unpack_from("<I", body, 12)[0] & 0x20:  # ROW, hidden
+                current.hidden_rows.add(row + 1)
+    for name, sheet in sheets.items():
+        r1, r2, c1, c2 = sheet.bounds
+        if r2 >= 0 and (r2 - r1 + 1) * (c2 - c1 + 1) > safety.MAX_DECLARED_CELLS:
+            raise safety.unreadable("too_many_cells", f"{name}: {r2 - r1 + 1} × {c2 - c1 + 1}")
+    return sheets
+
+
+def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None = None) -> WorkbookGrid:
     import python_calamine as pc
 
     try:
@@ -686,15 +760,19 @@ def _read_calamine(data: bytes, kind: str) -> WorkbookGrid:
             for (r1, c1), (r2, c2) in merged[:MAX_MERGED]:
                 if r1 < MAX_ROWS and c1 < MAX_COLS:
                     grid.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
+            extra = (extras or {}).get(meta.name)
+            if extra is not None:
+                for (r, c), error in extra.errors.items():
+                    grid.cells[(r, c)] = Cell(r, c, None, error=error)
+                grid.hidden_rows |= extra.hidden_rows
+                grid.cells = dict(sorted(grid.cells.items()))
             grids[meta.name] = grid
     return WorkbookGrid(format=kind, sheet_names=names, sheets=grids)
 
 
 def _calamine_cell(row: int, col: int, value: object) -> Cell | None:
     if value is None or value == "":
-        return None
-    if isinstance(value, str) and value.strip() in ERROR_VALUES:
-        return Cell(row, col, None, error=value.strip())
+        return None  # calamine shows error values as "": _scan_biff puts them back
     if isinstance(value, timedelta):
         value = value.total_seconds() / 86_400  # a duration: its Excel number of days
     return Cell(row, col, value)  # type: ignore[arg-type]

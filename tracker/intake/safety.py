@@ -220,58 +220,114 @@ def forbid_dtd(part: str, xml: bytes) -> None:
 # ---------------------------------------------------------------------------------------------- ole
 
 
-def ole_stream_names(data: bytes) -> set[str]:
-    """Names of the entries in an OLE compound file's directory (enough to tell .xls from encrypted OOXML).
+_FREE = 0xFFFFFFFA  # sector ids at or above this are markers (end of chain, free, FAT, DIFAT)
 
-    A minimal reader of the format ([MS-CFB]) with every offset bounds-checked and every chain bounded:
-    a malformed file raises ``corrupt``, never loops.
+
+class OleFile:
+    """A minimal, defensive reader of OLE compound files ([MS-CFB]): the directory and small streams.
+
+    Enough to tell .xls from encrypted OOXML and .doc, and to read an .xls ``Workbook`` stream. Every
+    offset is bounds-checked and every chain bounded by the number of sectors, so a malformed file
+    raises ``corrupt`` and never loops.
     """
-    if len(data) < 512 or not data.startswith(OLE_MAGIC):
-        raise unreadable("not_workbook")
-    try:
-        sector_shift = struct.unpack_from("<H", data, 30)[0]
-        if sector_shift not in (9, 12):
-            raise ValueError(f"sector shift {sector_shift}")
-        size = 1 << sector_shift
+
+    def __init__(self, data: bytes):
+        if len(data) < 512 or not data.startswith(OLE_MAGIC):
+            raise unreadable("not_workbook")
+        self.data = data
+        try:
+            self._parse()
+        except (struct.error, ValueError, IndexError) as exc:
+            raise unreadable("corrupt", f"OLE: {exc}") from exc
+
+    def _parse(self) -> None:
+        data = self.data
+        shift, mini_shift = struct.unpack_from("<HH", data, 30)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise ValueError(f"sector shift {shift}/{mini_shift}")
+        self.size = 1 << shift
+        self.n_sectors = (len(data) - 512 + self.size - 1) // self.size
         n_fat, first_dir = struct.unpack_from("<II", data, 44)
-        first_difat, n_difat = struct.unpack_from("<II", data, 68)
-        n_sectors = (len(data) - 512) // size + 1
-
-        def sector(index: int) -> bytes:
-            if index >= n_sectors:
-                raise ValueError(f"sector {index} out of range")
-            start = (index + 1) * size
-            return data[start : start + size]
-
-        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76) if s < 0xFFFFFFFA][: n_fat or 109]
+        self.mini_cutoff, first_minifat, _n_minifat, first_difat, n_difat = struct.unpack_from("<IIIII", data, 56)
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76) if s < _FREE][: n_fat or 109]
         difat, hops = first_difat, 0
-        while difat < 0xFFFFFFFA and hops < min(n_difat, n_sectors):
-            ids = struct.unpack(f"<{size // 4}I", sector(difat))
-            fat_sectors += [s for s in ids[:-1] if s < 0xFFFFFFFA]
+        while difat < _FREE and hops < min(n_difat, self.n_sectors):
+            ids = struct.unpack(f"<{self.size // 4}I", self._sector(difat))
+            fat_sectors += [s for s in ids[:-1] if s < _FREE]
             difat, hops = ids[-1], hops + 1
-        fat: list[int] = []
-        for s in fat_sectors[:n_sectors]:
-            fat.extend(struct.unpack(f"<{size // 4}I", sector(s)))
-        names: set[str] = set()
-        current, visited = first_dir, 0
-        while current < 0xFFFFFFFA and visited < n_sectors:
-            block = sector(current)
-            for off in range(0, len(block) - 127, 128):
-                name_len = struct.unpack_from("<H", block, off + 64)[0]
-                kind = block[off + 66]
-                if kind in (1, 2, 5) and 2 <= name_len <= 64:
-                    names.add(block[off : off + name_len - 2].decode("utf-16-le", "replace"))
-            if current >= len(fat):
+        self.fat: list[int] = []
+        for s in fat_sectors[: self.n_sectors]:
+            self.fat.extend(struct.unpack(f"<{self.size // 4}I", self._sector(s)))
+        self.entries: dict[str, tuple[int, int, int]] = {}  # casefolded name → (type, start, size)
+        directory = self._chain(first_dir, 1 << 24)
+        root: tuple[int, int, int] | None = None
+        for off in range(0, len(directory) - 127, 128):
+            name_len = struct.unpack_from("<H", directory, off + 64)[0]
+            kind = directory[off + 66]
+            if kind not in (1, 2, 5) or not 2 <= name_len <= 64:
+                continue
+            name = directory[off : off + name_len - 2].decode("utf-16-le", "replace")
+            start = struct.unpack_from("<I", directory, off + 116)[0]
+            size = struct.unpack_from("<Q" if shift == 12 else "<I", directory, off + 120)[0]
+            entry = (kind, start, size)
+            if kind == 5 and root is None:
+                root = entry
+            self.entries.setdefault(name.casefold(), entry)
+        self.minifat: list[int] = []
+        self.ministream = b""
+        if root is not None and first_minifat < _FREE:
+            raw = self._chain(first_minifat, MAX_PART_BYTES)
+            self.minifat = list(struct.unpack(f"<{len(raw) // 4}I", raw[: len(raw) // 4 * 4]))
+            self.ministream = self._chain(root[1], min(root[2], MAX_PART_BYTES))
+
+    def _sector(self, index: int) -> bytes:
+        if index >= self.n_sectors:
+            raise ValueError(f"sector {index} out of range")
+        start = 512 + index * self.size
+        return self.data[start : start + self.size]
+
+    def _chain(self, start: int, limit: int) -> bytes:
+        out: list[bytes] = []
+        current, visited, total = start, 0, 0
+        while current < _FREE and visited <= self.n_sectors and total < limit:
+            out.append(self._sector(current))
+            total += self.size
+            if current >= len(self.fat):
                 break
-            current, visited = fat[current], visited + 1
-        return names
-    except (struct.error, ValueError) as exc:
-        raise unreadable("corrupt", f"OLE: {exc}") from exc
+            current, visited = self.fat[current], visited + 1
+        return b"".join(out)[:limit]
+
+    @property
+    def names(self) -> set[str]:
+        """Casefolded names of the storages and streams."""
+        return set(self.entries)
+
+    def stream(self, name: str) -> bytes:
+        """A stream's bytes (at most ``MAX_PART_BYTES``); ``corrupt`` if it is shorter than it declares."""
+        kind, start, size = self.entries[name.casefold()]
+        if size > MAX_PART_BYTES:
+            raise unreadable("zip_bomb", f"{name}: {_mb(size)}")
+        try:
+            if size >= self.mini_cutoff:
+                body = self._chain(start, size)
+            else:  # small streams live in 64-byte sectors of the mini stream
+                pieces, current, visited = [], start, 0
+                while current < _FREE and visited <= len(self.minifat) and len(pieces) * 64 < size:
+                    pieces.append(self.ministream[current * 64 : current * 64 + 64])
+                    if current >= len(self.minifat):
+                        break
+                    current, visited = self.minifat[current], visited + 1
+                body = b"".join(pieces)[:size]
+        except (struct.error, ValueError, IndexError) as exc:
+            raise unreadable("corrupt", f"OLE {name}: {exc}") from exc
+        if len(body) < size:
+            raise unreadable("corrupt", f"OLE {name}: thiếu dữ liệu", f"OLE {name}: truncated")
+        return body
 
 
-def ole_kind(data: bytes) -> str:
+def ole_kind(ole: OleFile) -> str:
     """``xls`` for a BIFF workbook; refuses encrypted OOXML (``EncryptionInfo``) and other OLE files (.doc)."""
-    names = {n.casefold() for n in ole_stream_names(data)}
+    names = ole.names
     if "encryptioninfo" in names or "encryptedpackage" in names:
         raise unreadable("encrypted")
     if "workbook" in names or "book" in names:

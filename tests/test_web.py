@@ -385,3 +385,44 @@ def test_the_dashboard_reflects_an_upload(client, ctx):
     missing = html[html.index('id="chua-bao-cao"'):html.index('id="bang-tien-do"')]
     assert "Long Biên" not in missing and "Hai Bà Trưng" in missing
     assert "1/6" in html
+
+
+def test_the_dashboard_offers_the_latest_weekly_report_to_download(client, ctx, tmp_path):
+    from tracker.reporting.weekly import build_weekly
+
+    upload(client, issue(ctx, "LB"), report_for("LB", TODAY, GOOD))
+    older = ctx.settings.paths.reports / "weekly" / "2023-W25"
+    older.mkdir(parents=True)
+    (older / "tuần 25.xlsx").write_bytes(b"PK")
+    report = build_weekly(ctx, TODAY, now=NOW)
+    link = issue(ctx, head=True)
+    html = client.get(link).text
+    section = html[html.index('id="tai-ve"'):]
+    assert "Báo cáo tiến độ tuần 26/2023" in section and "tuần 25" not in section
+    hrefs = re.findall(r'href="([^"]+)"', section)
+    workbook = next(h for h in hrefs if h.endswith(".xlsx"))
+    r = client.get(workbook)
+    assert r.status_code == 200 and r.content == report.workbook.read_bytes()
+    assert "filename*=utf-8''" in r.headers["content-disposition"]  # the Vietnamese name arrives intact
+    assert "email.html" not in section
+
+
+def test_downloads_list_the_latest_review_pack_and_never_leave_its_folder(client, ctx):
+    reports = ctx.settings.paths.reports
+    for period, names in {"2023-H1": ["Sơ kết.pdf", "Sơ kết.pptx", "1.png"], "2022": ["old.pdf"],
+                          "notes": ["x.pdf"]}.items():
+        (reports / "review" / period).mkdir(parents=True)
+        for name in names:
+            (reports / "review" / period / name).write_bytes(b"%PDF" + name.encode())
+    (reports / "secret.txt").write_text("no")
+    link = issue(ctx, head=True)
+    section = client.get(link).text.split('id="tai-ve"')[1]
+    assert "Tài liệu sơ kết 6 tháng đầu năm 2023" in section
+    names = re.findall(r">([^<]+\.(?:pdf|pptx|png))</a>", section)
+    assert names == ["Sơ kết.pdf", "Sơ kết.pptx", "1.png"]
+    assert client.get(link + "/files/review/2023-H1/S%C6%A1%20k%E1%BA%BFt.pdf").content == "%PDFSơ kết.pdf".encode()
+    for bad in ("/files/review/2023-H1/..%2F..%2Fsecret.txt", "/files/review/..%2F/secret.txt",
+                "/files/review/notes/x.pdf", "/files/other/2023-H1/1.png", "/files/review/2023-H1/nothing.pdf"):
+        assert client.get(link + bad).status_code == 404, bad
+    district = issue(ctx, "HBT").replace("/d/", "/h/")
+    assert client.get(district + "/files/review/2023-H1/1.png").status_code == 404

@@ -9,6 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker.web import tokens
 from tracker.web.app import Portal, portal
+from tracker.web.charts import chart_refs
+from tracker.web.downloads import latest_groups
 
 router = APIRouter()
 
@@ -42,17 +44,17 @@ def dashboard(request: Request, token: str, ngay: str | None = None,
               access: tokens.Access = Depends(head_access)):
     state = portal(request)
     from tracker.progress import STATUSES, rules_text
+    from tracker.reporting.wording import district_short_name as short_name
     from tracker.standing import cluster_progress, rules_from_settings
 
     as_of = _as_of(state, ngay)
     progress = cluster_progress(state.ctx, as_of.day)
-    from tracker.web.charts import chart_refs
-
     missing = [d for d in progress.districts if not d.reported_this_week]
     return state.render(
         request, "head.html", token=token, as_of=as_of, progress=progress, missing=missing,
-        specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES,
-        charts=chart_refs(progress), downloads=[], rules_text=rules_text(rules_from_settings(state.settings), "vi"),
+        specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=short_name,
+        charts=chart_refs(progress), downloads=latest_groups(state.settings.paths.reports),
+        rules_text=rules_text(rules_from_settings(state.settings), "vi"),
     )
 
 
@@ -68,3 +70,16 @@ async def chart(request: Request, token: str, name: str, ngay: str | None = None
     if path is None:
         raise HTTPException(status_code=404)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/h/{token}/files/{kind}/{period}/{name}")
+def download(request: Request, token: str, kind: str, period: str, name: str,
+             access: tokens.Access = Depends(head_access)):
+    """A file of the latest reports listed on the dashboard (any report folder of that kind, in fact)."""
+    state = portal(request)
+    from tracker.web.downloads import find
+
+    path = find(state.settings.paths.reports, kind, period, name)
+    if path is None:
+        raise HTTPException(status_code=404)
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment")

@@ -67,6 +67,22 @@ def record_run(ctx: Context, job: str, trigger: str, outcome: str, *, message: s
         return run
 
 
+OUTCOME_VI = {"ok": "thành công", "error": "lỗi", "skipped": "bỏ qua", "missed": "lỡ lịch", "running": "đang chạy"}
+
+
+def outcome_text(outcome: str | None) -> str:
+    """``thành công / ok``; ``None`` (no run yet) → ``chưa chạy / never run``."""
+    if outcome is None:
+        return "chưa chạy / never run"
+    return f"{OUTCOME_VI.get(outcome, outcome)} / {outcome}"
+
+
+def summary_line(run: JobRun) -> str:
+    """One line for people: ``weekly-report: thành công / ok (period=2023-W26, sent=1, ...)``."""
+    counts = ", ".join(f"{k}={v}" for k, v in (run.counts or {}).items() if k != "seconds")
+    return f"{run.job}: {outcome_text(run.outcome)}" + (f" ({counts})" if counts else "")
+
+
 def runs_of(ctx: Context, job: str | None = None, limit: int = 100) -> list[JobRun]:
     """The latest runs of this cluster (newest first), optionally of one job."""
     with ctx.session() as session:

@@ -135,13 +135,10 @@ def _print_table(ctx, infos, running: bool, holder: str) -> None:
             out(note)
 
 
-_OUTCOME_VI = {"ok": "thành công", "error": "lỗi", "skipped": "bỏ qua", "missed": "lỡ lịch", "running": "đang chạy"}
-
-
 def _outcome(run) -> str:
-    if run is None:
-        return "chưa chạy / never run"
-    return f"{_OUTCOME_VI.get(run.outcome, run.outcome)} / {run.outcome}"
+    from jobs.runs import outcome_text
+
+    return outcome_text(None if run is None else run.outcome)
 
 
 def _print_json(ctx, infos, running: bool, holder: str) -> None:
@@ -186,6 +183,7 @@ def jobs_run(
     name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | outbox")],
     as_of: AsOf = None,
 ) -> None:
+    from jobs.runs import summary_line
     from jobs.tasks import TASKS, execute, unknown_job
 
     if name not in TASKS:
@@ -193,8 +191,7 @@ def jobs_run(
     day = parse_as_of(as_of)
     ctx = context()
     run = execute(ctx, name, trigger="manual", as_of=day)
-    counts = ", ".join(f"{k}={v}" for k, v in (run.counts or {}).items())
-    out(f"{name}: {_outcome(run)}" + (f" ({counts})" if counts else ""))
+    out(summary_line(run))
     if run.error:
         (err if run.outcome == "error" else out)(run.error)
     if run.outcome == "error":

@@ -77,9 +77,14 @@ def outcome_text(outcome: str | None) -> str:
     return f"{OUTCOME_VI.get(outcome, outcome)} / {outcome}"
 
 
+_ALWAYS_SHOWN = {"files", "accepted", "messages", "sent"}  # a zero here is news; other zeros are noise
+
+
 def summary_line(run: JobRun) -> str:
     """One line for people: ``weekly-report: thành công / ok (period=2023-W26, sent=1, ...)``."""
-    counts = ", ".join(f"{k}={v}" for k, v in (run.counts or {}).items() if k != "seconds")
+    shown = {k: v for k, v in (run.counts or {}).items()
+             if k != "seconds" and (v not in (0, None, False) or k in _ALWAYS_SHOWN)}
+    counts = ", ".join(f"{k}={v}" for k, v in shown.items())
     return f"{run.job}: {outcome_text(run.outcome)}" + (f" ({counts})" if counts else "")
 
 

@@ -55,7 +55,8 @@ def test_ingest_before_init_asks_for_init(cli, tmp_path):
 def test_pull_moves_every_file_by_content_and_leaves_temporary_ones(ctx, cli):
     inbox = ctx.settings.paths.inbox
     inbox.mkdir(parents=True)
-    drop(inbox / "bao cao tuan 26", report_for("HM", JUNE_30, FIGS))  # no extension: content decides
+    hm = report_for("HM", JUNE_30, FIGS)
+    drop(inbox / "bao cao tuan 26", hm)  # no extension: content decides
     drop(inbox / "DD.xlsx", report_xlsx(district="DD", as_of="31/06/2023"))
     drop(inbox / "readme.txt", b"not a workbook")
     drop(inbox / "~$DD.xlsx", b"lock")
@@ -70,7 +71,7 @@ def test_pull_moves_every_file_by_content_and_leaves_temporary_ones(ctx, cli):
     assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "copying.xlsx", "~$DD.xlsx"]
     assert "1 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
     archived = list(ctx.settings.paths.archive.rglob("*bao cao tuan 26"))
-    assert len(archived) == 1 and archived[0].read_bytes() == report_for("HM", JUNE_30, FIGS)
+    assert len(archived) == 1 and archived[0].read_bytes() == hm
     quarantined = {p.name for p in ctx.settings.paths.quarantine.rglob("*") if p.is_file()}
     assert {"DD.xlsx", "readme.txt", "DD_can-sua.xlsx", "bao-cao-loi.txt"} <= quarantined
 

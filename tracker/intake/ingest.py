@@ -1,31 +1,37 @@
-"""Ingesting one received file: read it safely, check it, store the verdict in one transaction.
+"""Ingesting received files: read each safely, check it, store the verdict in one transaction per file.
 
 PUBLIC API (used by the CLI, the inbox pull, the web portal and the mailbox):
-``ingest_bytes(ctx, data, filename, *, source, sender, message_id, received_at, checks) -> IngestResult``
-and ``format_result(result) -> str`` (the one line shown for a file).
+- ``ingest_bytes(ctx, data, filename, *, source, sender, message_id, received_at, checks) -> IngestResult``
+- ``ingest_many(ctx, items) -> Iterator[Outcome]`` — the same for many files, faster (see below);
+- ``format_result(result) -> str`` — the one line shown for a file.
 
 Rules (DESIGN §4):
 - the same bytes as an accepted file → ``duplicate`` ("already received"), nothing new stored, success;
-- bytes rejected before → rejected again with the same errors, without reading them again (except when
-  that rejection came from the circumstances, not the bytes: a sender who was not a contact, or a read
-  that timed out or crashed; then the file is judged afresh);
+- bytes rejected before → rejected again with the same errors (except when that rejection came from
+  the circumstances, not the bytes: a sender who was not a contact, or a read that timed out or
+  crashed; then the file is judged afresh);
 - a file for a district and as-of date that already has an accepted version → a new version; the one
   received earlier is marked ``superseded_by_id``. Nothing is ever deleted;
 - accepted bytes go to the archive; rejected bytes go to quarantine with an error report (Vietnamese,
   then English) and a copy of the workbook with the faulty cells highlighted and commented.
+
+Speed: a batch shares its lookups, reads the next files in the reader's worker process while the
+current one is being stored, writes the archive copy while the database statements run, and uses
+plain SQL statements (no ORM objects). Each file still gets its own write transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlalchemy import insert, select, text, update
 
 from tracker import models
 from tracker.errors import TrackerError
@@ -38,6 +44,8 @@ from tracker.intake.parser import ParsedReport, parse_report
 from tracker.text import format_date
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from tracker.context import Context
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -51,6 +59,10 @@ STATUS_TEXT = {
     "duplicate": ("đã nhận trước đó", "already received"),
     "rejected": ("bị từ chối", "rejected"),
 }
+
+_SUB = models.Submission.__table__
+_FIG = models.Figure.__table__
+_FIND = models.Finding.__table__
 
 
 @dataclass
@@ -66,7 +78,7 @@ class IngestResult:
     as_of: date | None = None
     findings: list[Finding] = field(default_factory=list)
     stored_path: Path | None = None
-    annotated_path: Path | None = None  # the highlighted copy (rejected files)
+    annotated_path: Path | None = None  # the highlighted copy (rejected files that could be read)
     report_path: Path | None = None  # the error report (rejected files)
     received_at: datetime | None = None
     superseded_id: int | None = None  # the earlier version this file replaced
@@ -87,7 +99,7 @@ class IngestResult:
 
 
 def format_result(result: IngestResult, lang: str = "vi") -> str:
-    """One line: ``file.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023; cảnh báo: Báo cáo!E10: ...``.
+    """One line: ``file.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023; cảnh báo (warnings): Báo cáo!E10: …``.
 
     Status in Vietnamese with English in parentheses; findings by cell in ``lang``.
     """
@@ -101,6 +113,32 @@ def format_result(result: IngestResult, lang: str = "vi") -> str:
     if result.warnings:
         line += "; cảnh báo (warnings): " + "; ".join(f.text(lang) for f in result.warnings)
     return line
+
+
+@dataclass
+class Incoming:
+    """A file to ingest. ``load`` returns its bytes (called in the read-ahead thread)."""
+
+    load: Callable[[], bytes]
+    filename: str
+    source: str = "cli"
+    sender: str | None = None
+    message_id: str | None = None
+    received_at: datetime | None = None
+    checks: Sequence[Check] = ()
+
+    @classmethod
+    def of(cls, data: bytes, filename: str, **kwargs) -> Incoming:
+        return cls(lambda: data, filename, **kwargs)
+
+
+@dataclass
+class Outcome:
+    """The result of one file of a batch, or the exception that kept it from being handled."""
+
+    item: Incoming
+    result: IngestResult | None = None
+    error: BaseException | None = None
 
 
 def ingest_bytes(
@@ -118,196 +156,245 @@ def ingest_bytes(
 
     ``received_at`` defaults to now; the inbox pull passes the file's modification time and the demo
     the time a clerk would have sent it. ``checks`` are extra rules of a source (the mailbox's sender
-    rule); their findings are stored like the others.
+    rule); their findings are stored like the others. Raises only for problems of the installation
+    (database unreachable, cluster not initialised), never for a bad file.
     """
-    settings = ctx.settings
-    received_at = _aware(received_at or datetime.now(UTC))
-    name = safe_name(filename)
-    file_hash = hashlib.sha256(data).hexdigest()
-    base = IngestResult("rejected", name, file_hash, received_at=received_at)
-
-    with ctx.session() as session:
-        earlier = _earlier(session, ctx.cluster_id, file_hash)
-    if earlier is not None:
-        return earlier_result(ctx, earlier, base, data)
-
-    grid: WorkbookGrid | None = None
+    item = Incoming.of(data, filename, source=source, sender=sender, message_id=message_id,
+                       received_at=received_at, checks=checks)
+    batch = _Batch(ctx)
     try:
+        return batch.store(batch.prepare(item))
+    finally:
+        batch.close()
+
+
+def ingest_many(ctx: Context, items: Iterable[Incoming], *, read_ahead: int = 2) -> Iterator[Outcome]:
+    """Ingest files one after another (one transaction each), reading the next ones meanwhile.
+
+    Yields one :class:`Outcome` per item, in order; a file that cannot be handled at all (its bytes
+    cannot be loaded, the database fails) yields its exception and the batch goes on.
+    """
+    batch = _Batch(ctx)
+    pending: deque[tuple[Incoming, Future]] = deque()
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-read") as pool:
+        def refill() -> None:
+            while len(pending) < read_ahead + 1:
+                item = next(source, None)
+                if item is None:
+                    return
+                pending.append((item, pool.submit(batch.prepare, item)))
+
+        try:
+            refill()
+            while pending:
+                item, future = pending.popleft()
+                refill()
+                try:
+                    yield Outcome(item, result=batch.store(future.result()))
+                except Exception as exc:  # noqa: BLE001 - one file never stops the batch
+                    yield Outcome(item, error=exc)
+        finally:
+            for _, future in pending:
+                future.cancel()
+            batch.close()
+
+
+# -- the work ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    item: Incoming
+    data: bytes
+    name: str
+    file_hash: str
+    received_at: datetime
+    grid: WorkbookGrid | None
+    report: ParsedReport
+
+
+class _Batch:
+    """Lookups shared by the files of one batch, and a thread that writes archive copies."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.names = Names.of(ctx.settings)
+        self._ids: dict[str, dict] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-write")
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+
+    def prepare(self, item: Incoming) -> _Prepared:
+        """Everything that needs no database: load, hash, read (in the worker process), check."""
         from tracker.intake.reader import read_workbook
 
-        grid = read_workbook(data, name)
-    except UnreadableWorkbook as exc:
-        report = ParsedReport(findings=[finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)])
-    else:
-        today = received_at.astimezone(settings.tz).date()
-        report = parse_report(grid, settings, today=today, names=_names(settings))
-    for check in checks:
-        report.findings.extend(check(report))
-
-    with ctx.session(write=True) as session:
-        _lock(session, ctx.cluster_id)
-        earlier = _earlier(session, ctx.cluster_id, file_hash)  # another process may have been faster
-        if earlier is not None:
-            return earlier_result(ctx, earlier, base, data)
-        ids = _ids(session, ctx.cluster_id)
-        if report.ok:
-            assert report.district is not None and report.as_of is not None
-            history = load_history(session, ctx.cluster_id, ids["district"][report.district], report.as_of,
-                                   ids["indicator_key"])
-            report.findings.extend(history_findings(report, history, settings))
-        report.findings = ordered(report.findings)
-        district_id = ids["district"].get(report.district) if report.district else None
-        submission = models.Submission(
-            cluster_id=ctx.cluster_id, file_hash=file_hash, file_name=name, source=source, sender=sender,
-            message_id=message_id, received_at=received_at, district_id=district_id, as_of=report.as_of,
-            sheet=report.sheet, error_count=len(report.errors), warning_count=len(report.warnings),
-            status=models.SubmissionStatus.accepted if report.ok else models.SubmissionStatus.rejected)
-        result = IngestResult("accepted" if report.ok else "rejected", name, file_hash, district=report.district,
-                              as_of=report.as_of, findings=report.findings, received_at=received_at)
-        if report.ok:
-            result.stored_path = write_atomic(
-                archive_path(settings.paths.archive, report.district, report.as_of, file_hash, name), data)
+        data = item.load()
+        received_at = _aware(item.received_at or datetime.now(UTC))
+        name = safe_name(item.filename)
+        grid: WorkbookGrid | None = None
+        try:
+            grid = read_workbook(data, name)
+        except UnreadableWorkbook as exc:
+            report = ParsedReport(findings=[finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)])
         else:
-            from tracker.intake.rejection import keep_rejected
+            today = received_at.astimezone(self.settings.tz).date()
+            report = parse_report(grid, self.settings, today=today, names=self.names)
+        for check in item.checks:
+            report.findings.extend(check(report))
+        return _Prepared(item, data, name, hashlib.sha256(data).hexdigest(), received_at, grid, report)
 
-            folder = quarantine_dir(settings.paths.quarantine, received_at.astimezone(settings.tz).date(),
-                                    file_hash, name)
-            result.stored_path, result.report_path, result.annotated_path = keep_rejected(
-                folder, data, name, grid, report, result, settings)
-        submission.stored_path = str(result.stored_path)
-        session.add(submission)
-        session.flush()
-        result.submission_id = submission.id
-        if report.ok:
-            result.superseded_id = _supersede(session, submission)
-            indicator_id = ids["indicator"]
-            session.add_all([
-                models.Figure(cluster_id=ctx.cluster_id, submission_id=submission.id, district_id=district_id,
-                              indicator_id=indicator_id[row.indicator], as_of=report.as_of, value=row.value,
-                              period_value=row.period_value, note=row.note, sheet=report.sheet, cell=row.cell)
-                for row in report.figures])
-        session.add_all([
-            models.Finding(cluster_id=ctx.cluster_id, submission_id=submission.id, severity=f.severity,
-                           code=f.code, sheet=f.sheet, cell=f.ref, indicator_key=f.indicator,
-                           message_vi=f.message_vi, message_en=f.message_en)
-            for f in report.findings])
-    return result
+    def ids(self, conn: Connection) -> dict[str, dict]:
+        if self._ids is None:
+            cid = self.ctx.cluster_id
+            districts = dict(conn.execute(select(models.District.code, models.District.id)
+                                          .where(models.District.cluster_id == cid)).all())
+            indicators = dict(conn.execute(select(models.Indicator.key, models.Indicator.id)
+                                           .where(models.Indicator.cluster_id == cid)).all())
+            if not districts or not indicators:
+                raise TrackerError(f"Cụm {cid} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
+                                   f"Cluster {cid} is not in the database yet: run `tracker init` first.")
+            self._ids = {"district": districts, "indicator": indicators,
+                         "indicator_key": {v: k for k, v in indicators.items()},
+                         "district_code": {v: k for k, v in districts.items()}}
+        return self._ids
 
+    def store(self, p: _Prepared) -> IngestResult:
+        """One write transaction: the verdict, the figures, the findings; the bytes kept on disk first."""
+        ctx, settings, report, item = self.ctx, self.settings, p.report, p.item
+        cid = ctx.cluster_id
+        with ctx.session(write=True) as session:
+            conn = session.connection()
+            ids = self.ids(conn)
+            _lock(conn, cid)
+            earlier = _earlier(conn, cid, p.file_hash)
+            if earlier is not None:
+                return _earlier_result(conn, earlier, p, ids)
+            if report.ok:
+                assert report.district is not None and report.as_of is not None
+                archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
+                writing = self._writer.submit(write_atomic, archived, p.data)
+                history = _history(conn, cid, ids["district"][report.district], report.as_of, ids["indicator_key"])
+                report.findings.extend(history_findings(report, history, settings))
+            report.findings = ordered(report.findings)
+            result = IngestResult("accepted" if report.ok else "rejected", p.name, p.file_hash,
+                                  district=report.district, as_of=report.as_of, findings=report.findings,
+                                  received_at=p.received_at)
+            if report.ok:
+                result.stored_path = writing.result()
+            else:
+                from tracker.intake.rejection import keep_rejected
 
-# -- pieces ------------------------------------------------------------------------------------------------
+                folder = quarantine_dir(settings.paths.quarantine, p.received_at.astimezone(settings.tz).date(),
+                                        p.file_hash, p.name)
+                result.stored_path, result.report_path, result.annotated_path = keep_rejected(
+                    folder, p.data, p.name, p.grid, report, result, settings)
+            district_id = ids["district"].get(report.district) if report.district else None
+            status = models.SubmissionStatus.accepted if report.ok else models.SubmissionStatus.rejected
+            sid = conn.execute(insert(_SUB).values(
+                cluster_id=cid, file_hash=p.file_hash, file_name=p.name, stored_path=str(result.stored_path),
+                source=item.source, sender=item.sender, message_id=item.message_id, received_at=p.received_at,
+                status=str(status), district_id=district_id, as_of=report.as_of, sheet=report.sheet,
+                error_count=len(report.errors), warning_count=len(report.warnings),
+            ).returning(_SUB.c.id)).scalar_one()
+            result.submission_id = sid
+            if report.ok:
+                result.superseded_id = _supersede(conn, cid, sid, district_id, report.as_of, p.received_at)
+                indicator_id = ids["indicator"]
+                conn.execute(insert(_FIG), [
+                    {"cluster_id": cid, "submission_id": sid, "district_id": district_id,
+                     "indicator_id": indicator_id[row.indicator], "as_of": report.as_of, "value": row.value,
+                     "period_value": row.period_value, "note": row.note, "sheet": report.sheet, "cell": row.cell}
+                    for row in report.figures])
+            if report.findings:
+                conn.execute(insert(_FIND), [
+                    {"cluster_id": cid, "submission_id": sid, "severity": f.severity, "code": f.code,
+                     "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
+                     "message_en": f.message_en}
+                    for f in report.findings])
+        return result
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-_names_cache: dict[int, tuple[object, Names]] = {}
-
-
-def _names(settings) -> Names:
-    """The matching index of a settings object (built once per settings object)."""
-    cached = _names_cache.get(id(settings))
-    if cached is None or cached[0] is not settings:
-        cached = (settings, Names.of(settings))
-        _names_cache.clear()
-        _names_cache[id(settings)] = cached
-    return cached[1]  # type: ignore[return-value]
-
-
-def _lock(session: Session, cluster_id: str) -> None:
+def _lock(conn: Connection, cluster_id: str) -> None:
     """One writer per cluster at a time (SQLite already has BEGIN IMMEDIATE; PostgreSQL needs a lock), so
     two processes never both store the same bytes or both become the current version."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),  # type: ignore[call-overload]
-                     params={"key": f"tracker-intake:{cluster_id}"})
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"tracker-intake:{cluster_id}"})
 
 
-def _ids(session: Session, cluster_id: str) -> dict[str, dict]:
-    districts = dict(session.exec(select(models.District.code, models.District.id)
-                                  .where(models.District.cluster_id == cluster_id)).all())
-    indicators = dict(session.exec(select(models.Indicator.key, models.Indicator.id)
-                                   .where(models.Indicator.cluster_id == cluster_id)).all())
-    if not districts or not indicators:
-        raise TrackerError(f"Cụm {cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {cluster_id} is not in the database yet: run `tracker init` first.",
-                           exit_code=2)
-    return {"district": districts, "indicator": indicators,
-            "indicator_key": {v: k for k, v in indicators.items()}}
-
-
-def _earlier(session: Session, cluster_id: str, file_hash: str) -> models.Submission | None:
+def _earlier(conn: Connection, cluster_id: str, file_hash: str):
     """The submission that decides the fate of these bytes: an accepted one, else a rejection that was
-    about the bytes themselves."""
-    rows = session.exec(select(models.Submission).where(models.Submission.cluster_id == cluster_id,
-                                                        models.Submission.file_hash == file_hash)
-                        .order_by(models.Submission.id)).all()
+    about the bytes themselves; None when the bytes are new."""
+    rows = conn.execute(select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path)
+                        .where(_SUB.c.cluster_id == cluster_id, _SUB.c.file_hash == file_hash)
+                        .order_by(_SUB.c.id)).all()
+    if not rows:
+        return None
     for row in rows:
         if row.status == models.SubmissionStatus.accepted:
             return row
     for row in rows:
-        codes = set(session.exec(select(models.Finding.code).where(
-            models.Finding.submission_id == row.id, models.Finding.severity == models.Severity.error)).all())
+        codes = set(conn.execute(select(_FIND.c.code).where(_FIND.c.submission_id == row.id,
+                                                             _FIND.c.severity == "error")).scalars())
         if codes and not codes & _NOT_ABOUT_THE_BYTES:
             return row
     return None
 
 
-def earlier_result(ctx: Context, earlier: models.Submission, base: IngestResult, data: bytes) -> IngestResult:
-    """The verdict given to bytes seen before: duplicate of an accepted file, or the same rejection."""
-    with ctx.session() as session:
-        rows = session.exec(select(models.Finding).where(models.Finding.submission_id == earlier.id)
-                            .order_by(models.Finding.id)).all()
-        district = session.get(models.District, earlier.district_id) if earlier.district_id else None
-    findings = [Finding(f.severity, f.code, f.message_vi, f.message_en, sheet=f.sheet,  # type: ignore[arg-type]
+def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict]) -> IngestResult:
+    """The verdict given to bytes seen before: a duplicate of an accepted file, or the same rejection."""
+    rows = conn.execute(select(_FIND).where(_FIND.c.submission_id == earlier.id).order_by(_FIND.c.id)).all()
+    findings = [Finding(f.severity, f.code, f.message_vi, f.message_en, sheet=f.sheet,
                         cell=f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.cell, indicator=f.indicator_key)
                 for f in rows]
     stored = Path(earlier.stored_path) if earlier.stored_path else None
     if stored is not None and not stored.exists():  # someone tidied the folder: keep the bytes again
-        write_atomic(stored, data)
-    result = IngestResult(
-        "duplicate" if earlier.status == models.SubmissionStatus.accepted else "rejected",
-        base.file_name, base.file_hash, submission_id=earlier.id, district=district.code if district else None,
-        as_of=earlier.as_of, findings=findings, stored_path=stored, received_at=base.received_at,
-        repeated=earlier.status != models.SubmissionStatus.accepted)
-    if result.status == "rejected" and stored is not None:
+        write_atomic(stored, p.data)
+    accepted = earlier.status == models.SubmissionStatus.accepted
+    result = IngestResult("duplicate" if accepted else "rejected", p.name, p.file_hash, submission_id=earlier.id,
+                          district=ids["district_code"].get(earlier.district_id), as_of=earlier.as_of,
+                          findings=findings, stored_path=stored, received_at=p.received_at, repeated=not accepted)
+    if not accepted and stored is not None:
         from tracker.intake.rejection import existing_outputs
 
         result.report_path, result.annotated_path = existing_outputs(stored.parent)
     return result
 
 
-def _supersede(session: Session, new: models.Submission) -> int | None:
+def _supersede(conn: Connection, cluster_id: str, sid: int, district_id: int, as_of: date,
+               received_at: datetime) -> int | None:
     """Mark the version received earlier as superseded; returns the id of the version that was replaced.
 
     Among versions of one district and date the one received last is current (DESIGN §2), so a file
-    that arrives with an earlier reception time (a late pull of an old inbox file) is itself superseded.
+    that arrives with an earlier reception time (an old file found in the inbox) is itself superseded.
     """
-    current = session.exec(select(models.Submission).where(
-        models.Submission.cluster_id == new.cluster_id, models.Submission.district_id == new.district_id,
-        models.Submission.as_of == new.as_of, models.Submission.status == models.SubmissionStatus.accepted,
-        models.Submission.superseded_by_id.is_(None),  # type: ignore[union-attr]
-        models.Submission.id != new.id)).first()
+    current = conn.execute(select(_SUB.c.id, _SUB.c.received_at).where(
+        _SUB.c.cluster_id == cluster_id, _SUB.c.district_id == district_id, _SUB.c.as_of == as_of,
+        _SUB.c.status == "accepted", _SUB.c.superseded_by_id.is_(None), _SUB.c.id != sid)).first()
     if current is None:
         return None
-    if _aware(current.received_at) <= _aware(new.received_at):
-        current.superseded_by_id = new.id
-        session.add(current)
+    if _aware(current.received_at) <= received_at:
+        conn.execute(update(_SUB).where(_SUB.c.id == current.id).values(superseded_by_id=sid))
         return current.id
-    new.superseded_by_id = current.id
-    session.add(new)
+    conn.execute(update(_SUB).where(_SUB.c.id == sid).values(superseded_by_id=current.id))
     return None
 
 
-def load_history(session: Session, cluster_id: str, district_id: int, as_of: date,
-                 indicator_key: dict[int, str]) -> History:
+def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date,
+             indicator_key: dict[int, str]) -> History:
     """The district's current accepted figures of the year up to ``as_of`` (superseded versions left out)."""
-    rows = session.exec(
-        select(models.Figure.indicator_id, models.Figure.as_of, models.Figure.value)
-        .join(models.Submission, models.Submission.id == models.Figure.submission_id)
-        .where(models.Figure.cluster_id == cluster_id, models.Figure.district_id == district_id,
-               models.Figure.as_of >= date(as_of.year, 1, 1), models.Figure.as_of <= as_of,
-               models.Submission.status == models.SubmissionStatus.accepted,
-               models.Submission.superseded_by_id.is_(None))  # type: ignore[union-attr]
+    rows = conn.execute(
+        select(_FIG.c.indicator_id, _FIG.c.as_of, _FIG.c.value)
+        .join(_SUB, _SUB.c.id == _FIG.c.submission_id)
+        .where(_FIG.c.cluster_id == cluster_id, _FIG.c.district_id == district_id,
+               _FIG.c.as_of >= date(as_of.year, 1, 1), _FIG.c.as_of <= as_of,
+               _SUB.c.status == "accepted", _SUB.c.superseded_by_id.is_(None))
     ).all()
     out: dict[str, list[tuple[date, float]]] = {}
     for indicator_id, at, value in rows:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.intake.ingest import IngestResult, format_result, ingest_bytes
+from tracker.intake.ingest import Incoming, IngestResult, format_result, ingest_many
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -125,17 +125,26 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
     """The inbox folder source (see the module docstring)."""
     folder = ctx.settings.paths.inbox
     folder.mkdir(parents=True, exist_ok=True)
+    items = []
     for path in inbox_files(folder, settle_seconds=settle_seconds):
         try:
-            data = path.read_bytes()
             received = datetime.fromtimestamp(min(path.stat().st_mtime, time.time()), UTC)
-            result = ingest_bytes(ctx, data, path.name, source="inbox", received_at=received)
-            # Its bytes are now kept in the archive or quarantine, under a name that cannot collide.
-            path.unlink()
-            yield PullItem("inbox", path.name, result=result)
-        except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
-            log.exception("inbox file %s could not be handled", path.name)
+        except OSError:
+            continue  # gone meanwhile
+        items.append(Incoming(path.read_bytes, path.name, source="inbox", received_at=received))
+    paths = {id(item): folder / item.filename for item in items}
+    for outcome in ingest_many(ctx, items):
+        path = paths[id(outcome.item)]
+        if outcome.result is None:
+            exc = outcome.error
+            log.error("inbox file %s could not be handled: %s", path.name, exc, exc_info=exc)
             yield PullItem("inbox", path.name, error=f"{type(exc).__name__}: {exc}")
+            continue
+        try:  # its bytes are now kept in the archive or quarantine, under a name that cannot collide
+            path.unlink()
+        except OSError as exc:
+            log.warning("inbox file %s was handled but could not be removed: %s", path.name, exc)
+        yield PullItem("inbox", path.name, result=outcome.result)
 
 
 def _mailbox(ctx: Context) -> Iterable[PullItem]:

@@ -437,7 +437,8 @@ def test_an_encrypted_ods_is_recognised(reader):
         '<manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/></manifest:file-entry>'
         "</manifest:manifest>"
     )
-    assert_refused(reader, ods_bytes("not xml at all", manifest=manifest), "encrypted")
+    ciphertext = bytes(range(256)) * 8
+    assert_refused(reader, ods_bytes(ciphertext, manifest=manifest), "encrypted")
 
 
 def test_ods_repeated_rows_are_not_expanded_beyond_the_window(reader):
@@ -458,7 +459,7 @@ def test_ods_repeated_rows_are_not_expanded_beyond_the_window(reader):
     assert sheet.get(MAX_ROWS, MAX_COLS).value == 7
 
 
-def ods_bytes(content: str, manifest: str | None = None) -> bytes:
+def ods_bytes(content: str | bytes, manifest: str | None = None) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
@@ -581,3 +582,21 @@ def test_an_xls_with_a_cell_at_the_far_corner_is_refused_before_calamine(reader)
     assert data.count(rk_d11) == 1
     data = data.replace(rk_d11, b"\x7e\x02\x0a\x00\xff\xff\xff\x00")  # now at IV65536
     assert_refused(reader, data, "too_many_cells")
+
+
+def test_a_dtd_in_a_part_the_reader_does_not_need_is_refused_too(reader):
+    # later steps (the annotated copy) open the original with openpyxl: no part may carry a DTD
+    comments = billion_laughs(f'<comments xmlns="{MAIN_NS}"><t>Đơn vị</t></comments>')
+    assert_refused(reader, raw_xlsx(extra={"xl/comments1.xml": comments.encode()}), "xml_attack")
+
+
+def test_a_large_shared_string_table_is_streamed(reader):
+    from tracker.intake._worker import STREAM_ABOVE_BYTES
+
+    strings = f'<sst xmlns="{MAIN_NS}">' + "".join(f"<si><t>chuỗi số {i:06d} {'x' * 60}</t></si>" for i in range(20000))
+    strings += "</sst>"
+    assert len(strings.encode()) > STREAM_ABOVE_BYTES
+    sheet = SHEET_XML.replace("<v>0</v></c>", '<v>5</v></c><c r="B1" t="s"><v>19999</v></c>')
+    grid = reader.read(raw_xlsx(sheet=sheet, strings=strings)).sheets["Báo cáo"]
+    assert grid.get(1, 1).value.startswith("chuỗi số 000005 ")
+    assert grid.get(1, 2).value.startswith("chuỗi số 019999 ")

@@ -59,9 +59,20 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
     with zf:
         safety.check_zip(zf)
         kind = safety.zip_kind(zf)
+        # Every XML part, not only those read here: whoever opens these bytes later (openpyxl for the
+        # annotated copy) then never meets a DTD either. OPC forbids DTDs in packages anyway.
+        if kind == "ods" and "META-INF/manifest.xml" in zf.namelist():
+            manifest = safety.read_member(zf, "META-INF/manifest.xml")
+            if b"encryption-data" in manifest:  # content.xml is ciphertext: say why it cannot be read
+                raise safety.unreadable("encrypted")
+        parts: dict[str, bytes] = {}
+        for info in zf.infolist():
+            if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
+                parts[info.filename] = safety.read_member(zf, info.filename)
+                safety.forbid_dtd(info.filename, parts[info.filename])
         if kind == "ods":
-            return _OdsReader(zf).read()
-        return _XlsxReader(zf, kind).read()
+            return _OdsReader(zf, parts).read()
+        return _XlsxReader(zf, kind, parts).read()
 
 
 # ------------------------------------------------------------------------------------------ xlsx
@@ -173,15 +184,17 @@ def _from_serial(value: float, epoch: datetime) -> CellValue:
 
 
 class _XlsxReader:
-    def __init__(self, zf: zipfile.ZipFile, kind: str):
+    def __init__(self, zf: zipfile.ZipFile, kind: str, parts: dict[str, bytes]):
         self.zf = zf
+        self.parts = parts  # the XML parts, already decompressed and checked
         self.kind = kind
         self.names = set(zf.namelist())
 
     def part(self, name: str) -> bytes:
         if name not in self.names:
             raise safety.unreadable("corrupt", f"thiếu phần {name}", f"missing part {name}")
-        return safety.read_member(self.zf, name)
+        cached = self.parts.get(name)
+        return cached if cached is not None else safety.read_member(self.zf, name)
 
     def rels(self, owner: str) -> dict[str, tuple[str, str]]:
         """Relationship id → (type, part path) for the part ``owner``."""
@@ -277,7 +290,12 @@ class _XlsxReader:
         if not path or path not in self.names:
             return []
         out: list[str] = []
-        for _, el in _xml_events(path, self.part(path)):
+        xml = self.part(path)
+        if len(xml) <= STREAM_ABOVE_BYTES:
+            items = iter(_xml_root(path, xml))
+        else:  # a large table is streamed and left as soon as the last string used was read
+            items = (el for _, el in _xml_events(path, xml))
+        for el in items:
             if _local(el.tag) != "si":
                 continue
             pieces = []
@@ -490,22 +508,19 @@ class _OdsReader:
     merged cells or hidden rows for ODS. Repeated rows and columns are never expanded beyond the window.
     """
 
-    def __init__(self, zf: zipfile.ZipFile):
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
         self.zf = zf
+        self.parts = parts
 
     def read(self) -> WorkbookGrid:
-        names = set(self.zf.namelist())
-        if "META-INF/manifest.xml" in names:
-            manifest = safety.read_member(self.zf, "META-INF/manifest.xml")
-            safety.forbid_dtd("META-INF/manifest.xml", manifest)
-            if b"encryption-data" in manifest:
-                raise safety.unreadable("encrypted")
         hidden_styles: set[str] = set()
         sheet_names: list[str] = []
         grids: dict[str, SheetGrid] = {}
         grid: SheetGrid | None = None
         row_no = 0
-        for event, el in _xml_events("content.xml", safety.read_member(self.zf, "content.xml"), ("start", "end")):
+        for event, el in _xml_events(
+            "content.xml", self.parts.get("content.xml") or safety.read_member(self.zf, "content.xml"), ("start", "end")
+        ):
             tag = el.tag
             if event == "start":
                 if tag == _T_TABLE:

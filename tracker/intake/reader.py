@@ -64,7 +64,13 @@ class WorkbookReader:
         """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only."""
         safety.check_size(data)  # empty or too large: never shipped to the worker
         reply = self._request({"filename": filename}, bytes(data))
-        return _decode(reply)
+        try:
+            return _decode(reply)
+        except UnreadableWorkbook:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:  # a worker that answers nonsense is not trusted
+            self.close()
+            raise safety.unreadable("crashed", f"trả lời không hợp lệ: {exc}", f"invalid reply: {exc}") from None
 
     def start(self) -> None:
         """Start the worker now (otherwise it starts with the first file)."""

@@ -337,3 +337,17 @@ def test_a_run_cut_short_by_a_dead_process_is_closed_at_the_next_start(ctx):
     runs = {r.id: r for r in runs_of(ctx)}
     assert runs[dead].outcome == "error" and "result is unknown" in runs[dead].error
     assert runs[alive].outcome == "running"
+
+
+def test_stopping_the_scheduler_does_not_lose_a_run_that_just_fell_due(ctx, monkeypatch, bodies, schedulers):
+    from jobs.scheduler import stored_jobs
+
+    clock = install_clock(monkeypatch, local(2023, 7, 4, 5, 0))
+    scheduler = schedulers(ctx)
+    clock.set(local(2023, 7, 4, 6, 0, 0, 500000))  # pull falls due; the loop is asleep until 05:10 (real time)
+    scheduler.shutdown()  # APScheduler's loop wakes once more here, with its executor already closed
+    stored = stored_jobs(ctx)
+    assert stored["pull"].next_run_time == local(2023, 7, 4, 6, 0)
+    assert bodies.calls == [] and runs_of(ctx) == []
+    schedulers(ctx)  # the next start runs it
+    wait_for(lambda: "pull" in bodies.names())

@@ -27,7 +27,7 @@ from tracker.models import OutboxMessage, OutboxStatus, utcnow
 
 # A transient state, not in OutboxStatus: a runner holds the message until next_attempt_at (its lease).
 SENDING = "sending"
-KINDS = ("weekly", "review", "reminder", "rejection")
+KINDS = ("weekly", "review", "reminder", "rejection", "receipt")  # receipt: the mailbox's reply to a sender
 
 BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=6)

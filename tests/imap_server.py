@@ -133,29 +133,36 @@ class ImapServer:
     cafile: Path | None = None
     ssl_port: int | None = None
     _front: _TlsFrontEnd | None = field(default=None, repr=False)
+    _admin: imaplib.IMAP4 | None = field(default=None, repr=False)
 
     def client(self) -> imaplib.IMAP4:
-        """A logged-in imaplib client (STARTTLS first when the server offers it)."""
+        """A new logged-in imaplib client (STARTTLS first when the server offers it)."""
         c = imaplib.IMAP4(self.host, self.port, timeout=10)
         if self.cafile:
             c.starttls(ssl.create_default_context(cafile=str(self.cafile)))
         c.login(self.user, self.password)
         return c
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        c = self.client()
-        try:
-            typ, data = c.append(folder, None, imaplib.Time2Internaldate(time.time()), raw)
-            assert typ == "OK", data
-        finally:
-            c.logout()
+    @property
+    def admin(self) -> imaplib.IMAP4:
+        """One connection kept for the helpers below (pymap's login takes ~0.4 s; tests append a lot)."""
+        if self._admin is not None:
+            try:
+                self._admin.noop()
+            except (imaplib.IMAP4.error, OSError):
+                self._admin = None
+        if self._admin is None:
+            self._admin = self.client()
+        return self._admin
+
+    def append(self, raw: bytes, folder: str = "INBOX", when: datetime | None = None) -> None:
+        """Deliver ``raw`` into ``folder``; ``when`` is the server's reception time (INTERNALDATE)."""
+        typ, data = self.admin.append(_quote(folder), None, imaplib.Time2Internaldate(when or time.time()), raw)
+        assert typ == "OK", data
 
     def folders(self) -> list[str]:
-        c = self.client()
-        try:
-            _, data = c.list()
-        finally:
-            c.logout()
+        """Folder names as on the wire (modified UTF-7)."""
+        _, data = self.admin.list()
         names = []
         for line in data:
             m = _LIST_LINE.match(line or b"")
@@ -165,11 +172,11 @@ class ImapServer:
 
     def fetch(self, folder: str = "INBOX") -> list[bytes]:
         """The raw messages in ``folder`` (without marking them seen); [] if the folder does not exist."""
-        c = self.client()
+        c = self.admin
+        typ, _ = c.select(_quote(folder), readonly=True)
+        if typ != "OK":
+            return []
         try:
-            typ, _ = c.select(folder, readonly=True)
-            if typ != "OK":
-                return []
             _, data = c.uid("SEARCH", "ALL")
             out = []
             for uid in data[0].split():
@@ -177,25 +184,33 @@ class ImapServer:
                 out.append(next(p[1] for p in parts if isinstance(p, tuple)))
             return out
         finally:
-            c.logout()
+            c.close()
 
     def count(self, folder: str = "INBOX") -> int:
         return len(self.fetch(folder))
 
+    def delete_folder(self, name: str) -> None:
+        """Delete a folder (``name`` as on the wire, modified UTF-7), as another mail client would."""
+        c = self.admin
+        c.select("INBOX")  # pymap drops a session whose selected folder is deleted, even after CLOSE
+        typ, data = c.delete(_quote(name))
+        assert typ == "OK", data
+
     def reset(self) -> None:
         """Empty INBOX and remove every other folder, so each test starts from a fresh mailbox."""
-        c = self.client()
-        try:
-            for name in self.folders():
-                if name.upper() != "INBOX":
-                    c.delete(_quote(name))
-            c.select("INBOX")
-            c.uid("STORE", "1:*", "+FLAGS", r"(\Deleted)")
-            c.expunge()
-        finally:
-            c.logout()
+        c = self.admin
+        c.select("INBOX")
+        for name in self.folders():
+            if name.upper() != "INBOX":
+                c.delete(_quote(name))
+        c.uid("STORE", "1:*", "+FLAGS", r"(\Deleted)")
+        c.expunge()
 
     def stop(self) -> None:
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.logout()
+            self._admin = None
         if self._front:
             self._front.close()
         if self.process.poll() is None:

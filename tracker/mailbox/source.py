@@ -1,0 +1,251 @@
+"""The mailbox source of `tracker pull` (DESIGN §8): every workbook e-mailed to the mailbox goes through
+the same intake as an upload, then the message moves to ``processed_folder``.
+
+For each message in ``mailbox.folder``, oldest first:
+
+1. its workbook attachments are judged and stored by :func:`tracker.intake.ingest.ingest_bytes`
+   (source ``mailbox``, the sender's address and the Message-ID in the submission, the server's
+   reception time as the reception time), with one extra check, the sender rule of
+   :mod:`tracker.mailbox.senders`;
+2. with mail configured, the verdict goes out: a rejection notice (``notify_rejection``: the errors by
+   cell and the annotated workbook) for each rejected sheet, and one receipt to the sender listing the
+   accepted figures;
+3. only then the message moves to ``processed_folder`` (created if missing).
+
+Crash safety: a sheet already stored from this message (same Message-ID and SHA-256 in the submission
+table) is never ingested again, so a crash or a lost connection between 1 and 3 only means the next
+pull finds the message again, recognises its sheets and moves it. Replies are keyed in the outbox, so
+they are not sent twice either. When a sheet cannot be stored (a disk or database error) the message
+stays where it is for the next pull. A message without a workbook is moved and ignored.
+
+A mailbox that cannot be reached raises :class:`~tracker.mailbox.imap.MailboxUnavailable` out of the
+generator; :func:`tracker.intake.pull.pull` records it as an error of this source and goes on with the
+others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tracker.intake.ingest import IngestResult, ingest_bytes
+from tracker.intake.pull import PullItem
+from tracker.mailbox.imap import MailboxUnavailable, ensure_folder, open_mailbox
+from tracker.mailbox.message import Attachment, InboundMessage, parse_message
+from tracker.mailbox.senders import REJECTION_CODE, may_submit_for, rejection_messages
+
+if TYPE_CHECKING:
+    from imap_tools import BaseMailBox
+
+    from tracker.config import Settings
+    from tracker.context import Context
+    from tracker.intake.findings import Finding
+    from tracker.intake.parser import ParsedReport
+
+log = logging.getLogger("tracker.mailbox")
+
+SOURCE = "mailbox"
+# A message larger than this is not downloaded (the intake's own cap on a workbook is far lower).
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+
+
+def sender_check(settings: Settings, sender: str) -> Callable[[ParsedReport], list[Finding]]:
+    """The sender rule as an intake check: an error on the ``Đơn vị`` cell when ``sender`` may not send
+    the sheet of the district it names. A sheet that names no known district has its own error already."""
+    from tracker.intake.findings import finding
+
+    def check(report: ParsedReport) -> list[Finding]:
+        if report.district is None or may_submit_for(settings, sender, report.district):
+            return []
+        vi, en = rejection_messages(sender, settings.district(report.district).name)
+        return [finding("error", REJECTION_CODE, vi, en, sheet=report.sheet, ref=report.district_cell)]
+
+    return check
+
+
+def pull_mailbox(ctx: Context, *, before_move: Callable[[InboundMessage], None] | None = None) -> Iterator[PullItem]:
+    """Handle every message of the mailbox folder; yields one :class:`PullItem` per workbook attachment.
+
+    ``before_move`` runs after a message's sheets are stored and its replies queued, just before the
+    move (tests use it to break the connection at the worst moment).
+    """
+    cfg = ctx.settings.mailbox
+    if not cfg.enabled:
+        return
+    with open_mailbox(cfg) as box:
+        _ensure_processed_folder(box, cfg.processed_folder)
+        uids = box.uids("ALL")
+        log.info("mailbox %s/%s: %d message(s)", cfg.host, cfg.folder, len(uids))
+        for uid in uids:
+            fetched = _fetch(box, uid)
+            if fetched is None:  # gone meanwhile (another client moved it)
+                continue
+            raw, received_at, size = fetched
+            if raw is None:
+                yield PullItem(SOURCE, f"UID {uid}", error=(
+                    f"thư quá lớn ({size} byte), không tải về; đã chuyển sang {cfg.processed_folder} / "
+                    f"message too large ({size} bytes), not downloaded; moved to {cfg.processed_folder}"))
+                _move(box, uid, cfg.processed_folder)
+                continue
+            msg = parse_message(raw)
+            items = handle_message(ctx, msg, received_at=received_at)
+            yield from items
+            if any(item.result is None for item in items):
+                log.warning("message %s from %s stays in %s: a sheet could not be stored",
+                            msg.message_id, msg.sender, cfg.folder)
+                continue
+            if not msg.workbooks:
+                log.info("message %s from %s has no workbook: moved, ignored", msg.message_id, msg.sender)
+            if before_move is not None:
+                before_move(msg)
+            _move(box, uid, cfg.processed_folder)
+
+
+def handle_message(ctx: Context, msg: InboundMessage, *, received_at: datetime | None = None) -> list[PullItem]:
+    """Store every workbook of one message (once, ever) and send the verdict. Never raises for one sheet."""
+    check = sender_check(ctx.settings, msg.sender)
+    items: list[PullItem] = []
+    verdicts: list[tuple[Attachment, IngestResult]] = []
+    for attachment in msg.workbooks:
+        try:
+            stored = stored_from_message(ctx, msg.message_id, attachment)
+            if stored is not None:
+                shown, verdict = stored
+            else:
+                shown = verdict = ingest_bytes(
+                    ctx, attachment.data, attachment.filename, source=SOURCE, sender=msg.sender or None,
+                    message_id=msg.message_id, received_at=received_at, checks=[check])
+        except Exception as exc:  # one sheet that cannot be stored never stops the others
+            log.exception("sheet %s of message %s could not be handled", attachment.filename, msg.message_id)
+            items.append(PullItem(SOURCE, attachment.filename, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        items.append(PullItem(SOURCE, attachment.filename, result=shown))
+        verdicts.append((attachment, verdict))
+    if verdicts and all(item.result is not None for item in items):
+        _reply(ctx, msg, verdicts)
+    return items
+
+
+def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
+                        ) -> tuple[IngestResult, IngestResult] | None:
+    """The verdict on a sheet this very message brought before (a pull that stopped before the move), as
+    (what this pull shows: "already received" or the same rejection; the original verdict, for the reply).
+    None when the sheet is new. Read from the submission, its findings and its quarantine folder."""
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from tracker import models
+    from tracker.intake.findings import Finding
+    from tracker.intake.rejection import existing_outputs
+
+    with ctx.session() as session:
+        sub = session.exec(select(models.Submission).where(
+            models.Submission.cluster_id == ctx.cluster_id, models.Submission.message_id == message_id,
+            models.Submission.file_hash == attachment.sha256).order_by(models.Submission.id)).first()
+        if sub is None:
+            return None
+        rows = session.exec(select(models.Finding).where(models.Finding.submission_id == sub.id)
+                            .order_by(models.Finding.id)).all()
+        district = session.get(models.District, sub.district_id) if sub.district_id else None
+    findings = [Finding(f.severity, f.code, f.message_vi, f.message_en, sheet=f.sheet,  # type: ignore[arg-type]
+                        cell=f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.cell, indicator=f.indicator_key)
+                for f in rows]
+    accepted = sub.status == models.SubmissionStatus.accepted
+    stored = Path(sub.stored_path) if sub.stored_path else None
+    original = IngestResult("accepted" if accepted else "rejected", sub.file_name, sub.file_hash,
+                            submission_id=sub.id, district=district.code if district else None, as_of=sub.as_of,
+                            findings=findings, stored_path=stored, received_at=sub.received_at)
+    if not accepted and stored is not None:
+        original.report_path, original.annotated_path = existing_outputs(stored.parent)
+    shown = dataclasses.replace(original, status="duplicate") if accepted else \
+        dataclasses.replace(original, repeated=True)
+    return shown, original
+
+
+def _reply(ctx: Context, msg: InboundMessage, verdicts: list[tuple[Attachment, IngestResult]]) -> None:
+    """The verdict to the sender, when mail is configured. A failure here is logged, never fatal: the
+    sheets are stored, and the outbox keys make the next attempt (next pull) send nothing twice."""
+    if not ctx.settings.mail.enabled or not msg.sender:
+        return
+    try:
+        from tracker.mail import notify_rejection
+        from tracker.mailbox.reply import send_receipt
+
+        for _, result in verdicts:
+            if result.status == "rejected":
+                notify_rejection(ctx, result)
+        send_receipt(ctx, msg, [result for _, result in verdicts])
+    except Exception:
+        log.exception("the verdict on message %s could not be mailed to %s", msg.message_id, msg.sender)
+
+
+# ---------------------------------------------------------------------------------------- IMAP steps
+
+
+def _ensure_processed_folder(box: BaseMailBox, name: str) -> None:
+    from imap_tools.errors import UnexpectedCommandStatusError
+
+    try:
+        ensure_folder(box, name)
+    except UnexpectedCommandStatusError as exc:
+        raise MailboxUnavailable(
+            f"Không tạo được thư mục {name!r} trong hộp thư (khoá mailbox.processed_folder): {exc}",
+            f"Cannot create the folder {name!r} in the mailbox (key mailbox.processed_folder): {exc}") from exc
+
+
+def _fetch(box: BaseMailBox, uid: str) -> tuple[bytes | None, datetime | None, int] | None:
+    """(raw bytes or None when too large, the server's reception time, size); None if the message is gone.
+
+    BODY.PEEK leaves the message unread in the district's view of the mailbox until it is handled.
+    """
+    from imap_tools.errors import MailboxFetchError
+    from imap_tools.utils import check_command_status
+
+    result = box.client.uid("FETCH", uid, "(UID RFC822.SIZE INTERNALDATE)")
+    check_command_status(result, MailboxFetchError)
+    head = b" ".join(part if isinstance(part, bytes) else part[0] for part in result[1] if part)
+    if not head:
+        return None
+    m = _SIZE.search(head)
+    size = int(m.group(1)) if m else 0
+    received_at = _internaldate(head)
+    if size > MAX_MESSAGE_BYTES:
+        return None, received_at, size
+    result = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    check_command_status(result, MailboxFetchError)
+    raw = next((part[1] for part in result[1] if isinstance(part, tuple)), None)
+    if raw is None:
+        return None
+    return raw, received_at, size
+
+
+def _internaldate(head: bytes) -> datetime | None:
+    """The server's INTERNALDATE (``17-Jul-2023 16:50:02 +0700``) as aware UTC, never after now."""
+    m = _INTERNALDATE.search(head)
+    if not m:
+        return None
+    try:
+        stamp = datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return min(stamp.astimezone(UTC), datetime.now(UTC))
+
+
+def _move(box: BaseMailBox, uid: str, folder: str) -> None:
+    from imap_tools.errors import UnexpectedCommandStatusError
+
+    try:
+        box.move(uid, folder)
+    except UnexpectedCommandStatusError as exc:
+        raise MailboxUnavailable(
+            f"Không chuyển được thư sang thư mục {folder!r}; thư sẽ được xử lý lại ở lần nhận sau "
+            f"(không ghi trùng số liệu): {exc}",
+            f"Cannot move a message to the folder {folder!r}; it will be handled again by the next pull "
+            f"(no figure is stored twice): {exc}") from exc

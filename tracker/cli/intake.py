@@ -94,20 +94,24 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="Tệp báo cáo / report files (.xlsx .xlsm .xls .ods).")],
 ) -> None:
     from tracker.errors import TrackerError
-    from tracker.intake.ingest import format_result, ingest_bytes
+    from tracker.intake.ingest import Incoming, format_result, ingest_many
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
     ctx = _ready()
-    rejected = 0
-    for path in files:
-        result = ingest_bytes(ctx, path.read_bytes(), path.name, source="cli")
-        rejected += result.status == "rejected"
+    bad = 0
+    for outcome in ingest_many(ctx, [Incoming(path.read_bytes, path.name, source="cli") for path in files]):
+        result = outcome.result
+        if result is None:
+            bad += 1
+            out(f"{outcome.item.filename}: không xử lý được (failed): {outcome.error}")
+            continue
+        bad += result.status == "rejected"
         out(format_result(result))
         if result.report_path is not None and not result.repeated:
             err(f"  → báo cáo lỗi / error report: {result.report_path}")
-    if rejected:
+    if bad:
         sys.exit(1)
 
 

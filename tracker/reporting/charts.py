@@ -65,6 +65,17 @@ def save_png(fig: Figure, path: Path, dpi: int = PNG_DPI) -> Path:
     return path
 
 
+def freeze_for_page(fig: Figure, size: tuple[float, float]) -> Figure:
+    """Reuse a figure already drawn (its PNG saved) as a larger page without laying it out again.
+
+    The layout computed at the smaller size is kept in figure fractions, so every margin only grows;
+    this halves the cost of the PDF, where the layout pass is the most expensive part of a draw.
+    """
+    fig.set_layout_engine("none")
+    fig.set_size_inches(size)
+    return fig
+
+
 def _title(fig: Figure, ax, title: str, subtitle: str | None = None) -> None:
     """A bold title and a grey line under it, both left-aligned and laid out by the layout engine."""
     fig.suptitle(nfc(title), fontsize=19, fontweight="bold", x=0.01, ha="left")

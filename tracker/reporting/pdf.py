@@ -6,7 +6,7 @@ selectable and searchable); no extra dependency.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -23,14 +23,13 @@ A4_LANDSCAPE = (11.69, 8.27)  # inches
 
 
 def write_pdf(path: Path, *, title: str, subtitle: str, cluster_name: str, progress: ClusterProgress,
-              charts: Sequence[Callable[[tuple[float, float]], Figure]], contents: Sequence[str],
-              generated_at: datetime | None = None) -> Path:
-    """``charts`` are builders called with the page size, so every chart is drawn for A4, not scaled."""
+              charts: Sequence[Figure], contents: Sequence[str], generated_at: datetime | None = None) -> Path:
+    """``charts``: one figure per page, already sized for A4 landscape (see ``charts.freeze_for_page``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with style(), PdfPages(path, metadata={"Title": nfc(title), "Creator": "Cluster tracker"}) as pdf:
         pdf.savefig(_title_page(title, subtitle, cluster_name, contents, generated_at))
-        for build in charts:
-            pdf.savefig(build(A4_LANDSCAPE))
+        for fig in charts:
+            pdf.savefig(fig)
         pdf.savefig(ranking_table(progress))
     return path
 
@@ -69,7 +68,7 @@ def ranking_table(progress: ClusterProgress, size: tuple[float, float] = A4_LAND
                               f"ký, màu theo trạng thái"), fontsize=13, color="#455A64")
     ax = fig.add_axes((0.03, 0.1, 0.94, 0.76))
     ax.axis("off")
-    header = ["Hạng", "Đơn vị", "Điểm", *[_wrap(s.label) for s in progress.indicators]]
+    header = ["Hạng", "Đơn vị", "Điểm", *[_wrap(s.label, 13) for s in progress.indicators]]
     cells, colours = [], []
     for d, dj in zip(progress.districts, js["districts"], strict=True):
         row = [str(dj["rank"] or "—"), district_short_name(d.name),
@@ -85,14 +84,16 @@ def ranking_table(progress: ClusterProgress, size: tuple[float, float] = A4_LAND
                                                   * len(progress.indicators)])
     table.auto_set_font_size(False)
     table.set_fontsize(14)
-    table.scale(1, 2.6)
+    table.scale(1, 3.2)
+    lines = max(h.count("\n") + 1 for h in header)
     for (r, _c), cell in table.get_celld().items():
         cell.set_edgecolor("#B0BEC5")
         if r == 0:
             cell.set_facecolor(palette.HEADER_FILL)
             cell.get_text().set_color("white")
             cell.get_text().set_fontweight("bold")
-            cell.set_height(cell.get_height() * 1.6)
+            cell.get_text().set_fontsize(12)
+            cell.set_height(cell.get_height() * (0.45 + 0.42 * lines))
     x = 0.04
     for status in ("achieved", "on_track", "behind", "at_risk", "no_data", "no_target"):
         word = STATUS_VI[status]
@@ -102,7 +103,7 @@ def ranking_table(progress: ClusterProgress, size: tuple[float, float] = A4_LAND
     return fig
 
 
-def _wrap(label: str, width: int = 16) -> str:
+def _wrap(label: str, width: int) -> str:
     words, lines, cur = label.split(), [], ""
     for w in words:
         if cur and len(cur) + 1 + len(w) > width:

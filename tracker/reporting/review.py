@@ -130,17 +130,19 @@ def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack
     builders.append(("ranking", "Xếp hạng thi đua", "Xếp hạng thi đua",
                      lambda size: charts.ranking(progress, size=size)))
 
-    written = []
+    written, pages = [], []
     for n, (key, chart_title, stem, build) in enumerate(builders, start=1):
         path = out_dir / safe_filename(f"{period.key} - {n:02d} - {stem}.png")
-        charts.save_png(build(charts.SIZE), path)
+        fig = build(charts.SIZE)
+        charts.save_png(fig, path)
+        pages.append(charts.freeze_for_page(fig, pdf.A4_LANDSCAPE))
         written.append(Chart(key, chart_title, path, chart_cid(progress.cluster, period.key, key)))
 
     base = safe_filename(f"{title} - {short}")
     the_draft = narrative.draft(data, period.title)
     pdf_path = pdf.write_pdf(out_dir / f"{base}.pdf", title=title, subtitle=subtitle,
                              cluster_name=progress.cluster_name, progress=progress,
-                             charts=[b for _, _, _, b in builders],
+                             charts=pages,
                              contents=[t for _, t, _, _ in builders] + ["Bảng xếp hạng"],
                              generated_at=data.generated_at)
     pptx_path = slides.write_pptx(out_dir / f"{base}.pptx", title=title, subtitle=subtitle,

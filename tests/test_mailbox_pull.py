@@ -307,3 +307,26 @@ def test_without_mail_configured_nothing_is_queued(mctx, box):
     pull(mctx)
     with mctx.session() as session:
         assert session.exec(select(models.OutboxMessage)).all() == []
+
+
+def test_the_scheduled_pull_job_reads_the_mailbox_and_records_its_failure(cli, config_path, box, monkeypatch):
+    from tracker.config import load_settings
+    from tracker.context import open_context
+
+    assert cli("init").exit_code == 0
+    for key, value in (("HOST", box.host), ("PORT", str(box.port)), ("SECURITY", "none"), ("USER", box.user),
+                       ("PASSWORD", box.password)):
+        monkeypatch.setenv(f"TRACKER_IMAP_{key}", value)
+    box.append(build_message("hm@example.org", [("HM.xlsx", report_for("HM", JUNE_30, FIGS))]))
+    ran = cli("jobs", "run", "pull")
+    assert ran.exit_code == 0, ran.stderr
+    assert box.count("INBOX") == 0 and box.count("Processed") == 1
+
+    monkeypatch.setenv("TRACKER_IMAP_PASSWORD", "sai-mat-khau")
+    failed = cli("jobs", "run", "pull")
+    assert failed.exit_code == 1
+    assert "Đăng nhập hộp thư" in failed.stdout + failed.stderr
+    with open_context(settings=load_settings(config_path, env={})).session() as session:
+        runs = session.exec(select(models.JobRun).where(models.JobRun.job == "pull")
+                            .order_by(models.JobRun.id)).all()
+    assert [r.outcome for r in runs] == ["ok", "error"] and "Login to the mailbox" in runs[-1].error

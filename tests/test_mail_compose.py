@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from email import policy
 from email.parser import BytesParser
 
@@ -92,7 +93,7 @@ def test_ascii_fallback_names(name, expected):
 
 def test_an_html_reference_to_a_missing_image_is_refused():
     d = draft()
-    broken = Draft(**{**d.__dict__, "html": d.html + '<img src="cid:chart-2@cum-1">'})
+    broken = replace(d, html=d.html + '<img src="cid:chart-2@cum-1">')
     with pytest.raises(ValueError, match="chart-2"):
         build(broken, date=NOW)
 

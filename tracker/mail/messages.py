@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
@@ -159,7 +159,7 @@ def _reply_to(ctx: Context) -> str | None:
 def fit_to_size_cap(draft: Draft, files_dir: Path | None, *, date_: datetime) -> tuple[Draft, str | None]:
     """Leave out the attachments that would push the message over 10 MB (least important last in the
     list go first) and say so in both bodies, with where the files are."""
-    bare = Draft(**{**draft.__dict__, "attachments": ()})
+    bare = replace(draft, attachments=())
     base = len(build(bare, date=date_, limit=1 << 62))
     kept, left = fit_attachments(list(draft.attachments), MAX_MESSAGE_BYTES - base - _MARGIN)
     if not left:
@@ -173,8 +173,7 @@ def fit_to_size_cap(draft: Draft, files_dir: Path | None, *, date_: datetime) ->
 
         para = f'<p style="color:#8a5a00">{escape(note)}</p>'
         html = html.replace("</body>", para + "</body>") if "</body>" in html else html + para
-    return Draft(**{**draft.__dict__, "attachments": tuple(kept), "text": draft.text.rstrip() + "\n\n" + note + "\n",
-                    "html": html}), note
+    return replace(draft, attachments=tuple(kept), text=draft.text.rstrip() + "\n\n" + note + "\n", html=html), note
 
 
 def _file_part(path: Path, name: str | None = None) -> Part:
@@ -214,7 +213,7 @@ def _send(ctx: Context, kind: str, period: str, specs: Sequence[_Spec], *, out_d
         try:
             with tempfile.TemporaryDirectory(prefix="tracker-mail-") as scratch:
                 draft = spec.make(out_dir or Path(scratch))  # the draft holds the bytes; files may go after
-            draft = Draft(**{**draft.__dict__, "headers": (*draft.headers, ("X-Tracker-Key", key))})
+            draft = replace(draft, headers=(*draft.headers, ("X-Tracker-Key", key)))
             draft, planned.note = fit_to_size_cap(draft, out_dir, date_=stamp)
             domain = ctx.settings.mail.sender.rpartition("@")[2] or "localhost"
             data = build(draft, date=stamp, message_id=make_msgid(idstring=kind, domain=domain))

@@ -426,3 +426,40 @@ def test_downloads_list_the_latest_review_pack_and_never_leave_its_folder(client
         assert client.get(link + bad).status_code == 404, bad
     district = issue(ctx, "HBT").replace("/d/", "/h/")
     assert client.get(district + "/files/review/2023-H1/1.png").status_code == 404
+
+
+def test_tracker_web_serves_the_portal_until_stopped(cli, config_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    assert cli("init").exit_code == 0
+    link = cli("tokens", "issue", "DD").stdout.strip()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", "from tracker.cli import main; main()", "--config",
+                             str(config_path), "web", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}{link}", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else ""
+                time.sleep(0.2)
+        assert r.status_code == 200 and "LĐLĐ quận Đống Đa" in r.text
+        assert httpx.get(f"http://127.0.0.1:{port}/d/{'x' * 43}", timeout=5).status_code == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out == ""  # a server prints nothing on stdout; its log goes to stderr
+    assert f"http://127.0.0.1:{port}/" in err
+    assert '"GET /d/' in err and link[3:] not in err  # the access log never holds a whole link

@@ -33,12 +33,14 @@ def web(
     import uvicorn
 
     from tracker.web import create_app
+    from tracker.web.logs import uvicorn_log_config
 
     ctx = context()
     app = create_app(ctx.settings)
     err(f"Cổng web của {ctx.settings.cluster.id} tại http://{host}:{port}/ (Ctrl+C để dừng).\n"
         f"Web portal of {ctx.settings.cluster.id} at http://{host}:{port}/ (Ctrl+C to stop).")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_config=uvicorn_log_config(), log_level="info", proxy_headers=True,
+                server_header=False)
 
 
 @tokens_app.command("issue")

@@ -303,7 +303,8 @@ def deadline_completion(progress: ClusterProgress, key: str, *, size: tuple[floa
                     note = (f"Chưa hoàn thành: {value_text(i.actual, spec)}/{value_text(i.target, spec)} "
                             f"({percent_text(i.percent)})")
             ax.barh(y, (end - start).days + 1, left=start, color=colour, height=0.6, zorder=2)
-            ax.text(end + timedelta(days=3), y, nfc(note), va="center", fontsize=14, fontweight="bold")
+            ax.text(end + timedelta(days=3), y, nfc(note), va="center", fontsize=14, fontweight="bold", zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
         ax.set_yticks(ys, labels=[district_short_name(d.name) for d, _ in rows])
         ax.invert_yaxis()
         if deadline is not None:

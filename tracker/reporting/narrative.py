@@ -103,10 +103,14 @@ def _highlights(p: ClusterProgress) -> list[str]:
     out = []
     exceeded = _exceeded(p)
     if exceeded:
-        districts = sorted({d.code for d, _, _ in exceeded})
-        items = [f"{d.name} ({spec.label}: {_ratio(ind, spec)}, đạt {percent_text(ind.percent)})"
-                 for d, spec, ind in exceeded]
-        out.append(f"Đã có {len(districts)} đơn vị thực hiện vượt chỉ tiêu đăng ký: " + "; ".join(items) + ".")
+        by_district: dict[str, list[str]] = {}
+        names = {}
+        for d, spec, ind in exceeded:
+            names[d.code] = d.name
+            by_district.setdefault(d.code, []).append(
+                f"{spec.label} {_ratio(ind, spec)}, đạt {percent_text(ind.percent)}")
+        items = [f"{names[code]} ({'; '.join(parts)})" for code, parts in by_district.items()]
+        out.append(f"Đã có {len(by_district)} đơn vị thực hiện vượt chỉ tiêu đăng ký: " + "; ".join(items) + ".")
     for spec in p.indicators:
         t = p.total(spec.key)
         done = [d for d in p.districts if d.indicator(spec.key).status == "achieved"]
@@ -185,9 +189,11 @@ def _deadline_section(p: ClusterProgress, spec: IndicatorSpec, number: int) -> S
     else:
         text = (f"Đến ngày {format_date(p.as_of)} (hạn {format_date(deadline)}), {len(finished)}/{len(judged)} "
                 f"đơn vị đã hoàn thành chỉ tiêu «{spec.label}»")
-    if early:
-        text += (f"; trong đó {len(early)} đơn vị hoàn thành sớm so với kế hoạch là "
-                 + _list([f"{_short(d)} ({format_date(i.achieved_on)})" for d, i in early]))
+    dates = _list([f"{_short(d)} ({format_date(i.achieved_on)})" for d, i in early])
+    if early and len(early) == len(judged) > 1:
+        text += f"; cả {len(early)} đơn vị đều hoàn thành sớm so với kế hoạch: {dates}"
+    elif early:
+        text += f"; trong đó {len(early)} đơn vị hoàn thành sớm so với kế hoạch là {dates}"
     s.paragraphs.append(text + ".")
     t = p.total(spec.key)
     s.paragraphs.append(f"Toàn Cụm thực hiện {value_text(t.actual, spec)}/{value_text(t.target, spec)} "
@@ -241,7 +247,8 @@ def _reporting_section(data: ReportData) -> Section | None:
     rejected = sum(x.rejected for x in data.submissions)
     if data.submissions:
         text = f"Các đơn vị đã gửi {format_number(accepted, 0)} báo cáo tuần được chấp nhận"
-        text += f"; {format_number(rejected, 0)} tệp bị trả lại để sửa." if rejected else "."
+        text += (f"; {format_number(rejected, 0)} tệp có lỗi bị trả lại để đơn vị sửa và gửi lại." if rejected
+                 else "; không có tệp nào bị trả lại.")
         s.paragraphs.append(text)
     if weeks:
         first, last = weeks[0], weeks[-1]

@@ -6,6 +6,7 @@ selectable and searchable); no extra dependency.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ from tracker.reporting.wording import STATUS_VI, district_short_name, percent_te
 from tracker.text import format_date, format_number, nfc
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
+
+# fontTools logs every step of subsetting the embedded fonts at INFO: noise on the CLI's stderr.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def write_pdf(path: Path, *, title: str, subtitle: str, cluster_name: str, progress: ClusterProgress,

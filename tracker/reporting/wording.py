@@ -102,17 +102,19 @@ def rules_paragraph(rules: Rules) -> str:
 
 
 def headline(progress: ClusterProgress) -> str:
-    """One sentence with what the cluster head wants first: how many reported, achieved, at risk, who leads."""
+    """One sentence with what the cluster head wants first: who reported, what is done, who is at risk, who leads."""
     districts = progress.districts
     n = len(districts)
     reported = sum(d.reported_this_week for d in districts)
     achieved = sum(1 for d in districts for i in d.indicators if i.status == "achieved")
     risky = [d for d in districts if any(i.status == "at_risk" for i in d.indicators)]
-    leaders = [d for d in districts if d.rank == 1]
     parts = [f"Số liệu đến {format_date(progress.as_of)}: {reported}/{n} đơn vị đã báo cáo tuần này",
-             f"{achieved} lượt chỉ tiêu đã đạt",
-             f"{len(risky)}/{n} đơn vị có chỉ tiêu có nguy cơ không đạt"]
+             f"các đơn vị đã hoàn thành {achieved} chỉ tiêu đăng ký" if achieved
+             else "chưa đơn vị nào hoàn thành chỉ tiêu đăng ký nào",
+             f"{len(risky)}/{n} đơn vị có chỉ tiêu có nguy cơ không đạt" if risky
+             else "không đơn vị nào có chỉ tiêu có nguy cơ không đạt"]
     sentence = "; ".join(parts)
+    leaders = [d for d in districts if d.rank == 1]
     if leaders and leaders[0].score is not None:
         names = ", ".join(d.name for d in leaders)
         sentence += f". Dẫn đầu Cụm: {names} (điểm {format_number(round(leaders[0].score, 4), 4)})"

@@ -329,3 +329,15 @@ def build_message(sender: str, attachments: Sequence[tuple] = (), *, name_encodi
                   "Content-Transfer-Encoding: base64", f"Content-Disposition: attachment; {params}", "", body]
     lines += [f"--{boundary}--", ""]
     return "\r\n".join(lines).encode("ascii")
+
+
+def bounce_of(original: bytes, sender: str = "MAILER-DAEMON@mx.example.org") -> bytes:
+    """A delivery status report (RFC 3464) returning ``original``, as a mail server writes it."""
+    head = (f"From: {sender}\r\nTo: cum-1@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            "MIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="RPT"\r\n\r\n'
+            "--RPT\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver your message.\r\n"
+            "--RPT\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+            "Final-Recipient: rfc822; x@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+            "--RPT\r\nContent-Type: message/rfc822\r\n\r\n")
+    return head.encode() + original + b"\r\n--RPT--\r\n"

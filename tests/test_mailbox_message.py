@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.imap_server import build_message
+from tests.imap_server import bounce_of, build_message
 from tracker.mailbox.message import is_workbook, parse_message
 from tracker.mailbox.senders import may_submit_for, rejection_messages
 
@@ -113,3 +113,38 @@ def test_the_rejection_names_the_sender_and_the_district():
     vi, en = rejection_messages("la@example.com", "LĐLĐ quận Hoàng Mai")
     assert vi.startswith("Người gửi không thuộc đơn vị") and "la@example.com" in vi and "Hoàng Mai" in vi
     assert "does not belong to the district" in en
+
+
+# Messages written by programs ------------------------------------------------------------------------
+
+def test_a_bounce_carrying_a_workbook_is_not_an_upload():
+    original = build_message("cum-1@example.org", [("HM-danh-dau-loi.xlsx", XLSX)])
+    msg = parse_message(bounce_of(original))
+    assert msg.bounce and msg.automatic and msg.workbooks == ()
+    assert parse_message(bounce_of(original, sender="postmaster@example.org")).bounce
+
+
+def test_an_email_attached_to_a_message_is_not_read_for_workbooks():
+    from email.message import EmailMessage as Mail
+
+    outer = Mail()
+    outer["From"] = "hm@example.org"
+    outer.set_content("chuyển tiếp")
+    outer.add_attachment(build_message("x@example.org", [("a.xlsx", XLSX)]), maintype="message",
+                         subtype="rfc822")
+    assert parse_message(outer.as_bytes()).workbooks == ()
+
+
+@pytest.mark.parametrize(("header", "automatic"), [
+    ("Auto-Submitted: auto-replied", True),
+    ("Auto-Submitted: auto-generated", True),
+    ("Auto-Submitted: no", False),
+    ("X-Autoreply: yes", True),
+    ("Precedence: auto_reply", True),
+    ("X-Mailer: Outlook", False),
+])
+def test_messages_written_by_programs_are_recognised(header, automatic):
+    raw = build_message("hm@example.org", [("a.xlsx", XLSX)]).replace(
+        b"MIME-Version", header.encode() + b"\r\nMIME-Version", 1)
+    msg = parse_message(raw)
+    assert msg.automatic is automatic and len(msg.workbooks) == 1 and not msg.bounce

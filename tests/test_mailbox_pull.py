@@ -330,3 +330,20 @@ def test_the_scheduled_pull_job_reads_the_mailbox_and_records_its_failure(cli, c
         runs = session.exec(select(models.JobRun).where(models.JobRun.job == "pull")
                             .order_by(models.JobRun.id)).all()
     assert [r.outcome for r in runs] == ["ok", "error"] and "Login to the mailbox" in runs[-1].error
+
+
+def test_bounces_are_ignored_and_programs_get_no_answer(mctx, box, smtp):
+    from tests.imap_server import bounce_of
+
+    ctx = with_smtp(mctx, smtp)
+    returned = build_message("cum-1@example.org", [("HM-danh-dau-loi.xlsx", report_for("HM", JUNE_30, FIGS))])
+    box.append(bounce_of(returned))
+    scripted = build_message("hm@example.org", [("HM.xlsx", report_for("HM", JUNE_23, FIGS))]).replace(
+        b"MIME-Version", b"Auto-Submitted: auto-generated\r\nMIME-Version", 1)
+    box.append(scripted)
+
+    report = pull(ctx)
+
+    assert [(i.name, i.result.status) for i in report.items] == [("HM.xlsx", "accepted")]  # only the script's
+    assert smtp.received == []  # nobody answers a program
+    assert box.count("INBOX") == 0 and box.count(folder_name("Đã xử lý")) == 2

@@ -14,6 +14,7 @@ import email
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from email.header import decode_header, make_header
@@ -60,6 +61,10 @@ class InboundMessage:
     references: str  # the References chain of the incoming message, for threading a reply
     workbooks: tuple[Attachment, ...]
     other_attachments: tuple[str, ...]  # names of attachments that are not workbooks (ignored)
+    # Written by a program (RFC 3834 Auto-Submitted, an auto-reply, a delivery report): never answered,
+    # so a tracker and an auto-responder cannot mail each other forever.
+    automatic: bool = False
+    bounce: bool = False  # a delivery status report: its attachments are returned mail, not a district's
 
 
 def parse_message(raw: bytes) -> InboundMessage:
@@ -72,9 +77,8 @@ def parse_message(raw: bytes) -> InboundMessage:
         message_id = "<sha256-" + hashlib.sha256(raw).hexdigest() + "@mailbox.invalid>"
     workbooks: list[Attachment] = []
     others: list[str] = []
-    for index, part in enumerate(msg.walk(), start=1):
-        if part.is_multipart():
-            continue
+    bounce = is_bounce(msg, sender)
+    for index, part in enumerate(() if bounce else _leaf_parts(msg), start=1):
         name = attachment_name(part)
         disposition = part.get_content_disposition()
         if name is None and disposition != "attachment":
@@ -97,7 +101,39 @@ def parse_message(raw: bytes) -> InboundMessage:
         references=" ".join(x for x in (_header(msg, "References"), message_id) if x).strip(),
         workbooks=tuple(workbooks),
         other_attachments=tuple(others),
+        automatic=bounce or is_automatic(msg),
+        bounce=bounce,
     )
+
+
+def _leaf_parts(part: EmailMessage) -> Iterator[EmailMessage]:
+    """The non-multipart parts, without descending into attached e-mails (``message/rfc822``): a
+    forwarded or returned message is not the sender's own upload."""
+    if part.get_content_maintype() == "message":
+        return
+    if part.is_multipart():
+        for sub in part.iter_parts():
+            yield from _leaf_parts(sub)
+    else:
+        yield part
+
+
+_AUTO_SENDERS = ("mailer-daemon", "postmaster")
+
+
+def is_bounce(msg: EmailMessage, sender: str) -> bool:
+    """A delivery status notification (RFC 3464 ``multipart/report``) or a message from a mailer daemon."""
+    return msg.get_content_type() == "multipart/report" or sender.partition("@")[0] in _AUTO_SENDERS
+
+
+def is_automatic(msg: EmailMessage) -> bool:
+    """Written by a program, not a person (RFC 3834 and the headers auto-responders use)."""
+    auto = _header(msg, "Auto-Submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        return True
+    if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
+        return True
+    return _header(msg, "Precedence").strip().lower() in ("auto_reply", "junk", "bulk")
 
 
 def attachment_name(part: EmailMessage) -> str | None:

@@ -9,14 +9,17 @@ For each message in ``mailbox.folder``, oldest first:
    :mod:`tracker.mailbox.senders`;
 2. with mail configured, the verdict goes out: a rejection notice (``notify_rejection``: the errors by
    cell and the annotated workbook) for each rejected sheet, and one receipt to the sender listing the
-   accepted figures;
+   accepted figures — unless the message was written by a program (``Auto-Submitted``, an auto-reply):
+   those are never answered, so the tracker and an auto-responder cannot mail each other forever;
 3. only then the message moves to ``processed_folder`` (created if missing).
 
 Crash safety: a sheet already stored from this message (same Message-ID and SHA-256 in the submission
 table) is never ingested again, so a crash or a lost connection between 1 and 3 only means the next
 pull finds the message again, recognises its sheets and moves it. Replies are keyed in the outbox, so
 they are not sent twice either. When a sheet cannot be stored (a disk or database error) the message
-stays where it is for the next pull. A message without a workbook is moved and ignored.
+stays where it is for the next pull. A message without a workbook is moved and ignored, and so is a
+delivery report (a bounce): the workbook it carries is returned mail, never a district's upload; so
+is an e-mail attached to a message (a forward as ``.eml``).
 
 A mailbox that cannot be reached raises :class:`~tracker.mailbox.imap.MailboxUnavailable` out of the
 generator; :func:`tracker.intake.pull.pull` records it as an error of this source and goes on with the
@@ -101,7 +104,8 @@ def pull_mailbox(ctx: Context, *, before_move: Callable[[InboundMessage], None] 
                             msg.message_id, msg.sender, cfg.folder)
                 continue
             if not msg.workbooks:
-                log.info("message %s from %s has no workbook: moved, ignored", msg.message_id, msg.sender)
+                log.info("message %s from %s has no workbook%s: moved, ignored", msg.message_id, msg.sender,
+                         " (a delivery report)" if msg.bounce else "")
             if before_move is not None:
                 before_move(msg)
             _move(box, uid, cfg.processed_folder)
@@ -172,7 +176,7 @@ def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
 def _reply(ctx: Context, msg: InboundMessage, verdicts: list[tuple[Attachment, IngestResult]]) -> None:
     """The verdict to the sender, when mail is configured. A failure here is logged, never fatal: the
     sheets are stored, and the outbox keys make the next attempt (next pull) send nothing twice."""
-    if not ctx.settings.mail.enabled or not msg.sender:
+    if not ctx.settings.mail.enabled or not msg.sender or msg.automatic:
         return
     try:
         from tracker.mail import notify_rejection

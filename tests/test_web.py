@@ -463,3 +463,27 @@ def test_tracker_web_serves_the_portal_until_stopped(cli, config_path):
     assert out == ""  # a server prints nothing on stdout; its log goes to stderr
     assert f"http://127.0.0.1:{port}/" in err
     assert '"GET /d/' in err and link[3:] not in err  # the access log never holds a whole link
+
+
+def test_an_accepted_sheet_with_a_blank_indicator_shows_the_warning(client, ctx):
+    link = issue(ctx, "BD")
+    r = upload(client, link, report_for("BD", TODAY, {**GOOD, "union_fees": None}))
+    page = client.get(r.headers["location"]).text
+    assert "Đã tiếp nhận" in page
+    warnings = page[page.index('id="canh-bao"'):]
+    assert "Báo cáo!E13" in warnings and "Thu kinh phí công đoàn" in warnings
+
+
+def test_a_new_version_for_the_same_date_supersedes_the_older_one(client, ctx):
+    link = issue(ctx, "BD")
+    first = upload(client, link, report_for("BD", TODAY, GOOD)).headers["location"]
+    upload(client, link, report_for("BD", TODAY, {**GOOD, "new_unions": 17}))
+    assert "Đơn vị đã gửi một bản mới hơn cho cùng ngày số liệu" in client.get(first).text
+    assert "đã có bản mới hơn" in client.get(link).text
+    progress = client.get(link).text.split('id="tien-do"')[1].split('id="lich-su"')[0]
+    assert ">17<" in progress.replace(" ", "")
+
+
+def test_tracker_web_refuses_to_start_before_init(cli):
+    r = cli("web", "--port", "1")
+    assert r.exit_code == 2 and "tracker init" in r.stderr

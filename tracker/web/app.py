@@ -36,6 +36,9 @@ ERROR_TEXT: dict[int, tuple[str, str]] = {
           "head for a new one."),
     405: ("Phương thức không được hỗ trợ", "Method not allowed"),
     413: ("Tệp quá lớn", "File too large"),
+    500: ("Máy chủ gặp lỗi khi xử lý yêu cầu. Xin thử lại sau ít phút; nếu vẫn lỗi, hãy báo Cụm trưởng.",
+          "The server failed to handle the request. Try again in a few minutes; if it persists, tell the "
+          "cluster head."),
 }
 
 
@@ -116,6 +119,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     ``now`` replaces the clock (tests; it returns an aware datetime); ``max_upload`` lowers the upload cap.
     """
     ctx = open_context(settings=settings)
+    _require_cluster(ctx)
     secret = security.load_or_create_secret(security.secret_path(settings.source))
     templates = _templates(settings)
     state = Portal(
@@ -156,6 +160,11 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     async def _http_error(request: Request, exc: StarletteHTTPException):
         return _error_page(request, exc.status_code, state, getattr(exc, "detail", None))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # Logged by the server (uvicorn) as well; the person sees a page in their language.
+        return _error_page(request, 500, state)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         return _error_page(request, 404 if request.method == "GET" else 400, state)
@@ -182,6 +191,21 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
         return "ok"
 
     return app
+
+
+def _require_cluster(ctx: Context) -> None:
+    from tracker import models
+    from tracker.errors import TrackerError
+
+    try:
+        with ctx.session() as session:
+            found = session.get(models.Cluster, ctx.cluster_id) is not None
+    except Exception:  # no tables at all
+        found = False
+    if not found:
+        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
+                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.",
+                           exit_code=2)
 
 
 def _error_page(request: Request, status: int, state: Portal, detail=None) -> Response:

@@ -347,3 +347,17 @@ def test_bounces_are_ignored_and_programs_get_no_answer(mctx, box, smtp):
     assert [(i.name, i.result.status) for i in report.items] == [("HM.xlsx", "accepted")]  # only the script's
     assert smtp.received == []  # nobody answers a program
     assert box.count("INBOX") == 0 and box.count(folder_name("Đã xử lý")) == 2
+
+
+def test_a_message_too_large_to_download_is_reported_and_set_aside(mctx, box, monkeypatch):
+    import tracker.mailbox.source as source
+
+    monkeypatch.setattr(source, "MAX_MESSAGE_BYTES", 20_000)  # the real cap is 50 MB; a smaller one here
+    box.append(build_message("hm@example.org", [("HM.xlsx", report_for("HM", JUNE_30, FIGS)),
+                                                ("anh.png", os.urandom(40_000), "image/png")]))
+    box.append(build_message("hk@example.org", [("HK.xlsx", report_for("HK", JUNE_30, FIGS))]))
+    report = pull(mctx)
+    [big, small] = report.items
+    assert big.result is None and "quá lớn" in big.error and not report.ok
+    assert small.result.status == "accepted"
+    assert box.count("INBOX") == 0 and box.count(folder_name("Đã xử lý")) == 2

@@ -26,25 +26,25 @@ def stored(ctx):
     return count
 
 
-def test_report_weekly_writes_the_files_and_prints_their_paths(cli, ctx, stored, tmp_path):
+def test_report_weekly_writes_the_files_its_numbers_equal_status_json_and_uploaded_text_stays_text(cli, ctx, stored):
+    status = cli("status", "--as-of", "30/06/2023", "--format", "json")
+    assert status.exit_code == 0, status.stderr
+    js = json.loads(status.stdout)
+
     result = cli("report", "weekly", "--as-of", "30/06/2023")
     assert result.exit_code == 0, result.stderr
     paths = [Path(line) for line in result.stdout.splitlines()]
     assert paths and all(p.is_file() for p in paths)
     folder = ctx.settings.paths.reports / "weekly" / "2023-W26"
     assert all(p.parent == folder for p in paths)
-    assert any(p.suffix == ".xlsx" for p in paths) and sum(p.suffix == ".png" for p in paths) >= 6
+    assert sum(p.suffix == ".xlsx" for p in paths) == 1 and sum(p.suffix == ".png" for p in paths) == 6
     assert "[Cụm thi đua số 1] Báo cáo tiến độ tuần 26/2023 (số liệu đến 30/06/2023)" in result.stderr
+    wb = load_workbook(next(p for p in paths if p.suffix == ".xlsx"))
+    _numbers_equal_status_json(wb, js)
+    _uploaded_text_stays_text(wb["Dữ liệu"], stored)
 
 
-def test_the_workbook_numbers_equal_status_json_for_the_same_date(cli, ctx, stored, tmp_path):
-    status = cli("status", "--as-of", "30/06/2023", "--format", "json")
-    assert status.exit_code == 0, status.stderr
-    js = json.loads(status.stdout)
-    result = cli("report", "weekly", "--as-of", "30/06/2023", "-o", str(tmp_path / "out"))
-    assert result.exit_code == 0, result.stderr
-    workbook = next(Path(p) for p in result.stdout.splitlines() if p.endswith(".xlsx"))
-    wb = load_workbook(workbook)
+def _numbers_equal_status_json(wb, js: dict) -> None:
     ws = wb["Chi tiết"]
     header = [c.value for c in ws[1]]
     rows = {(r[header.index("Mã đơn vị")], r[header.index("Mã chỉ tiêu")]): r
@@ -65,27 +65,16 @@ def test_the_workbook_numbers_equal_status_json_for_the_same_date(cli, ctx, stor
     ranking = {r[1]: r for r in wb["Xếp hạng"].iter_rows(min_row=2, max_row=7, values_only=True)}
     for d in js["districts"]:
         assert (ranking[d["code"]][0], ranking[d["code"]][3]) == (d["rank"], d["score"])
-    totals = {}
-    for row in wb["Tổng hợp"].iter_rows(values_only=True):
-        if row[0] in {t["key"] for t in js["totals"]}:
-            totals[row[0]] = row
+    totals = {row[0]: row for row in wb["Tổng hợp"].iter_rows(values_only=True)
+              if row[0] in {t["key"] for t in js["totals"]}}
     for t in js["totals"]:
-        assert (totals[t["key"]][3], totals[t["key"]][4], totals[t["key"]][5]) == (t["actual"], t["target"],
-                                                                                    t["percent"])
+        assert totals[t["key"]][3:6] == (t["actual"], t["target"], t["percent"])
 
 
-def test_text_typed_by_a_district_stays_text_in_the_data_sheet(cli, ctx, stored, tmp_path):
-    result = cli("report", "weekly", "--as-of", "30/06/2023", "-o", str(tmp_path / "out"))
-    assert result.exit_code == 0, result.stderr
-    workbook = next(Path(p) for p in result.stdout.splitlines() if p.endswith(".xlsx"))
-    ws = load_workbook(workbook)["Dữ liệu"]
+def _uploaded_text_stays_text(ws, stored: int) -> None:
     header = [c.value for c in ws[1]]
-    note_col = header.index("Ghi chú") + 1
-    notes = {}
-    for row in ws.iter_rows(min_row=2):
-        cell = row[note_col - 1]
-        if cell.value is not None:
-            notes[cell.value] = cell
+    note_col = header.index("Ghi chú")
+    notes = {row[note_col].value: row[note_col] for row in ws.iter_rows(min_row=2) if row[note_col].value}
     assert HOSTILE_NOTE in notes and notes[HOSTILE_NOTE].data_type == "s"
     assert notes[HOSTILE_NOTE].quotePrefix  # Excel keeps it text even when the cell is edited
     assert "#N/A" in notes and notes["#N/A"].data_type == "s"

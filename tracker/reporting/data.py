@@ -70,5 +70,11 @@ class ReportData:
         order = {code: n for n, code in enumerate(self.district_order)}
         return sorted(self.progress.districts, key=lambda d: order.get(d.code, len(order)))
 
+    def reporting_weeks(self) -> list[ClusterProgress]:
+        """The weeks districts could report in: those whose reporting deadline falls in the cluster year
+        (not the days of 1 January that close the previous year's last ISO week)."""
+        start = date(self.year, 1, 1)
+        return [p for p in self.history if p.week_deadline is None or p.week_deadline.date() >= start]
+
     def spec(self, key: str) -> IndicatorSpec:
         return next(i for i in self.progress.indicators if i.key == key)

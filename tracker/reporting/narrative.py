@@ -239,7 +239,7 @@ def _ranking_section(p: ClusterProgress) -> Section:
 
 def _reporting_section(data: ReportData) -> Section | None:
     p = data.progress
-    weeks = [h for h in data.history if h.week_start is not None and h.week_start.year == p.year]
+    weeks = data.reporting_weeks()
     if not weeks and not data.submissions:
         return None
     s = Section("Tình hình gửi báo cáo tuần")

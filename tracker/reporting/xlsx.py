@@ -186,55 +186,59 @@ def write_workbook(data: ReportData, path: Path, *, title: str) -> Path:
 
 
 def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
+    """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
+    Then one page per native chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
     specs = progress.indicators
     n_ind = len(specs)
-    last_col = max(2 + n_ind + 2, 8)
+    last_col = 4 + n_ind  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo tuần này
     put(ws, 1, 1, title, font=Font(bold=True, size=16))
     generated = f" · Lập lúc {data.generated_at:%d/%m/%Y %H:%M}" if data.generated_at else ""
     put(ws, 2, 1, f"Số liệu đến ngày {format_date(progress.as_of)} · {week_period(progress.as_of)}{generated}",
         font=Font(italic=True, color="FF455A64"))
     row = _note(ws, 3, headline(progress), last_col, 34, bold=True) + 1
 
-    # Table 1: % of target, district × indicator, coloured by status (words in the block on the right).
-    first = row
+    # Table 1: % of target, district × indicator. Table 2, right under it, the same grid in words; the
+    # colours of table 1 come from table 2 by conditional formatting (so they follow any edit).
+    n_d = len(progress.districts)
     put(ws, row, 1, "Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)", font=_BOLD)
-    status_col = 2 + n_ind + 3  # the status words, one blank column after "Điểm"/"Báo cáo tuần"
-    titles = ["Hạng", "Đơn vị", *[f"{s.label} (%)" for s in specs], "Điểm", "Báo cáo tuần này"]
     row += 1
-    _header(ws, row, titles)
-    _header(ws, row, [f"Trạng thái: {s.label}" for s in specs], start_col=status_col)
     header_row = row
+    _header(ws, row, ["Hạng", "Đơn vị", *[f"{s.label} (%)" for s in specs], "Điểm", "Báo cáo tuần này"])
+    status_header = header_row + n_d + 3
+    offset = status_header - header_row
     for d, dj in zip(progress.districts, js["districts"], strict=True):
         row += 1
         put(ws, row, 1, dj["rank"], align=_CENTER, border=True)
         put(ws, row, 2, d.name, border=True)
+        put(ws, row + offset, 1, dj["rank"], align=_CENTER, border=True)
+        put(ws, row + offset, 2, d.name, border=True)
         for n, ij in enumerate(dj["indicators"]):
             put(ws, row, 3 + n, ij["percent"], FMT_PERCENT, border=True)
-            put(ws, row, status_col + n, STATUS_VI[ij["status"]], border=True, align=_CENTER)
+            put(ws, row + offset, 3 + n, STATUS_VI[ij["status"]], border=True, align=_CENTER)
         put(ws, row, 3 + n_ind, dj["score"], FMT_SCORE, border=True)
-        reported = "Đã báo cáo" if d.reported_this_week else "Chưa báo cáo"
-        if d.late:
-            reported = "Nộp muộn"
-        put(ws, row, 4 + n_ind, reported, border=True, align=_CENTER)
-    body = f"{get_column_letter(3)}{header_row + 1}:{get_column_letter(2 + n_ind)}{row}"
-    status_body = f"{get_column_letter(status_col)}{header_row + 1}:{get_column_letter(status_col + n_ind - 1)}{row}"
-    _status_rules(ws, body, f"{get_column_letter(status_col)}{header_row + 1}")
-    _status_rules(ws, status_body, f"{get_column_letter(status_col)}{header_row + 1}")
-    rep = f"{get_column_letter(4 + n_ind)}{header_row + 1}:{get_column_letter(4 + n_ind)}{row}"
-    _text_rules(ws, rep, f"{get_column_letter(4 + n_ind)}{header_row + 1}",
-                {"Đã báo cáo": "achieved", "Nộp muộn": "behind", "Chưa báo cáo": "at_risk"})
+        put(ws, row, 4 + n_ind, _week_word(d.reported_this_week, d.late), border=True, align=_CENTER)
     districts_end = row
+    put(ws, status_header - 1, 1, "Trạng thái", font=_BOLD)
+    _header(ws, status_header, ["Hạng", "Đơn vị", *[s.label for s in specs]])
+    first_status = f"{get_column_letter(3)}{status_header + 1}"
+    body = f"C{header_row + 1}:{get_column_letter(2 + n_ind)}{districts_end}"
+    words = f"C{status_header + 1}:{get_column_letter(2 + n_ind)}{status_header + n_d}"
+    _status_rules(ws, body, first_status)
+    _status_rules(ws, words, first_status)
+    col = get_column_letter(4 + n_ind)
+    _text_rules(ws, f"{col}{header_row + 1}:{col}{districts_end}", f"{col}{header_row + 1}", _WEEK_COLOURS)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
+    row = status_header + n_d
 
-    # Table 2: cluster totals.
+    # Table 3: cluster totals (column A keeps the indicator key, for people who filter or link).
     row += 2
     put(ws, row, 1, "Toàn Cụm", font=_BOLD)
     row += 1
-    _header(ws, row, ["", "Chỉ tiêu", "Đơn vị tính", "Thực hiện", "Chỉ tiêu đăng ký", "Tỷ lệ (%)"])
+    _header(ws, row, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Thực hiện", "Chỉ tiêu đăng ký", "Tỷ lệ (%)"])
     for spec, tj in zip(specs, js["totals"], strict=True):
         row += 1
-        put(ws, row, 1, spec.key, font=Font(color="FF78909C"))
+        put(ws, row, 1, spec.key, font=Font(color="FF78909C"), border=True)
         put(ws, row, 2, spec.label, border=True, fill=_TOTAL_FILL)
         put(ws, row, 3, spec.unit, border=True, fill=_TOTAL_FILL)
         put(ws, row, 4, tj["actual"], value_format(spec), border=True, fill=_TOTAL_FILL)
@@ -243,72 +247,84 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
 
     # Legend and the rules paragraph.
     row += 2
-    put(ws, row, 1, "Chú giải màu:", font=_BOLD)
+    put(ws, row, 1, "Chú giải:", font=_BOLD)
     for n, status in enumerate(STATUSES):
         put(ws, row, 2 + n, STATUS_VI[status], align=_CENTER, border=True,
             fill=PatternFill("solid", fgColor=palette.argb(palette.FILL[status])),
             font=Font(color=palette.argb(palette.INK[status])))
     row += 2
-    row = _note(ws, row, rules_paragraph(progress.rules), last_col, 120)
+    row = _note(ws, row, rules_paragraph(progress.rules), last_col, 96)
 
-    # Week-by-week history (cluster % per indicator), for the line chart.
-    row += 1
-    put(ws, row, 1, "Diễn biến toàn Cụm theo tuần (% so với tổng chỉ tiêu đăng ký)", font=_BOLD)
-    row += 1
-    _header(ws, row, ["Tuần", "Số liệu đến ngày", *[s.label for s in specs]])
-    hist_header = row
-    for p in data.history:
-        row += 1
-        pj = {t.key: t for t in p.totals}
-        put(ws, row, 1, week_period(p.as_of), border=True)
-        put(ws, row, 2, p.as_of, FMT_DATE, border=True)
-        for n, spec in enumerate(specs):
-            t = pj.get(spec.key)
-            put(ws, row, 3 + n, None if t is None or t.percent is None else round(t.percent, 2), FMT_PERCENT,
-                border=True)
-    hist_end = row
+    widths = {1: 12, 2: 26, **{3 + n: 15 for n in range(n_ind)}, 3 + n_ind: 10, 4 + n_ind: 15}
+    _widths(ws, widths)
+    chart_width = sum(widths.values()) * 0.2  # cm: about as wide as the tables above
 
-    _widths(ws, {1: 9, 2: 26, **{3 + n: 15 for n in range(n_ind)}, 3 + n_ind: 10, 4 + n_ind: 14,
-                 status_col - 1: 3, **{status_col + n: 15 for n in range(n_ind)}})
-
-    # Native charts: % by district per indicator; the cluster's weekly progress.
+    # Native charts, each on its own printed page.
     bar = BarChart()
     bar.type = "bar"
     bar.grouping = "clustered"
     bar.title = "Tỷ lệ thực hiện so với chỉ tiêu (%)"
-    bar.y_axis.title = "%"
     bar.y_axis.numFmt = '0"%"'
-    bar.y_axis.majorGridlines = None
-    values = Reference(ws, min_col=3, max_col=2 + n_ind, min_row=header_row, max_row=districts_end)
-    cats = Reference(ws, min_col=2, min_row=header_row + 1, max_row=districts_end)
-    bar.add_data(values, titles_from_data=True)
-    bar.set_categories(cats)
+    bar.add_data(Reference(ws, min_col=3, max_col=2 + n_ind, min_row=header_row, max_row=districts_end),
+                 titles_from_data=True)
+    bar.set_categories(Reference(ws, min_col=2, min_row=header_row + 1, max_row=districts_end))
     bar.x_axis.scaling.orientation = "maxMin"  # first-ranked district at the top
     bar.x_axis.delete = False
     bar.y_axis.delete = False
-    bar.width, bar.height = 26, 13
+    bar.legend.position = "b"
     for n, series in enumerate(bar.series):
         series.graphicalProperties.solidFill = palette.SERIES[n % len(palette.SERIES)].lstrip("#")
-    ws.add_chart(bar, f"{get_column_letter(status_col + n_ind + 1)}{first}")
+    row = _chart_page(ws, bar, row + 1, chart_width)
 
+    put(ws, row, 1, "Diễn biến toàn Cụm theo tuần (% so với tổng chỉ tiêu đăng ký)", font=_BOLD)
+    row += 1
     if data.history:
         line = LineChart()
         line.title = "Tiến độ toàn Cụm theo tuần (%)"
         line.y_axis.numFmt = '0"%"'
-        line.y_axis.title = "%"
         line.x_axis.number_format = "DD/MM"
         line.x_axis.delete = False
         line.y_axis.delete = False
-        line.add_data(Reference(ws, min_col=3, max_col=2 + n_ind, min_row=hist_header, max_row=hist_end),
-                      titles_from_data=True)
-        line.set_categories(Reference(ws, min_col=2, min_row=hist_header + 1, max_row=hist_end))
-        line.width, line.height = 26, 13
+        line.legend.position = "b"
+        rows_needed = _chart_rows(13)
+        hist_header = row + rows_needed + 1
+        line.add_data(Reference(ws, min_col=3, max_col=2 + n_ind, min_row=hist_header,
+                                max_row=hist_header + len(data.history)), titles_from_data=True)
+        line.set_categories(Reference(ws, min_col=2, min_row=hist_header + 1, max_row=hist_header + len(data.history)))
         for n, series in enumerate(line.series):
             series.graphicalProperties.line.solidFill = palette.SERIES[n % len(palette.SERIES)].lstrip("#")
             series.graphicalProperties.line.width = 28000
             series.smooth = False
-        ws.add_chart(line, f"{get_column_letter(status_col + n_ind + 1)}{first + 28}")
+        line.width, line.height = chart_width, 13
+        ws.add_chart(line, f"A{row}")
+        row = hist_header
+        _header(ws, row, ["Tuần", "Số liệu đến ngày", *[s.label for s in specs]])
+        for p in data.history:
+            row += 1
+            totals = {t.key: t for t in p.totals}
+            put(ws, row, 1, week_period(p.as_of), border=True)
+            put(ws, row, 2, p.as_of, FMT_DATE, border=True)
+            for n, spec in enumerate(specs):
+                t = totals.get(spec.key)
+                put(ws, row, 3 + n, None if t is None or t.percent is None else round(t.percent, 2), FMT_PERCENT,
+                    border=True)
     _print_setup(ws)
+
+
+def _chart_rows(height_cm: float) -> int:
+    """Rows (of the default 15 pt) a chart of this height covers."""
+    return int(height_cm / 0.53) + 1
+
+
+def _chart_page(ws: Worksheet, chart, row: int, width_cm: float, height_cm: float = 13) -> int:
+    """Put ``chart`` at ``row``; what follows it starts a new printed page. Returns that first row."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    chart.width, chart.height = width_cm, height_cm
+    ws.add_chart(chart, f"A{row}")
+    after = row + _chart_rows(height_cm) + 1
+    ws.row_breaks.append(Break(id=after - 1))
+    return after
 
 
 def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
@@ -395,6 +411,7 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
     titles = ["Mã đơn vị", "Đơn vị", "Tuần này", "Nhận lúc", "Số liệu gần nhất đến ngày",
               "Báo cáo được chấp nhận (từ đầu năm)", "Báo cáo bị từ chối", "Lần nộp gần nhất", "Tệp gần nhất"]
     _header(ws, 2, titles)
+    ws.row_dimensions[2].height = 48
     row = 2
     tz = _tz(progress)
     for d in progress.districts:
@@ -420,7 +437,7 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
     _header(ws, row, ["Tuần", "Từ ngày", "Đến ngày", *[district_short_name(d.name) for d in progress.districts]])
     first_week = row + 1
     codes = [d.code for d in progress.districts]
-    for p in reversed(data.history):
+    for p in reversed(data.reporting_weeks()):
         row += 1
         put(ws, row, 1, week_period(p.as_of), border=True)
         put(ws, row, 2, p.week_start, FMT_DATE, border=True)

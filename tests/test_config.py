@@ -124,3 +124,11 @@ def test_a_monday_cron_fires_on_monday():
     trigger = CronTrigger(**cron_fields("0 8 * * 1"), timezone=tz)
     fire = trigger.get_next_fire_time(None, datetime(2023, 6, 27, 9, 0, tzinfo=tz))  # a Tuesday
     assert fire == datetime(2023, 7, 3, 8, 0, tzinfo=tz) and fire.isoweekday() == 1
+
+
+def test_the_smtp_ca_file_comes_from_the_environment_and_resolves_against_the_config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    s = load_settings(path, env={"TRACKER_SMTP_CA_FILE": "certs/ca.pem"})
+    assert s.mail.ca_file == tmp_path / "certs" / "ca.pem"
+    assert load_settings(path, env={}).mail.ca_file is None

@@ -157,6 +157,7 @@ class Mail(_Strict):
     user: str = ""
     sender: str = "tracker@example.org"
     timeout: float = Field(default=30, gt=0)
+    ca_file: Path | None = None  # PEM bundle to trust for ssl/starttls (a private or self-signed CA)
     password: str | None = Field(default=None, exclude=True, repr=False)  # env/keyring only
 
     @property
@@ -342,6 +343,8 @@ def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> None:
             value = env.get(prefix + name.upper())
             if value is not None:
                 sect[name] = value
+    if (ca_file := env.get("TRACKER_SMTP_CA_FILE")) is not None:
+        raw.setdefault("mail", {})["ca_file"] = ca_file
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -421,4 +424,7 @@ def _resolve(settings: Settings, path: Path) -> Settings:
     url = settings.database.url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = "sqlite:///" + str(absolute(Path(url.removeprefix("sqlite:///"))))
-    return settings.model_copy(update={"paths": paths, "database": Database(url=url), "source": path})
+    mail = settings.mail
+    if mail.ca_file is not None:
+        mail = mail.model_copy(update={"ca_file": absolute(mail.ca_file)})
+    return settings.model_copy(update={"paths": paths, "database": Database(url=url), "mail": mail, "source": path})

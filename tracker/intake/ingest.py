@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from tracker import models
 from tracker.errors import TrackerError
@@ -222,10 +222,24 @@ class _Batch:
         self.settings = ctx.settings
         self.names = Names.of(ctx.settings)
         self._ids: dict[str, dict] | None = None
+        self._conn: Connection | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-write")
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def connection(self) -> Connection:
+        """One connection for the batch; each file still gets its own write transaction on it.
+
+        ``info["write"]`` makes SQLite take the write lock at BEGIN (BEGIN IMMEDIATE), as
+        ``ctx.session(write=True)`` does."""
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self.ctx.engine.connect()
+            self._conn.info["write"] = True
+        return self._conn
 
     def prepare(self, item: Incoming) -> _Prepared:
         """Everything that needs no database: load, hash, read (in the worker process), check."""
@@ -265,18 +279,20 @@ class _Batch:
         """One write transaction: the verdict, the figures, the findings; the bytes kept on disk first."""
         ctx, settings, report, item = self.ctx, self.settings, p.report, p.item
         cid = ctx.cluster_id
-        with ctx.session(write=True) as session:
-            conn = session.connection()
+        conn = self.connection()
+        with conn.begin():
             ids = self.ids(conn)
             _lock(conn, cid)
             earlier = _earlier(conn, cid, p.file_hash)
             if earlier is not None:
                 return _earlier_result(conn, earlier, p, ids)
+            current: list[tuple[int, datetime]] = []  # the accepted version(s) of the same district and date
             if report.ok:
                 assert report.district is not None and report.as_of is not None
                 archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
                 writing = self._writer.submit(write_atomic, archived, p.data)
-                history = _history(conn, cid, ids["district"][report.district], report.as_of, ids["indicator_key"])
+                history, current = _history(conn, cid, ids["district"][report.district], report.as_of,
+                                            ids["indicator_key"])
                 report.findings.extend(history_findings(report, history, settings))
             report.findings = ordered(report.findings)
             result = IngestResult("accepted" if report.ok else "rejected", p.name, p.file_hash,
@@ -293,28 +309,47 @@ class _Batch:
                     folder, p.data, p.name, p.grid, report, result, settings)
             district_id = ids["district"].get(report.district) if report.district else None
             status = models.SubmissionStatus.accepted if report.ok else models.SubmissionStatus.rejected
-            sid = conn.execute(insert(_SUB).values(
-                cluster_id=cid, file_hash=p.file_hash, file_name=p.name, stored_path=str(result.stored_path),
-                source=item.source, sender=item.sender, message_id=item.message_id, received_at=p.received_at,
-                status=str(status), district_id=district_id, as_of=report.as_of, sheet=report.sheet,
-                error_count=len(report.errors), warning_count=len(report.warnings),
-            ).returning(_SUB.c.id)).scalar_one()
+            sid = conn.execute(_INSERT_SUBMISSION, {
+                "cluster_id": cid, "file_hash": p.file_hash, "file_name": p.name,
+                "stored_path": str(result.stored_path), "source": item.source, "sender": item.sender,
+                "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
+                "district_id": district_id, "as_of": report.as_of, "sheet": report.sheet,
+                "error_count": len(report.errors), "warning_count": len(report.warnings),
+                "superseded_by_id": None}).scalar_one()
             result.submission_id = sid
             if report.ok:
-                result.superseded_id = _supersede(conn, cid, sid, district_id, report.as_of, p.received_at)
+                result.superseded_id = _supersede(conn, sid, p.received_at, current)
                 indicator_id = ids["indicator"]
-                conn.execute(insert(_FIG), [
+                conn.execute(_INSERT_FIGURE, [
                     {"cluster_id": cid, "submission_id": sid, "district_id": district_id,
                      "indicator_id": indicator_id[row.indicator], "as_of": report.as_of, "value": row.value,
                      "period_value": row.period_value, "note": row.note, "sheet": report.sheet, "cell": row.cell}
                     for row in report.figures])
             if report.findings:
-                conn.execute(insert(_FIND), [
+                conn.execute(_INSERT_FINDING, [
                     {"cluster_id": cid, "submission_id": sid, "severity": f.severity, "code": f.code,
                      "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
                      "message_en": f.message_en}
                     for f in report.findings])
         return result
+
+
+# Statements built once (with bind parameters) so each file pays only for executing them.
+_INSERT_SUBMISSION = insert(_SUB).returning(_SUB.c.id)
+_INSERT_FIGURE = insert(_FIG)
+_INSERT_FINDING = insert(_FIND)
+_SELECT_EARLIER = (select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path)
+                   .where(_SUB.c.cluster_id == bindparam("cid"), _SUB.c.file_hash == bindparam("file_hash"))
+                   .order_by(_SUB.c.id))
+_SELECT_HISTORY = (
+    select(_FIG.c.indicator_id, _FIG.c.as_of, _FIG.c.value, _SUB.c.id)
+    .join(_SUB, _SUB.c.id == _FIG.c.submission_id)
+    .where(_FIG.c.cluster_id == bindparam("cid"), _FIG.c.district_id == bindparam("district_id"),
+           _FIG.c.as_of >= bindparam("start"), _FIG.c.as_of <= bindparam("as_of"),
+           _SUB.c.status == "accepted", _SUB.c.superseded_by_id.is_(None))
+)
+_SELECT_RECEIVED = select(_SUB.c.id, _SUB.c.received_at).where(_SUB.c.id.in_(bindparam("ids", expanding=True)))
+_MARK_SUPERSEDED = update(_SUB).where(_SUB.c.id == bindparam("target")).values(superseded_by_id=bindparam("by"))
 
 
 def _aware(value: datetime) -> datetime:
@@ -331,9 +366,7 @@ def _lock(conn: Connection, cluster_id: str) -> None:
 def _earlier(conn: Connection, cluster_id: str, file_hash: str):
     """The submission that decides the fate of these bytes: an accepted one, else a rejection that was
     about the bytes themselves; None when the bytes are new."""
-    rows = conn.execute(select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path)
-                        .where(_SUB.c.cluster_id == cluster_id, _SUB.c.file_hash == file_hash)
-                        .order_by(_SUB.c.id)).all()
+    rows = conn.execute(_SELECT_EARLIER, {"cid": cluster_id, "file_hash": file_hash}).all()
     if not rows:
         return None
     for row in rows:
@@ -367,38 +400,35 @@ def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict
     return result
 
 
-def _supersede(conn: Connection, cluster_id: str, sid: int, district_id: int, as_of: date,
-               received_at: datetime) -> int | None:
+def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[tuple[int, datetime]]) -> int | None:
     """Mark the version received earlier as superseded; returns the id of the version that was replaced.
 
     Among versions of one district and date the one received last is current (DESIGN §2), so a file
     that arrives with an earlier reception time (an old file found in the inbox) is itself superseded.
     """
-    current = conn.execute(select(_SUB.c.id, _SUB.c.received_at).where(
-        _SUB.c.cluster_id == cluster_id, _SUB.c.district_id == district_id, _SUB.c.as_of == as_of,
-        _SUB.c.status == "accepted", _SUB.c.superseded_by_id.is_(None), _SUB.c.id != sid)).first()
-    if current is None:
-        return None
-    if _aware(current.received_at) <= received_at:
-        conn.execute(update(_SUB).where(_SUB.c.id == current.id).values(superseded_by_id=sid))
-        return current.id
-    conn.execute(update(_SUB).where(_SUB.c.id == sid).values(superseded_by_id=current.id))
-    return None
+    replaced = None
+    for other, other_received in current:
+        if _aware(other_received) <= received_at:
+            conn.execute(_MARK_SUPERSEDED, {"target": other, "by": sid})
+            replaced = other
+        else:
+            conn.execute(_MARK_SUPERSEDED, {"target": sid, "by": other})
+    return replaced
 
 
-def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date,
-             indicator_key: dict[int, str]) -> History:
-    """The district's current accepted figures of the year up to ``as_of`` (superseded versions left out)."""
-    rows = conn.execute(
-        select(_FIG.c.indicator_id, _FIG.c.as_of, _FIG.c.value)
-        .join(_SUB, _SUB.c.id == _FIG.c.submission_id)
-        .where(_FIG.c.cluster_id == cluster_id, _FIG.c.district_id == district_id,
-               _FIG.c.as_of >= date(as_of.year, 1, 1), _FIG.c.as_of <= as_of,
-               _SUB.c.status == "accepted", _SUB.c.superseded_by_id.is_(None))
-    ).all()
+def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date, indicator_key: dict[int, str]
+             ) -> tuple[History, list[tuple[int, datetime]]]:
+    """The district's current accepted figures of the year up to ``as_of`` (superseded versions left out),
+    and the current accepted submission(s) of ``as_of`` itself (id, reception time)."""
+    rows = conn.execute(_SELECT_HISTORY, {"cid": cluster_id, "district_id": district_id,
+                                          "start": date(as_of.year, 1, 1), "as_of": as_of}).all()
     out: dict[str, list[tuple[date, float]]] = {}
-    for indicator_id, at, value in rows:
+    same_day: set[int] = set()
+    for indicator_id, at, value, sid in rows:
         out.setdefault(indicator_key[indicator_id], []).append((at, value))
+        if at == as_of:
+            same_day.add(sid)
     for points in out.values():
         points.sort()
-    return out
+    current = conn.execute(_SELECT_RECEIVED, {"ids": sorted(same_day)}).all() if same_day else []
+    return out, [(sid, received) for sid, received in current]

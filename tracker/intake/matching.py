@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracker.config import Settings
-from tracker.text import fold
+from tracker.text import fold as _fold_text
 
 # Labels and headers of the district report sheet (DESIGN §4).
 SHEET_REPORT = "Báo cáo"
@@ -33,6 +34,21 @@ HEADER_DISTRICT_NAME = "Tên đơn vị"
 
 # Words people put before a district's proper name: "LĐLĐ quận", "Liên đoàn Lao động huyện", "Q.".
 _PREFIX = re.compile(r"^(lien doan lao dong|ldld|quan|huyen|thi xa|thanh pho|tp\.?|q\.)\s*")
+
+
+MAX_LABEL_LENGTH = 200  # longer texts are sentences, not labels or names: never folded
+
+
+@lru_cache(maxsize=8192)
+def _fold_cached(text: str) -> str:
+    return _fold_text(text)
+
+
+def fold(text: object) -> str:
+    """:func:`tracker.text.fold`, remembered: the same labels and headers come back in every file."""
+    if isinstance(text, str):
+        return _fold_cached(text) if len(text) <= MAX_LABEL_LENGTH else ""
+    return _fold_text(text)
 
 
 def same(text: object, label: str) -> bool:

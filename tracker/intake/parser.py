@@ -33,10 +33,11 @@ from tracker.intake.matching import (
     LABEL_DISTRICT,
     SHEET_REPORT,
     Names,
+    fold,
     same,
 )
 from tracker.intake.values import Read, is_blank, read_date, read_number, shown, text_of
-from tracker.text import fold, format_date
+from tracker.text import format_date
 
 LABEL_ROWS = 20  # labels are looked for in the first 20 rows
 

@@ -498,9 +498,13 @@ def test_a_hanging_read_times_out_and_the_next_file_reads():
 
 
 def test_running_out_of_memory_is_a_crash_of_the_worker_only(reader):
+    from tracker.intake._worker import MEMORY_HEADROOM
+
+    assert reader._debug("memory", bytes=MEMORY_HEADROOM // 4)["ok"] is False  # fits: an ordinary reply
     with pytest.raises(UnreadableWorkbook) as err:
-        reader._debug("memory")
+        reader._debug("memory", bytes=2 * MEMORY_HEADROOM)  # lazily zeroed: only RLIMIT_AS refuses it
     assert err.value.code == "crashed"
+    assert "memory limit" in err.value.message_en
     assert reader.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
 
 

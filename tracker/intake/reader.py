@@ -186,14 +186,16 @@ class WorkbookReader:
 
     @staticmethod
     def _receive(proc: subprocess.Popen, n: int, deadline: float) -> bytes:
+        """Exactly ``n`` bytes from the worker; TimeoutError past ``deadline``, EOFError if it died."""
         fd = proc.stdout.fileno()
+        poller = select.poll()  # not select(): it fails on descriptors above 1024 (busy servers)
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         chunks: list[bytes] = []
         while n:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
+            if not poller.poll(max(1, int(left * 1000))):
                 raise TimeoutError
             chunk = os.read(fd, min(n, 1 << 20))
             if not chunk:

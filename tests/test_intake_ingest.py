@@ -174,3 +174,25 @@ def test_a_rebuilt_annotated_copy_keeps_hostile_text_as_text():
     assert ws["B4"].data_type == "s" and ws["B4"].value == '=HYPERLINK("http://x")'
     assert ws["B4"].comment.text.startswith("[LỖI] Đơn vị lạ")
     assert ws["E9"].value == 19 and ws["A8"].value == "Mã chỉ tiêu"
+
+
+def test_two_processes_ingesting_the_same_bytes_at_once_store_them_once(ctx):
+    import threading
+
+    from tracker.context import open_context
+
+    data = report_for("BD", JUNE_30, FIGS)
+    results, barrier = [], threading.Barrier(2)
+
+    def upload():
+        own = open_context(settings=ctx.settings)  # its own engine use, like another process
+        barrier.wait()
+        results.append(ingest_bytes(own, data, "bd.xlsx", received_at=at(JUNE_30)).status)
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["accepted", "duplicate"]
+    assert len(submissions(ctx)) == 1

@@ -604,3 +604,28 @@ def test_a_large_shared_string_table_is_streamed(reader):
     grid = reader.read(raw_xlsx(sheet=sheet, strings=strings)).sheets["Báo cáo"]
     assert grid.get(1, 1).value.startswith("chuỗi số 000005 ")
     assert grid.get(1, 2).value.startswith("chuỗi số 019999 ")
+
+
+def test_shared_formulas_are_given_as_they_read_in_each_cell(reader):
+    rows = (
+        '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="shared" ref="B1:B2" si="0">A1*2</f><v>2</v></c></row>'
+        '<row r="2"><c r="A2"><v>3</v></c><c r="B2"><f t="shared" si="0"/><v>6</v></c></row>'
+    )
+    sheet = reader.read(raw_xlsx(sheet=f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'))
+    b1, b2 = sheet.sheets["Báo cáo"].get(1, 2), sheet.sheets["Báo cáo"].get(2, 2)
+    assert (b1.formula, b1.value) == ("=A1*2", 2)
+    assert (b2.formula, b2.value) == ("=A2*2", 6)
+
+
+def test_1904_dates_and_durations(reader):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws["A1"] = date(2023, 6, 30)
+    ws["A2"] = 1.5
+    ws["A2"].number_format = "[h]:mm"  # 36:00 elapsed: a number of days, not a date
+    sheet = reader.read(xlsx_bytes(wb)).sheets["Sheet"]
+    assert sheet.get(1, 1).value == date(2023, 6, 30)
+    assert sheet.get(2, 1).value == 1.5

@@ -35,9 +35,6 @@ from tracker.intake.grid import MAX_COLS, MAX_ROWS, Cell, CellValue, SheetGrid, 
 MAX_SHEETS = 30  # sheets read per workbook (all names are listed)
 MAX_MERGED = 10_000
 MAX_TEXT_CHARS = 8_000_000  # text in the cells of one workbook's grid (Excel caps a cell at 32,767)
-ERROR_VALUES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
-)
 
 # ------------------------------------------------------------------------------------------ entry
 
@@ -59,12 +56,12 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
     with zf:
         safety.check_zip(zf)
         kind = safety.zip_kind(zf)
-        # Every XML part, not only those read here: whoever opens these bytes later (openpyxl for the
-        # annotated copy) then never meets a DTD either. OPC forbids DTDs in packages anyway.
         if kind == "ods" and "META-INF/manifest.xml" in zf.namelist():
             manifest = safety.read_member(zf, "META-INF/manifest.xml")
             if b"encryption-data" in manifest:  # content.xml is ciphertext: say why it cannot be read
                 raise safety.unreadable("encrypted")
+        # Every XML part, not only those read here: whoever opens these bytes later (openpyxl for the
+        # annotated copy) then never meets a DTD either. OPC forbids DTDs in packages anyway.
         parts: dict[str, bytes] = {}
         for info in zf.infolist():
             if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
@@ -81,7 +78,6 @@ _WS_TYPE = "/worksheet"
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Excel built-in number formats that show dates or times (ids 27-36 and 50-58 are East Asian dates).
 _BUILTIN_DATE_IDS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47, *range(27, 37), *range(50, 59)})
-_BUILTIN_DURATION_IDS = frozenset({46})
 # Same rules as openpyxl.styles.numbers.is_date_format (not imported: it would pull numpy into the worker).
 _FMT_STRIP = re.compile(r"""\[(?!(hh?|mm?|ss?)\])[^]]*\]|"[^"]*"|\\.|_.|\*.""")
 _FMT_DATE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
@@ -227,7 +223,7 @@ class _XlsxReader:
                 self.epoch = _EPOCH_1904
         shared_path = next((p for t, p in wb_rels.values() if t.endswith("/sharedStrings")), None)
         styles_path = next((p for t, p in wb_rels.values() if t.endswith("/styles")), None)
-        self.date_styles, self.duration_styles = self.styles(styles_path)
+        self.date_styles = self.styles(styles_path)
 
         grids: dict[str, SheetGrid] = {}
         pending: list[tuple[SheetGrid, list[tuple[int, int, int, str | None]]]] = []
@@ -253,10 +249,10 @@ class _XlsxReader:
                 grid.cells = dict(sorted(grid.cells.items()))  # row by row, like the other formats
         return WorkbookGrid(format=self.kind, sheet_names=[s[0] for s in sheets], sheets=grids)
 
-    def styles(self, path: str | None) -> tuple[set[int], set[int]]:
-        """Indexes of cell styles whose number format shows a date/time, and those showing a duration."""
+    def styles(self, path: str | None) -> set[int]:
+        """Indexes of the cell styles whose number format shows a date or time (not a duration like [h]:mm)."""
         if not path or path not in self.names:
-            return set(), set()
+            return set()
         custom: dict[int, str] = {}
         xf_formats: list[int] = []
         for section in _xml_root(path, self.part(path)):
@@ -271,19 +267,15 @@ class _XlsxReader:
                         xf_formats.append(int(el.get("numFmtId", "0")))
                     except ValueError:
                         xf_formats.append(0)
-        dates, durations = set(), set()
+        dates = set()
         for index, fmt_id in enumerate(xf_formats):
             if fmt_id in custom:
                 code = custom[fmt_id]
-                if _FMT_DURATION.match(code.split(";")[0]):
-                    durations.add(index)
-                elif is_date_format(code):
+                if is_date_format(code) and not _FMT_DURATION.match(code.split(";")[0]):
                     dates.add(index)
-            elif fmt_id in _BUILTIN_DURATION_IDS:
-                durations.add(index)
-            elif fmt_id in _BUILTIN_DATE_IDS:
+            elif fmt_id in _BUILTIN_DATE_IDS:  # 46, [h]:mm:ss, is a duration: left a number
                 dates.add(index)
-        return dates, durations
+        return dates
 
     def shared_strings(self, path: str | None, max_index: int) -> list[str]:
         """The shared strings up to ``max_index`` (the rest is never parsed)."""

@@ -103,6 +103,7 @@ class WorkbookReader:
         if self._proc is None:
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+            env.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy (via openpyxl) must fit the memory limit
             if self.memory_headroom is not None:
                 env["TRACKER_READER_HEADROOM"] = str(int(self.memory_headroom))
             debug = bool(os.environ.get("TRACKER_READER_DEBUG"))

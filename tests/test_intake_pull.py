@@ -90,3 +90,13 @@ def test_the_mailbox_is_a_source_only_when_configured(ctx):
     with_mailbox = ctx.settings.model_copy(update={"mailbox": ctx.settings.mailbox.model_copy(
         update={"host": "127.0.0.1"})})
     assert [name for name, _ in default_sources(type(ctx)(with_mailbox, ctx.engine))] == ["inbox", "mailbox"]
+
+
+def test_an_oversized_file_is_rejected_unread_and_quarantined_whole(ctx):
+    from tracker.intake.safety import MAX_FILE_BYTES
+
+    big = ctx.settings.paths.inbox / "video.xlsx"
+    drop(big, b"PK\x03\x04" + b"\0" * (MAX_FILE_BYTES + 10))
+    [item] = list(pull_inbox(ctx))
+    assert item.result.status == "rejected" and item.result.errors[0].code == "file_too_large"
+    assert not big.exists() and item.result.stored_path.stat().st_size == MAX_FILE_BYTES + 14

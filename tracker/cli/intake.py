@@ -93,15 +93,19 @@ def template(
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Tệp báo cáo / report files (.xlsx .xlsm .xls .ods).")],
 ) -> None:
+    from functools import partial
+
     from tracker.errors import TrackerError
     from tracker.intake.ingest import Incoming, format_result, ingest_many
+    from tracker.intake.pull import read_capped
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
     ctx = _ready()
     bad = 0
-    for outcome in ingest_many(ctx, [Incoming(path.read_bytes, path.name, source="cli") for path in files]):
+    items = [Incoming(partial(read_capped, path), path.name, source="cli") for path in files]
+    for outcome in ingest_many(ctx, items):
         result = outcome.result
         if result is None:
             bad += 1

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,7 +132,7 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
             received = datetime.fromtimestamp(min(path.stat().st_mtime, time.time()), UTC)
         except OSError:
             continue  # gone meanwhile
-        items.append(Incoming(path.read_bytes, path.name, source="inbox", received_at=received))
+        items.append(Incoming(partial(read_capped, path), path.name, source="inbox", received_at=received))
     paths = {id(item): folder / item.filename for item in items}
     for outcome in ingest_many(ctx, items):
         path = paths[id(outcome.item)]
@@ -141,10 +142,26 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
             yield PullItem("inbox", path.name, error=f"{type(exc).__name__}: {exc}")
             continue
         try:  # its bytes are now kept in the archive or quarantine, under a name that cannot collide
-            path.unlink()
+            if _oversized(outcome.result) and outcome.result.stored_path is not None:
+                os.replace(path, outcome.result.stored_path)  # quarantine the whole file, not the part read
+            else:
+                path.unlink()
         except OSError as exc:
             log.warning("inbox file %s was handled but could not be removed: %s", path.name, exc)
         yield PullItem("inbox", path.name, result=outcome.result)
+
+
+def read_capped(path: Path) -> bytes:
+    """A file's bytes, but never more than one byte past the size cap: an oversized file is rejected for
+    its size without being loaded whole."""
+    from tracker.intake.safety import MAX_FILE_BYTES
+
+    with path.open("rb") as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+def _oversized(result: IngestResult) -> bool:
+    return result.status == "rejected" and any(f.code == "file_too_large" for f in result.errors)
 
 
 def _mailbox(ctx: Context) -> Iterable[PullItem]:

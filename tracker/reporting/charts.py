@@ -28,9 +28,10 @@ from tracker.reporting.wording import (
 )
 from tracker.text import format_date, format_number, nfc
 
-# A 16:9-ish canvas: fills a slide, and 1320×740 px at the PNG resolution.
+# A 16:9-ish canvas: fills a slide, and 1320×744 px at the PNG resolution of the review pack.
 SIZE = (11.0, 6.2)
-PNG_DPI = 120
+PNG_DPI = 120  # slides on a projector
+EMAIL_DPI = 100  # 1100 px: still sharper than the 720 px an e-mail shows, and ~15 % cheaper to draw
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 15,

@@ -108,12 +108,12 @@ def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
     for n, spec in enumerate(progress.indicators, start=1):
         fig = charts.percent_by_district(progress, spec.key)
         path = out_dir / safe_filename(f"Tuần {week}-{year} - {n} - {spec.label}.png")
-        charts.save_png(fig, path)
+        charts.save_png(fig, path, dpi=charts.EMAIL_DPI)
         written.append(Chart(f"percent-{spec.key}", f"{spec.label}: tỷ lệ thực hiện theo đơn vị", path,
                              chart_cid(progress.cluster, period, f"percent-{spec.key}")))
     if len(data.history) > 1:
         path = out_dir / safe_filename(f"Tuần {week}-{year} - {len(written) + 1} - Tiến độ toàn Cụm theo tuần.png")
-        charts.save_png(charts.cluster_progress_over_time(data.history), path)
+        charts.save_png(charts.cluster_progress_over_time(data.history), path, dpi=charts.EMAIL_DPI)
         written.append(Chart("progress", "Tiến độ toàn Cụm theo tuần", path,
                              chart_cid(progress.cluster, period, "progress")))
 

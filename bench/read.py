@@ -7,8 +7,9 @@ DESIGN §4), then times
 - own, in-process: the worker's parser called directly (what the safe path costs without IPC);
 - calamine:  ``CalamineWorkbook.from_filelike`` + ``to_python`` of the report sheet, in-process and
              unprotected (values only: no formulas, no error values, no hidden rows);
-and the same for the LibreOffice fixtures (.ods, .xls). Prints ms per sheet; the marginal cost is
-(time for N − time for N/10) / (N − N/10). Also the cold start of a worker.
+and the same for the LibreOffice fixtures (.ods, .xls, .xlsx). Prints wall-clock ms per sheet (best of
+``--repeat``), the marginal cost (time for N − time for N/10) / (N − N/10), and CPU ms per sheet (this
+process + the worker, which does not depend on other load on the machine). Also the worker's cold start.
 
     .venv/bin/python bench/read.py [-n 300] [--repeat 3]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -54,6 +56,22 @@ def district_sheet(i: int) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def worker_cpu_s(pid: int | None) -> float:
+    """CPU seconds the worker process has used so far (user + system, from /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(fn, files: list[bytes], pid: int | None = None) -> float:
+    """CPU time per file of this process plus the worker's: independent of other load on the machine."""
+    start, start_worker = time.process_time(), worker_cpu_s(pid)
+    for data in files:
+        fn(data)
+    return (time.process_time() - start + worker_cpu_s(pid) - start_worker) / len(files) * 1000
 
 
 def per_sheet_ms(fn, files: list[bytes], repeat: int) -> float:
@@ -100,9 +118,17 @@ def main() -> None:
         reader.read(files[0])
         cold = (time.perf_counter() - t0) * 1000
         results = {
-            "safe (worker + IPC)": (per_sheet_ms(reader.read, files, args.repeat), marginal_ms(reader.read, files, 2)),
-            "own parser in-process": (per_sheet_ms(parse_workbook, files, args.repeat), None),
-            "calamine alone in-process": (per_sheet_ms(calamine, files, args.repeat), None),
+            "safe (worker + IPC)": (
+                per_sheet_ms(reader.read, files, args.repeat),
+                marginal_ms(reader.read, files, 2),
+                cpu_ms(reader.read, files, reader.worker_pid),
+            ),
+            "own parser in-process": (
+                per_sheet_ms(parse_workbook, files, args.repeat),
+                None,
+                cpu_ms(parse_workbook, files),
+            ),
+            "calamine alone in-process": (per_sheet_ms(calamine, files, args.repeat), None, cpu_ms(calamine, files)),
         }
         fixtures = {}
         for suffix in ("ods", "xls", "xlsx"):
@@ -114,10 +140,11 @@ def main() -> None:
             )
 
     print(f"sheets: {args.n} generated .xlsx district reports; worker cold start + first read: {cold:.0f} ms")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it; CPU times do not)")
     width = max(map(len, results))
-    for name, (ms, marginal) in results.items():
+    for name, (ms, marginal, cpu) in results.items():
         extra = f"   marginal {marginal:.2f} ms/sheet" if marginal is not None else ""
-        print(f"  {name:<{width}}  {ms:6.2f} ms/sheet  ({1000 / ms:6.0f} sheets/s){extra}")
+        print(f"  {name:<{width}}  {ms:6.2f} ms/sheet wall ({1000 / ms:5.0f} sheets/s), {cpu:5.2f} ms CPU{extra}")
     safe, calamine_ms = results["safe (worker + IPC)"][0], results["calamine alone in-process"][0]
     print(f"  ratio safe / calamine alone: {safe / calamine_ms:.2f}")
     print("LibreOffice fixtures (100 reads each): safe vs calamine alone")

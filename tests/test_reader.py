@@ -629,3 +629,12 @@ def test_1904_dates_and_durations(reader):
     sheet = reader.read(xlsx_bytes(wb)).sheets["Sheet"]
     assert sheet.get(1, 1).value == date(2023, 6, 30)
     assert sheet.get(2, 1).value == 1.5
+
+
+def test_rows_and_cells_without_addresses_are_placed_in_order(reader):
+    # the r attributes are optional in OOXML; some writers leave them out
+    rows = '<row><c t="inlineStr"><is><t>Đơn vị</t></is></c><c t="inlineStr"><is><t>HBT</t></is></c></row><row/>'
+    rows += '<row><c r="C3"><v>7</v></c><c><v>8</v></c></row>'
+    grid = reader.read(raw_xlsx(sheet=f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'))
+    cells = {key: cell.value for key, cell in grid.sheets["Báo cáo"].cells.items()}
+    assert cells == {(1, 1): "Đơn vị", (1, 2): "HBT", (3, 3): 7, (3, 4): 8}

@@ -226,7 +226,7 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
     from sqlalchemy.exc import OperationalError
 
     from jobs.lock import scheduler_lock
-    from jobs.runs import close_interrupted_runs
+    from jobs.runs import close_interrupted_runs, require_initialised
     from tracker.errors import TrackerError
 
     lock = scheduler_lock(ctx)
@@ -239,7 +239,7 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
         raise lock.refusal()
     code = 0
     try:
-        _check_initialised(ctx)
+        require_initialised(ctx)
         for run in close_interrupted_runs(ctx):
             log.warning("%s: lần chạy #%s bị ngắt khi tiến trình dừng / run #%s was cut short when its process "
                         "ended", run.job, run.id, run.id)
@@ -259,21 +259,6 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
     finally:
         lock.release()
     return code
-
-
-def _check_initialised(ctx: Context) -> None:
-    from tracker.errors import TrackerError
-    from tracker.models import Cluster
-
-    try:
-        with ctx.session() as session:
-            found = session.get(Cluster, ctx.cluster_id) is not None
-    except Exception as exc:
-        raise TrackerError(f"Không mở được cơ sở dữ liệu ({exc}). Chạy `tracker init` trước.",
-                           f"Cannot open the database ({exc}). Run `tracker init` first.") from None
-    if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu. Chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet. Run `tracker init` first.")
 
 
 # --- reading the store without a scheduler -----------------------------------------------------------

@@ -123,11 +123,12 @@ def test_ctrl_c_stops_the_scheduler_cleanly(ctx, spawn):
     assert "received SIGINT" in proc.text() and "Đã dừng / stopped" in proc.text()
 
 
-def test_the_scheduler_refuses_to_start_before_init(tmp_path, cli):
+def test_the_scheduler_and_jobs_commands_ask_for_init_first(tmp_path, cli):
     from tests.conftest import write_config
 
     folder = tmp_path / "fresh"
     folder.mkdir()
     config = write_config(folder, f"sqlite:///{folder / 'empty.db'}")
-    done = cli("scheduler", "run", config=config)
-    assert done.exit_code == 2 and "tracker init" in done.stderr and "Traceback" not in done.stderr
+    for command in (("scheduler", "run"), ("jobs", "list"), ("jobs", "run", "pull")):
+        done = cli(*command, config=config)
+        assert done.exit_code == 2 and "tracker init" in done.stderr and "Traceback" not in done.stderr, command

@@ -78,9 +78,11 @@ def jobs_list(
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
                            f"Unknown format {fmt!r} (choose table or json).")
     from jobs.lock import scheduler_lock
+    from jobs.runs import require_initialised
     from jobs.scheduler import describe_jobs
 
     ctx = context()
+    require_initialised(ctx)
     infos = describe_jobs(ctx)
     lock = scheduler_lock(ctx)
     running = not lock.is_free()
@@ -183,13 +185,14 @@ def jobs_run(
     name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | outbox")],
     as_of: AsOf = None,
 ) -> None:
-    from jobs.runs import summary_line
+    from jobs.runs import require_initialised, summary_line
     from jobs.tasks import TASKS, execute, unknown_job
 
     if name not in TASKS:
         raise unknown_job(name)
     day = parse_as_of(as_of)
     ctx = context()
+    require_initialised(ctx)
     run = execute(ctx, name, trigger="manual", as_of=day)
     out(summary_line(run))
     if run.error:

@@ -1,5 +1,6 @@
 """The mailbox source of `tracker pull`: districts e-mail their sheets to an IMAP mailbox (DESIGN §8).
 
 ``message`` reads an e-mail (pure), ``senders`` is the rule of who may send a district's sheet (pure),
-``imap`` opens the connection, ``source`` fetches new messages and runs each sheet through intake.
+``imap`` opens the connection, ``source`` fetches new messages, runs each sheet through intake and moves
+the message, ``reply`` sends the sender a receipt with the accepted figures.
 """

@@ -294,6 +294,7 @@ class JobInfo:
     next_run: datetime | None  # local time
     next_run_stored: bool  # from the job store (False: computed from the config, scheduler not started)
     config_changed: bool  # the store holds another schedule: restart the scheduler to apply the config
+    overdue: bool  # stored next run already past: the scheduler is not running (or busy)
     last: Any  # JobRun | None
 
 
@@ -318,6 +319,7 @@ def describe_jobs(ctx: Context) -> list[JobInfo]:
             next_run = trigger.get_next_fire_time(None, now)
             changed = False
         task = TASKS[name]
+        overdue = job is not None and next_run is not None and next_run < now
         infos.append(JobInfo(name, task.title_vi, task.title_en, crons, next_run, job is not None, changed,
-                             last.get(name)))
+                             overdue, last.get(name)))
     return infos

@@ -232,7 +232,8 @@ def test_jobs_list_reads_the_store_without_running_a_due_job(ctx, monkeypatch, b
     result = cli("jobs", "list")
     assert result.exit_code == 0, result.stderr
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("pull "))
-    assert "04/07/2023 06:00 " in line and "06:00 *" not in line and "never run" in line
+    assert "04/07/2023 06:00 (quá hạn / overdue)" in line and "06:00 *" not in line and "never run" in line
+    assert "thời gian ân hạn (6 giờ)" in result.stdout
     assert "Scheduler: not running" in result.stdout
     time.sleep(0.3)
     assert runs_of(ctx) == [] and bodies.calls == []

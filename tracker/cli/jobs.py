@@ -117,6 +117,8 @@ def _print_table(ctx, infos, running: bool, holder: str) -> None:
             next_run += " *"
         if info.config_changed:
             next_run += " !"
+        if info.overdue:
+            next_run += " (quá hạn / overdue)"
         last = info.last
         rows.append((info.name, "; ".join(info.crons), next_run,
                      _local(last.started_at, tz) if last else "—", _outcome(last)))
@@ -128,6 +130,12 @@ def _print_table(ctx, infos, running: bool, holder: str) -> None:
     if any(not i.next_run_stored for i in infos):
         out("* tính từ cấu hình; bộ lập lịch chưa lưu lịch / computed from the config; the scheduler has not "
             "stored a schedule yet")
+    if any(i.overdue for i in infos):
+        grace = ctx.settings.schedule.misfire_grace_time / 3600
+        grace_text = f"{grace:g}".replace(".", ",")
+        out(f"quá hạn: chạy một lần khi bộ lập lịch khởi động nếu còn trong thời gian ân hạn ({grace_text} giờ), "
+            f"nếu không thì ghi là lỡ lịch / overdue: runs once when the scheduler starts if within the grace "
+            f"time ({grace_text} h), otherwise it is recorded as missed")
     if any(i.config_changed for i in infos):
         out("! cấu hình đã đổi; khởi động lại bộ lập lịch để áp dụng / the config changed; restart the "
             "scheduler to apply it")
@@ -162,6 +170,7 @@ def _print_json(ctx, infos, running: bool, holder: str) -> None:
                 "next_run": iso(i.next_run),
                 "next_run_stored": i.next_run_stored,
                 "config_changed": i.config_changed,
+                "overdue": i.overdue,
                 "last_run": None if i.last is None else {
                     "id": i.last.id, "trigger": i.last.trigger, "started_at": iso(i.last.started_at),
                     "finished_at": iso(i.last.finished_at), "outcome": i.last.outcome,

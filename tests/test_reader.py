@@ -329,10 +329,10 @@ def test_rich_text_shared_strings_join_their_runs_without_phonetics(reader):
 
 
 def test_zip_bomb_by_compression_ratio_is_refused_unread(reader):
-    before = reader.restarts
+    before = reader.workers_started
     err = assert_refused(reader, raw_xlsx(extra={"xl/media/image1.png": bytes(30 * 1024 * 1024)}), "zip_bomb")
     assert "ratio" in err.message_en
-    assert reader.restarts == before  # refused by the checks, not by a crash
+    assert reader.workers_started == before  # refused by the checks, not by a crash
 
 
 def test_zip_bomb_by_declared_size_is_refused_unread(reader):
@@ -418,10 +418,10 @@ def test_non_workbooks_are_refused_and_the_worker_lives_on(reader, data):
 def test_an_oversized_file_is_refused_before_the_worker_sees_it(reader):
     from tracker.intake.safety import MAX_FILE_BYTES
 
-    before = reader.restarts
+    before = reader.workers_started
     err = assert_refused(reader, b"PK\x03\x04" + bytes(MAX_FILE_BYTES), "too_large")
     assert "10,0 MB" in err.message_vi
-    assert reader.restarts == before
+    assert reader.workers_started == before
 
 
 def test_an_ods_with_a_dtd_is_refused(reader):

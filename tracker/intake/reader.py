@@ -38,9 +38,11 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def _assert_defused() -> None:
+    """openpyxl opens uploads later (the annotated copy): without defusedxml it would expand entities."""
     import openpyxl
 
-    assert openpyxl.DEFUSEDXML, "defusedxml must be installed: openpyxl would expand XML entities"
+    if not openpyxl.DEFUSEDXML:  # not an assert: it must hold under python -O too
+        raise RuntimeError("defusedxml must be installed: openpyxl would expand XML entities in uploads")
 
 
 class WorkbookReader:
@@ -56,7 +58,7 @@ class WorkbookReader:
         self._proc: subprocess.Popen | None = None
         self._owner_pid = 0
         self._lock = threading.Lock()
-        self.restarts = 0  # how many workers were started (for tests and the benchmark)
+        self.workers_started = 0  # for tests and the benchmark
 
     # -- public -------------------------------------------------------------------------------
 
@@ -99,7 +101,7 @@ class WorkbookReader:
         if self._proc is not None and self._owner_pid != os.getpid():
             self._proc = None  # inherited through fork: that worker belongs to the parent process
         if self._proc is not None and self._proc.poll() is not None:
-            self._proc = None
+            self._stop(kill=True)  # died since the last file: reap it and close its pipes
         if self._proc is None:
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
@@ -116,7 +118,7 @@ class WorkbookReader:
                 close_fds=True,
             )
             self._owner_pid = os.getpid()
-            self.restarts += 1
+            self.workers_started += 1
         return self._proc
 
     def _stop(self, kill: bool = False) -> int | None:

@@ -7,6 +7,7 @@ session creates a database of its own and drops it at the end.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -157,6 +158,11 @@ def cli(capsys, monkeypatch, config_path):
             main()
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            # The command pointed logging at pytest's capture stream, which closes after this test.
+            root = logging.getLogger()
+            for handler in root.handlers[:]:
+                root.removeHandler(handler)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

@@ -145,3 +145,16 @@ def test_a_missing_glyph_would_fail_the_tests():
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="Glyph"):
             _render(charts.ranking(renamed))
+
+
+def test_a_cluster_with_no_sheets_yet_still_gets_a_readable_report(tmp_path):
+    """Right after `tracker init`: every output is written and says there is no data, nothing crashes."""
+    from tracker.reporting.weekly import render_weekly
+
+    inp = dataclasses.replace(sample_input(date(2023, 3, 15)), observations=(), receipts=())
+    history = tuple(weekly_history(inp))
+    data = ReportData(progress=history[-1], history=history, rules=inp.rules)
+    weekly = render_weekly(data, tmp_path / "weekly")
+    assert "0/6 đơn vị đã báo cáo tuần này" in weekly.text and "chưa đơn vị nào hoàn thành" in weekly.text
+    text = draft(data, "sơ kết 6 tháng đầu năm 2023").text()
+    assert "Chưa có số liệu: LĐLĐ quận Hai Bà Trưng" in text

@@ -65,7 +65,12 @@ def draft(data: ReportData, period_title: str) -> Draft:
     accepted = sum(s.accepted for s in data.submissions)
     intro = (f"{p.cluster_name} gồm {n} đơn vị: {_list([d.name for d in data.districts_in_order()])}. "
              f"Báo cáo này tổng hợp số liệu luỹ kế từ đầu năm đến ngày {as_of}")
-    intro += f" từ {format_number(accepted, 0)} báo cáo tuần đã được chấp nhận." if accepted else "."
+    if accepted:
+        intro += f" từ {format_number(accepted, 0)} báo cáo tuần đã được chấp nhận."
+    elif data.submissions:
+        intro += "; đến ngày này chưa có báo cáo tuần nào được chấp nhận."
+    else:
+        intro += "."
     sections.append(Section("Khái quát", [intro]))
 
     highlights = _highlights(p)

@@ -35,6 +35,7 @@ from apscheduler.events import (
     JobExecutionEvent,
     JobSubmissionEvent,
 )
+from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -96,6 +97,27 @@ class ClusterScheduler(BackgroundScheduler):
         return super()._process_jobs()
 
 
+def _run_job_due(job, jobstore_alias, run_times, logger_name):
+    """APScheduler's ``run_job``, telling the job when it was due (``jobs.clock.scheduled_for``)."""
+    with clock.scheduled(run_times[-1]):
+        return run_job(job, jobstore_alias, run_times, logger_name)
+
+
+class DueTimeExecutor(ThreadPoolExecutor):
+    """The thread-pool executor, with the due time of each run passed on to the job (same callbacks)."""
+
+    def _do_submit_job(self, job, run_times):
+        def callback(f):
+            exc = f.exception()
+            if exc:
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, f.result())
+
+        f = self._pool.submit(_run_job_due, job, job._jobstore_alias, run_times, self._logger.name)
+        f.add_done_callback(callback)
+
+
 def make_jobstore(ctx: Context) -> ClusterJobStore:
     return ClusterJobStore(engine=ctx.engine, tablename=jobstore_table(ctx.cluster_id))
 
@@ -105,7 +127,7 @@ def build_scheduler(ctx: Context) -> ClusterScheduler:
     settings = ctx.settings
     scheduler = ClusterScheduler(
         jobstores={"default": make_jobstore(ctx)},
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        executors={"default": DueTimeExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": settings.schedule.misfire_grace_time},
         timezone=settings.tz,

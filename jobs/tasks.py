@@ -246,7 +246,8 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
             run_date: date | None = None) -> JobRun:
     """Run job ``name`` once and record it; returns the finished ``JobRun``. Never raises for a job failure.
 
-    ``run_date`` (default: today in the cluster's time zone) is the day the run counts as happening on;
+    ``run_date`` (default: the day a scheduled run was due, else today in the cluster's time zone) is the
+    day the run counts as happening on;
     ``as_of`` overrides the data date the job would derive from it (see :mod:`jobs.periods`).
     """
     from jobs.lock import job_lock
@@ -254,7 +255,7 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
     task = TASKS.get(name)
     if task is None:
         raise unknown_job(name)
-    run_date = run_date or clock.local_today(ctx.settings.tz)
+    run_date = run_date or clock.run_date(ctx.settings.tz)
     plan = task.plan(ctx, run_date, as_of)
     planned = {"as_of": plan.as_of.isoformat() if plan.as_of else None, "period": plan.period}
     planned = {k: v for k, v in planned.items() if v is not None}

@@ -352,3 +352,19 @@ def test_stopping_the_scheduler_does_not_lose_a_run_that_just_fell_due(ctx, monk
     assert bodies.calls == [] and runs_of(ctx) == []
     schedulers(ctx)  # the next start runs it
     wait_for(lambda: "pull" in bodies.names())
+
+
+def test_a_late_run_covers_the_day_it_was_due_not_the_day_it_started(ctx, monkeypatch, bodies, schedulers, tmp_path):
+    from tracker.config import load_settings
+    from tracker.context import open_context
+
+    sunday_night = {'weekly-report = "0 8 * * mon"': 'weekly-report = "55 23 * * sun"'}
+    late_sunday = open_context(settings=load_settings(
+        write_config(tmp_path, ctx.settings.database.url, replace=sunday_night), env={}))
+    clock = install_clock(monkeypatch, local(2023, 7, 2, 23, 0))  # Sunday 23:00
+    schedulers(late_sunday).shutdown()
+    clock.set(local(2023, 7, 3, 0, 30))  # back after midnight, within the grace time
+    schedulers(late_sunday)
+    wait_for(lambda: "weekly-report" in bodies.names())
+    # due on Sunday 02/07: the Sunday before that is 25/06 (had it counted from Monday, it would be 02/07)
+    assert ("weekly-report", date(2023, 6, 25), "2023-W25") in bodies.calls

@@ -86,7 +86,9 @@ def test_cluster_progress_applies_the_rules_to_the_stored_figures(ctx):
     assert lb.reported_this_week and not lb.late
     assert p.district("HK").late and p.district("HK").indicator("new_unions").actual == 22  # rejected 99 ignored
     assert not p.district("HBT").reported_this_week
-    assert [n.kind for n in p.notes] == ["blank", "correction", "late"]
+    # notes come by district in ranking order: LB, HK, HBT; the late note carries the late sheet's date
+    assert [(n.district, n.kind) for n in p.notes] == [("LB", "blank"), ("HK", "late"), ("HBT", "correction")]
+    assert p.notes[1].as_of == date(2023, 6, 28)
 
 
 def test_status_json_matches_values_computed_by_hand(ctx, cli):

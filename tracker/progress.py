@@ -462,7 +462,7 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
     week_start = iso_week_start(as_of)
     deadline = weekly_deadline(as_of, rules)
 
-    rows: list[tuple[DistrictSpec, list[IndicatorProgress], date | None, datetime | None, int]] = []
+    rows: list[tuple[DistrictSpec, list[IndicatorProgress], date | None, Receipt | None, int]] = []
     for d in inp.districts:
         indicators = []
         for spec in inp.indicators:
@@ -486,7 +486,7 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
         upto = receipts[: bisect_right([r.as_of for r in receipts], as_of)]
         last = upto[-1] if upto else None
         this_week = [r for r in upto if r.as_of >= week_start]
-        first = min((r.received_at for r in this_week), default=None)
+        first = min(this_week, key=lambda r: (r.received_at, r.submission_id)) if this_week else None
         rows.append((d, indicators, last.as_of if last else None, first, last.submission_id if last else 0))
 
     scores = _scores([r[1] for r in rows], inp.indicators, rules)
@@ -495,8 +495,8 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
     for (d, indicators, last_as_of, first, _), score, rank in zip(rows, scores, ranks, strict=True):
         districts.append(DistrictProgress(
             code=d.code, name=d.name, score=score, rank=rank, last_as_of=last_as_of,
-            reported_this_week=first is not None, late=first is not None and first > deadline,
-            indicators=tuple(indicators), first_received_this_week=first,
+            reported_this_week=first is not None, late=first is not None and first.received_at > deadline,
+            indicators=tuple(indicators), first_received_this_week=first.received_at if first else None,
         ))
     position = {d.code: n for n, d in enumerate(inp.districts)}
     districts.sort(key=lambda p: (p.rank is None, p.rank or 0, position[p.code]))
@@ -508,21 +508,29 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
         target = sum(targets) if targets else None
         totals.append(TotalProgress(spec.key, actual, target, percent_of(actual, target)))
 
+    # Notes: the warnings of each district's latest sheet, then its late report; districts in ranking order.
     latest_sheet = {r[0].code: r[4] for r in rows if r[4]}
-    notes = [n for n in inp.notes
-             if (n.as_of is None or n.as_of <= as_of)
-             and (not n.submission_id or latest_sheet.get(n.district) == n.submission_id)]
+    first_sheet = {r[0].code: r[3] for r in rows}
+    per_district: dict[str, list[QualityNote]] = defaultdict(list)
+    for n in inp.notes:
+        if (n.as_of is None or n.as_of <= as_of) and (
+                not n.submission_id or latest_sheet.get(n.district) == n.submission_id):
+            per_district[n.district].append(n)
     local = ZoneInfo(rules.timezone)
+    due = deadline.strftime("%d/%m/%Y %H:%M")
     for p in districts:
-        if p.late and p.first_received_this_week is not None:
-            when = p.first_received_this_week.astimezone(local).strftime("%d/%m/%Y %H:%M")
-            due = deadline.strftime("%d/%m/%Y %H:%M")
-            notes.append(QualityNote(
+        first_receipt = first_sheet[p.code]
+        if p.late and first_receipt is not None:
+            when = first_receipt.received_at.astimezone(local).strftime("%d/%m/%Y %H:%M")
+            per_district[p.code].append(QualityNote(
                 district=p.code, kind="late",
                 message_vi=f"Nộp báo cáo tuần muộn: nhận lúc {when}, hạn {due}.",
                 message_en=f"Weekly report late: received {when}, deadline {due}.",
-                as_of=as_of,
+                as_of=first_receipt.as_of, submission_id=first_receipt.submission_id,
             ))
+    order = [p.code for p in districts]
+    notes = [n for code in order for n in per_district.pop(code, [])]
+    notes += [n for rest in per_district.values() for n in rest]  # notes of districts not in the config
     return ClusterProgress(
         cluster=inp.cluster_id, cluster_name=inp.cluster_name, year=inp.year, as_of=as_of,
         indicators=inp.indicators, districts=tuple(districts), totals=tuple(totals), notes=tuple(notes),

@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from tests.conftest import write_config
 from tracker import models
+from tracker.config import load_settings
+from tracker.context import open_context
 from tracker.errors import TrackerError
 from tracker.progress import compute
 from tracker.standing import cluster_progress, load_input, resolve_as_of
@@ -232,3 +235,21 @@ def test_a_later_target_registration_replaces_the_earlier_one(ctx):
     p = cluster_progress(ctx, date(2023, 6, 30))
     assert p.district("LB").indicator("new_unions").target == 20
     assert p.district("LB").indicator("new_unions").percent == pytest.approx(80)
+
+
+def test_the_leader_scoring_method_and_thresholds_come_from_the_config(tmp_path, db_url, cli):
+    config = write_config(tmp_path, db_url, replace={'method = "capped"': 'method = "leader"',
+                                                     "behind_ratio = 0.8 ": "behind_ratio = 0.99"})
+    assert cli("init", config=config).exit_code == 0
+    seed_june(open_context(settings=load_settings(config, env={})))
+    data = json.loads(cli("status", "--as-of", "30/06/2023", "--format", "json", config=config).stdout)
+    scores = {d["code"]: d["score"] for d in data["districts"]}
+    # per indicator the best ratio gets 1: new unions HK 22/20 (LB 16/30, HBT 12/30), agreements LB,
+    # congresses LB and HBT (both 100 %), union fees HK; new members: nobody has a figure
+    best_new_unions = 22 / 20
+    assert scores["LB"] == round(((16 / 30) / best_new_unions + 1 + 1 + 0 + 0) / 5, 4)
+    assert scores["HK"] == round((1 + 0 + 0 + 0 + 1) / 5, 4)
+    assert scores["HBT"] == round(((12 / 30) / best_new_unions + 0 + 1 + 0 + 0) / 5, 4)
+    assert [d["code"] for d in data["districts"]][:3] == ["LB", "HK", "HBT"]
+    hbt = {i["key"]: i for i in next(d for d in data["districts"] if d["code"] == "HBT")["indicators"]}
+    assert hbt["new_unions"]["status"] == "at_risk"  # projection 24.2 is under 99 % of 30

@@ -272,7 +272,7 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
         if task.quiet:
             return _run_quiet(ctx, task, plan, trigger, planned)
         run_id = start_run(ctx, name, trigger, planned)
-        log.info("%s: bắt đầu / started (%s; %s)", name, trigger, _describe(plan) or "-")
+        log.info("%s: bắt đầu / started (%s)", name, "; ".join(filter(None, (trigger, _describe(plan)))))
         try:
             outcome, counts, message = _run_body(task, ctx, plan)
         except BaseException as exc:  # Ctrl-C, SystemExit: record the run as cut short, then stop

@@ -34,8 +34,11 @@ Decisions where DESIGN §3 leaves room (each has a test):
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -432,9 +435,26 @@ def _index(inp: ProgressInput) -> _Index:
     return _Index({k: _Series(v) for k, v in grouped.items()}, dict(receipts))
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    Reading and indexing ~100,000 figures allocates as many tuples and dataclasses; the collector's
+    repeated passes over them cost about a third of the time, and none of them can form a cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compute(inp: ProgressInput, as_of: date | None = None) -> ClusterProgress:
     """Apply DESIGN §3 as of ``as_of`` (default ``inp.as_of``); observations after that date are ignored."""
-    return _compute(inp, _index(inp), as_of or inp.as_of)
+    with paused_gc():
+        return _compute(inp, _index(inp), as_of or inp.as_of)
 
 
 def weekly_history(inp: ProgressInput, until: date | None = None, *, include_until: bool = True
@@ -445,11 +465,12 @@ def weekly_history(inp: ProgressInput, until: date | None = None, *, include_unt
     ends at the as-of date of the report. The figures are indexed once for all points.
     """
     until = until or inp.as_of
-    index = _index(inp)
     days = week_ends(inp.year, until)
     if include_until and (not days or days[-1] != until):
         days.append(until)
-    return [_compute(inp, index, d) for d in days]
+    with paused_gc():
+        index = _index(inp)
+        return [_compute(inp, index, d) for d in days]
 
 
 def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:

@@ -8,7 +8,7 @@ and then :func:`tracker.progress.compute` / :func:`tracker.progress.weekly_histo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
@@ -26,6 +26,7 @@ from tracker.progress import (
     Receipt,
     Rules,
     compute,
+    paused_gc,
 )
 from tracker.targets import current_targets
 from tracker.text import format_date
@@ -94,22 +95,27 @@ def resolve_as_of(settings: Settings, as_of: date | None = None, *, today: date 
 
 def load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
     """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it)."""
+    with paused_gc():
+        return _load_input(session, settings, as_of)
+
+
+def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
     cid, year = settings.cluster.id, settings.cluster.year
     if session.get(models.Cluster, cid) is None:
         raise TrackerError(f"Cụm {cid} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
                            f"Cluster {cid} is not in the database yet: run `tracker init` first.", exit_code=2)
-    district_code = dict(session.exec(
+    # Core queries, not ORM ones: status reads every figure of the year (91,000 for 700 districts).
+    conn = session.connection()
+    district_code = dict(conn.execute(
         select(models.District.id, models.District.code).where(models.District.cluster_id == cid)).all())
-    indicator_key = dict(session.exec(
+    indicator_key = dict(conn.execute(
         select(models.Indicator.id, models.Indicator.key).where(models.Indicator.cluster_id == cid)).all())
     start = date(year, 1, 1)
     accepted = (models.Submission.cluster_id == cid,
                 models.Submission.status == models.SubmissionStatus.accepted,
                 models.Submission.as_of >= start, models.Submission.as_of <= as_of)
 
-    # Core queries, not ORM ones: status reads every figure of the year (91,000 for 700 districts).
     # A figure's as-of date and time received are its submission's, so they are read once per sheet.
-    conn = session.connection()
     sheets = {
         sid: (district_code[d], at, _aware(received))
         for sid, d, at, received in conn.execute(
@@ -127,18 +133,16 @@ def load_input(session: Session, settings: Settings, as_of: date) -> ProgressInp
     ).all():  # lead PostgreSQL, before its statistics catch up with a bulk import, to a quadratic plan
         code, at, received = sheets[sid]
         observations.append(Observation(code, indicator_key[i], at, value, received, sid))
-    findings = session.exec(
-        select(models.Finding, models.Submission.district_id, models.Submission.as_of)
-        .join(models.Submission, models.Submission.id == models.Finding.submission_id)
-        .where(models.Finding.cluster_id == cid, models.Finding.severity == models.Severity.warning, *accepted,
-               models.Submission.district_id.is_not(None))  # type: ignore[union-attr]
-        .order_by(models.Finding.id)
-    ).all()
     notes = tuple(
-        QualityNote(district=district_code[d], kind=f.code, message_vi=f.message_vi, message_en=f.message_en,
-                    as_of=at, indicator=f.indicator_key,
-                    cell=(f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.cell), submission_id=f.submission_id)
-        for f, d, at in findings
+        QualityNote(district=sheets[sid][0], kind=code, message_vi=vi, message_en=en, as_of=sheets[sid][1],
+                    indicator=key, cell=(f"{sheet}!{cell}" if sheet and cell else cell), submission_id=sid)
+        for sid, code, vi, en, key, sheet, cell in conn.execute(
+            select(models.Finding.submission_id, models.Finding.code, models.Finding.message_vi,
+                   models.Finding.message_en, models.Finding.indicator_key, models.Finding.sheet, models.Finding.cell)
+            .where(models.Finding.cluster_id == cid, models.Finding.severity == models.Severity.warning)
+            .order_by(models.Finding.id)
+        ).all()
+        if sid in sheets  # warnings of accepted sheets up to the as-of date
     )
     return ProgressInput(
         cluster_id=cid,
@@ -165,6 +169,4 @@ def cluster_progress(ctx: Context, as_of: date | None = None) -> ClusterProgress
 
 def _aware(value: datetime) -> datetime:
     """Submission times are stored as UTC; some drivers hand them back naive."""
-    from datetime import UTC
-
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -88,3 +88,13 @@ def test_period_is_not_checked_when_the_previous_sheet_is_older_than_a_week(sett
 def test_the_first_week_of_the_year_compares_the_period_with_the_whole_figure(settings):
     assert check(settings, {}, as_of="06/01/2023", new_unions=2, periods={"new_unions": 2}) == []
     assert check(settings, {}, as_of="06/01/2023", new_unions=2, periods={"new_unions": 1})[0][0] == "period_mismatch"
+
+
+def test_the_jump_rule_looks_at_the_last_13_weeks_only(settings):
+    # a burst in February (+300 in a week) does not make +300 in late June look normal
+    feb = weekly(date(2023, 1, 6), [50, 100, 150, 450, 500, 550])
+    june = weekly(date(2023, 5, 5), [1000, 1050, 1100, 1150, 1200, 1250, 1300, 1350])
+    history = {"new_members": feb + june}
+    assert check(settings, history, as_of="30/06/2023", new_members=1350 + 300) == [
+        ("jump", "Báo cáo!E12", "new_members")]
+    assert check(settings, {"new_members": feb}, as_of="10/03/2023", new_members=550 + 300) == []

@@ -196,3 +196,11 @@ def test_two_processes_ingesting_the_same_bytes_at_once_store_them_once(ctx):
         t.join()
     assert sorted(results) == ["accepted", "duplicate"]
     assert len(submissions(ctx)) == 1
+
+
+def test_a_correction_is_caught_even_when_the_previous_figure_is_months_old(ctx):
+    ingest_bytes(ctx, report_for("HK", date(2023, 2, 3), FIGS), "feb.xlsx", received_at=at(date(2023, 2, 3)))
+    result = ingest_bytes(ctx, report_for("HK", JUNE_30, {**FIGS, "agreements": 8}), "jun.xlsx",
+                          received_at=at(JUNE_30))
+    assert [(f.code, f.cell) for f in result.warnings] == [("ytd_lower", "Báo cáo!E10")]
+    assert "03/02/2023" in result.warnings[0].message_vi

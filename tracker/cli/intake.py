@@ -53,6 +53,13 @@ def _ready():
     return ctx
 
 
+def _start_reader() -> None:
+    """Start the reader's worker process now, so its start-up overlaps with opening the database."""
+    from tracker.intake.reader import default_reader
+
+    default_reader().start()
+
+
 def _write(path: Path, data: bytes) -> None:
     from tracker.errors import TrackerError
 
@@ -102,6 +109,7 @@ def ingest(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
+    _start_reader()
     ctx = _ready()
     bad = 0
     items = [Incoming(partial(read_capped, path), path.name, source="cli") for path in files]
@@ -122,6 +130,7 @@ def ingest(
 def pull() -> None:
     from tracker.intake.pull import pull as run_pull
 
+    _start_reader()
     ctx = _ready()
     report = run_pull(ctx, on_item=lambda item: out(item.line()))
     err(report.summary())

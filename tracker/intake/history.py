@@ -1,17 +1,19 @@
 """Warnings that compare a sheet with the district's earlier accepted figures. Pure.
 
 ``History`` holds, per indicator, the district's current accepted figures of the year (one per as-of
-date: superseded versions left out) up to and including the new sheet's as-of date.
+date: superseded versions left out) up to and including the new sheet's as-of date. Only the last
+``JUMP_WINDOW_DAYS`` and the most recent figure before them matter (the loader reads no more).
 
 The rules, so a reader of a report can check them:
 - **Correction** (``ytd_lower``): the year-to-date value is lower than the district's most recent
   accepted value with an as-of date on or before this one (an earlier version of the same date counts).
-- **Jump** (``jump``): the week-over-week increase is far outside the district's history. Increases are
-  measured per week (an increase over 14 days counts half per week, two sheets in one week count as one
-  week) from the start of the year. The new weekly increase is flagged when the district has at least
-  ``JUMP_MIN_HISTORY`` earlier increases for that indicator and the new one is more than
-  ``JUMP_FACTOR`` times the largest of them (and at least ``JUMP_FACTOR`` units). Typing an extra zero is
-  the usual cause.
+- **Jump** (``jump``): the week-over-week increase is far outside the district's recent history.
+  Increases are measured per week (an increase over 14 days counts half per week, two sheets in one
+  week count as one week) between the district's sheets of the last 13 weeks (``JUMP_WINDOW_DAYS``;
+  early in the year, from 0 on 1 January). The new weekly increase is flagged when there are at least
+  ``JUMP_MIN_HISTORY`` earlier increases in that window and the new one is more than ``JUMP_FACTOR``
+  times the largest of them (and at least ``JUMP_FACTOR`` units). Typing an extra zero is the usual
+  cause; a burst that builds up over weeks (the congress season) is not flagged.
 - **Period inconsistent** (``period_mismatch``): ``Thực hiện trong kỳ`` differs from the change of the
   year-to-date value since the district's previous accepted sheet, when that sheet is from the previous
   seven days (or when this is the first week of the year: the change since 1 January). Counts must match
@@ -32,10 +34,22 @@ History = Mapping[str, Sequence[tuple[date, float]]]  # indicator key -> [(as_of
 
 JUMP_FACTOR = 3.0
 JUMP_MIN_HISTORY = 4
+JUMP_WINDOW_DAYS = 91
 
 
-def _per_week(gain: float, days: int) -> float:
-    return gain / max(days / 7.0, 1.0)
+def window_start(as_of: date) -> date:
+    """The first day whose figures the jump rule looks at."""
+    return max(date(as_of.year, 1, 1), as_of - timedelta(days=JUMP_WINDOW_DAYS))
+
+
+def _max_weekly_gain(points: Sequence[tuple[date, float]]) -> tuple[float, int]:
+    """(largest per-week increase between consecutive points, number of increases)."""
+    best, count = float("-inf"), 0
+    for (d0, v0), (d1, v1) in zip(points, points[1:], strict=False):
+        weeks = (d1 - d0).days / 7.0
+        gain = (v1 - v0) / (weeks if weeks > 1.0 else 1.0)
+        best, count = max(best, gain), count + 1
+    return best, count
 
 
 def history_findings(report: ParsedReport, history: History, settings: Settings) -> list[Finding]:
@@ -60,17 +74,20 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
         earlier = [start] + [p for p in points if p[0] < as_of]
         last_date, last = earlier[-1]
         gain = row.value - last
-        rates = [_per_week(b[1] - a[1], (b[0] - a[0]).days) for a, b in zip(earlier, earlier[1:], strict=False)]
-        rate = _per_week(gain, (as_of - last_date).days)
-        if len(rates) >= JUMP_MIN_HISTORY and rate > JUMP_FACTOR * max(max(rates), 1.0):
+        since = window_start(as_of)
+        recent = [p for p in earlier if p[0] >= since or (p is start and since == date(as_of.year, 1, 1))]
+        largest, count = _max_weekly_gain(recent)
+        weeks = (as_of - last_date).days / 7.0
+        rate = gain / (weeks if weeks > 1.0 else 1.0)
+        if count >= JUMP_MIN_HISTORY and rate > JUMP_FACTOR * max(largest, 1.0):
             out.append(finding(
                 "warning", "jump",
                 f"'{ind.label}' tăng {format_number(gain)} {ind.unit} so với số liệu đến {format_date(last_date)}, "
-                f"gấp hơn {format_number(JUMP_FACTOR)} lần mức tăng lớn nhất mỗi tuần trước đây "
-                f"({format_number(max(rates))}); hãy kiểm tra lại (gõ thừa số 0?).",
+                f"gấp hơn {format_number(JUMP_FACTOR)} lần mức tăng lớn nhất mỗi tuần trong 13 tuần trước "
+                f"({format_number(largest)}); hãy kiểm tra lại (gõ thừa số 0?).",
                 f"'{ind.label_en}' rose by {format_number(gain)} since {format_date(last_date)}, more than "
-                f"{format_number(JUMP_FACTOR)} times the largest earlier weekly increase "
-                f"({format_number(max(rates))}); please check (an extra zero?).",
+                f"{format_number(JUMP_FACTOR)} times the largest weekly increase of the 13 weeks before "
+                f"({format_number(largest)}); please check (an extra zero?).",
                 sheet=report.sheet, ref=row.cell, indicator=row.indicator))
         if row.period_value is not None and 1 <= (as_of - last_date).days <= 7:
             expected = gain

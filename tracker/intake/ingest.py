@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -38,7 +38,7 @@ from tracker.errors import TrackerError
 from tracker.intake.files import archive_path, quarantine_dir, safe_name, write_atomic
 from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
-from tracker.intake.history import History, history_findings
+from tracker.intake.history import History, history_findings, window_start
 from tracker.intake.matching import Names
 from tracker.intake.parser import ParsedReport, parse_report
 from tracker.text import format_date
@@ -299,7 +299,7 @@ class _Batch:
                                   district=report.district, as_of=report.as_of, findings=report.findings,
                                   received_at=p.received_at)
             if report.ok:
-                result.stored_path = writing.result()
+                result.stored_path = archived  # being written meanwhile; waited for before the commit
             else:
                 from tracker.intake.rejection import keep_rejected
 
@@ -331,6 +331,8 @@ class _Batch:
                      "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
                      "message_en": f.message_en}
                     for f in report.findings])
+            if report.ok:
+                writing.result()  # the bytes are on disk before the submission that names them is committed
         return result
 
 
@@ -418,16 +420,26 @@ def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[
 
 def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date, indicator_key: dict[int, str]
              ) -> tuple[History, list[tuple[int, datetime]]]:
-    """The district's current accepted figures of the year up to ``as_of`` (superseded versions left out),
-    and the current accepted submission(s) of ``as_of`` itself (id, reception time)."""
+    """What the history rules need (:mod:`tracker.intake.history`): the district's current accepted figures
+    of the rules' window up to ``as_of``, and for an indicator with none there, its latest figure before;
+    plus the current accepted submission(s) of ``as_of`` itself (id, reception time)."""
+    since = window_start(as_of)
     rows = conn.execute(_SELECT_HISTORY, {"cid": cluster_id, "district_id": district_id,
-                                          "start": date(as_of.year, 1, 1), "as_of": as_of}).all()
+                                          "start": since, "as_of": as_of}).all()
     out: dict[str, list[tuple[date, float]]] = {}
     same_day: set[int] = set()
     for indicator_id, at, value, sid in rows:
         out.setdefault(indicator_key[indicator_id], []).append((at, value))
         if at == as_of:
             same_day.add(sid)
+    if len(out) < len(indicator_key) and since > date(as_of.year, 1, 1):
+        older = conn.execute(_SELECT_HISTORY.order_by(_FIG.c.as_of.desc()), {
+            "cid": cluster_id, "district_id": district_id, "start": date(as_of.year, 1, 1),
+            "as_of": since - timedelta(days=1)}).all()
+        for indicator_id, at, value, _sid in older:
+            key = indicator_key[indicator_id]
+            if key not in out:
+                out[key] = [(at, value)]
     for points in out.values():
         points.sort()
     current = conn.execute(_SELECT_RECEIVED, {"ids": sorted(same_day)}).all() if same_day else []

@@ -297,12 +297,13 @@ def _summary(p: ClusterProgress) -> list[str]:
     if exceeded:
         out.append("Vượt chỉ tiêu: " + "; ".join(f"{_short(d)} ({spec.label} {percent_text(i.percent)})"
                                                 for d, spec, i in exceeded) + ".")
-    risky = sorted({d.code: d for d in p.districts if any(i.status == "at_risk" for i in d.indicators)}.values(),
-                   key=lambda d: d.rank or 999)
-    if risky:
-        out.append("Cần tập trung: " + "; ".join(
-            f"{_short(d)} ({', '.join(spec.label for spec, i in zip(p.indicators, d.indicators, strict=True) if i.status == 'at_risk')})"  # noqa: E501
-            for d in risky) + ".")
+    focus = []
+    for d in p.districts:  # ranking order
+        labels = [spec.label for spec, i in zip(p.indicators, d.indicators, strict=True) if i.status == "at_risk"]
+        if labels:
+            focus.append(f"{_short(d)} ({', '.join(labels)})")
+    if focus:
+        out.append("Có nguy cơ không đạt: " + "; ".join(focus) + ".")
     return out
 
 

@@ -1,1 +1,10 @@
-"""Intake: reading district workbooks safely, checking them cell by cell, storing accepted figures."""
+"""Intake: reading district workbooks safely, checking them cell by cell, storing accepted figures.
+
+- ``reader`` / ``safety`` / ``_worker``: untrusted bytes → :class:`grid.WorkbookGrid`, in a limited worker process;
+- ``parser``: the district report sheet (DESIGN §4) → figures and findings (pure); ``history``: the warnings
+  that compare a sheet with the district's earlier figures (pure); ``findings``: the codes and messages;
+- ``ingest``: one verdict per file, stored in one transaction (``ingest_bytes``, ``ingest_many``,
+  ``format_result``); ``rejection``: what a rejected file leaves in quarantine; ``files``: where bytes are kept;
+- ``pull``: the inbox folder and pluggable sources (``tracker pull``);
+- ``template``: the district's upload workbook; ``targets_workbook``: the targets workbook (template, import).
+"""

@@ -346,3 +346,14 @@ def test_many_errors_are_all_reported_in_reading_order(settings):
 
 def test_a_sheet_from_the_grid_helpers(settings):
     assert parse_report(report_grid(), settings).ok
+
+
+def test_every_finding_code_is_exercised_by_an_intake_test():
+    """A new check must come with a test that produces it (the reader's refusals are tested with the reader,
+    the sender rule with the mailbox)."""
+    from tests.conftest import ROOT
+    from tracker.intake.findings import CODES, CONTEXT_CODES
+
+    text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_intake_*.py"))
+    untested = [c for c in CODES if c not in CONTEXT_CODES and not c.startswith("file_") and f'"{c}"' not in text]
+    assert untested == []

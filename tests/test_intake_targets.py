@@ -80,3 +80,14 @@ def test_errors_name_their_cells_and_nothing_is_registered(ctx):
 def test_an_unreadable_targets_file(ctx):
     result = import_targets(ctx, b"PK\x03\x04 broken", "x.xlsx")
     assert not result.ok and result.findings[0].code.startswith("file_")
+
+
+def test_targets_workbook_structure_errors(ctx):
+    two_sheets = xlsx_bytes({"A": {"A1": "Năm", "B1": 2023}, "B": {"A1": "x"}})
+    assert [f.code for f in import_targets(ctx, two_sheets, "x.xlsx").findings] == ["no_targets_sheet"]
+    no_year = xlsx_bytes({"Chỉ tiêu đăng ký": {"A3": "Mã đơn vị", "B3": "new_unions", "A4": "HBT", "B4": 3}})
+    assert [(f.code, f.cell) for f in import_targets(ctx, no_year, "x.xlsx").findings] == [("year_missing", None)]
+    no_columns = xlsx_bytes({"Chỉ tiêu đăng ký": {"A1": "Năm", "B1": 2023, "A3": "Mã đơn vị", "B3": "Tên đơn vị",
+                                                   "A4": "HBT"}})
+    assert [(f.code, f.cell) for f in import_targets(ctx, no_columns, "x.xlsx").findings] == [
+        ("no_indicator_columns", "Chỉ tiêu đăng ký!A3")]

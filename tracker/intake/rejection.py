@@ -70,7 +70,7 @@ def rejection_text(result: IngestResult, settings: Settings, annotated_name: str
         f"Đơn vị: {district}    Số liệu tính đến ngày: {as_of}",
         f"Mã SHA-256: {result.file_hash}",
         "",
-        f"Tệp bị từ chối vì có {len(result.errors)} lỗi; không số liệu nào của tệp được ghi nhận.",
+        f"Tệp bị từ chối vì có {len(result.errors)} lỗi; không có số liệu nào của tệp được ghi nhận.",
     ]
     if annotated_name:
         vi.append(f"Các ô có lỗi được tô đỏ và ghi chú trong bản '{annotated_name}': sửa các ô đó rồi gửi lại tệp.")

@@ -168,8 +168,9 @@ def ingest_bytes(
         batch.close()
 
 
-def ingest_many(ctx: Context, items: Iterable[Incoming], *, read_ahead: int = 2) -> Iterator[Outcome]:
-    """Ingest files one after another (one transaction each), reading the next ones meanwhile.
+def ingest_many(ctx: Context, items: Iterable[Incoming], *, read_ahead: int = 1) -> Iterator[Outcome]:
+    """Ingest files one after another (one transaction each), reading the next ``read_ahead`` meanwhile
+    (the reader has one worker process, so more than one ahead only adds thread switching).
 
     Yields one :class:`Outcome` per item, in order; a file that cannot be handled at all (its bytes
     cannot be loaded, the database fails) yields its exception and the batch goes on.
@@ -179,7 +180,7 @@ def ingest_many(ctx: Context, items: Iterable[Incoming], *, read_ahead: int = 2)
     source = iter(items)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-read") as pool:
         def refill() -> None:
-            while len(pending) < read_ahead + 1:
+            while len(pending) < max(read_ahead, 1):
                 item = next(source, None)
                 if item is None:
                     return

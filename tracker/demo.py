@@ -1,20 +1,79 @@
-"""`tracker demo` / `make demo`: the whole cycle on the embedded sample data.
+"""`tracker demo` / `make demo`: the whole weekly cycle on the embedded sample data.
 
-Each capability adds its step here; the demo always runs everything built so far.
+1. `init`: database, cluster, districts, indicators, sample targets from config.toml.
+2. Sample weekly sheets for January–June of the cluster year, filled the way clerks fill the template
+   (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
+3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
+   (`jobs.tasks.run_cycle`), with mail written as .eml files when no SMTP host is configured.
+4. Where everything is.
 """
 
 from __future__ import annotations
 
-from tracker.cli.common import out
+from datetime import date
+from pathlib import Path
+
+from tracker.cli.common import err, out
 from tracker.context import Context, init_database
 
 
-def run_demo(ctx: Context) -> None:
-    revision, summary = init_database(ctx)
+def _outcome(run) -> str:
+    shown = {k: v for k, v in (run.counts or {}).items()
+             if isinstance(v, int | float) and not isinstance(v, bool) and k != "seconds"}
+    counts = ", ".join(f"{k}={v}" for k, v in shown.items())
+    text = f"{run.job}: {run.outcome}" + (f" ({counts})" if counts else "")
+    if run.error and run.outcome != "ok":
+        text += f" — {run.error.splitlines()[0]}"
+    return text
+
+
+def _files(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
+
+
+def run_demo(ctx: Context) -> int:
+    """Run the demo; returns the exit code (1 when a job of the cycle did not succeed)."""
+    from jobs.tasks import run_cycle
+    from tracker.sample import generate_sample_sheets
+    from tracker.standing import cluster_progress
+    from tracker.text import format_date, format_number
+
     s = ctx.settings
+    revision, summary = init_database(ctx)
     out(f"[1] Cơ sở dữ liệu / database: {s.database.url} (revision {revision})")
-    out(f"    Cụm / cluster {s.cluster.id}: {s.cluster.name}, năm / year {s.cluster.year}")
-    out(f"    {len(s.districts)} đơn vị / districts: " + ", ".join(f"{d.code} ({d.name})" for d in s.districts))
-    out(f"    {len(s.indicators)} chỉ tiêu / indicators: " + ", ".join(i.key for i in s.indicators))
-    out(f"    chỉ tiêu đăng ký mới / targets registered now: {summary.targets_registered}, "
-        f"không đổi / unchanged: {summary.targets_unchanged}")
+    out(f"    Cụm / cluster {s.cluster.id}: {s.cluster.name}, năm / year {s.cluster.year}; "
+        f"{len(s.districts)} đơn vị / districts, {len(s.indicators)} chỉ tiêu / indicators; "
+        f"chỉ tiêu đăng ký mới / targets newly registered: {summary.targets_registered}")
+
+    sheets = generate_sample_sheets(s, s.paths.inbox)
+    out(f"[2] Dữ liệu mẫu / sample data: {len(sheets)} bảng tính báo cáo tuần / weekly sheets → {s.paths.inbox}")
+
+    as_of = date(s.cluster.year, 6, 30)
+    err(f"Chạy chu trình tuần như bộ lập lịch, số liệu đến {format_date(as_of)} / "
+        f"running the weekly cycle as the scheduler does, as of {as_of.isoformat()}")
+    runs = run_cycle(ctx, as_of)
+    out(f"[3] Chu trình tuần / weekly cycle as of {format_date(as_of)} (jobs.tasks.run_cycle):")
+    for run in runs:
+        out(f"    {_outcome(run)}")
+
+    progress = cluster_progress(ctx, as_of)
+    out(f"[4] Xếp hạng đến {format_date(as_of)} / ranking (tracker status --as-of {format_date(as_of)}):")
+    for d in progress.districts:
+        score = "—" if d.score is None else format_number(round(d.score, 4), 4)
+        out(f"    {d.rank or '-'}. {d.name}: điểm / score {score}")
+
+    reports = s.paths.reports
+    out("[5] Kết quả / outputs:")
+    out(f"    Báo cáo tuần / weekly report:     {_latest(reports / 'weekly')}")
+    out(f"    Tài liệu sơ kết / review pack:    {_latest(reports / 'review')}")
+    out(f"    Thư đã gửi / e-mails (.eml):      {s.paths.outbox} ({len(_files(s.paths.outbox, '*.eml'))} tệp / files)")
+    out(f"    Tệp đã nhận / accepted sheets:    {s.paths.archive} ({len(_files(s.paths.archive))} tệp / files)")
+    out(f"    Tệp bị từ chối / rejected sheets: {s.paths.quarantine} (kèm báo cáo lỗi và bản đánh dấu ô lỗi / "
+        "with error reports and annotated copies)")
+    out(f"    Xem tiến độ / see progress:       tracker status --as-of {format_date(as_of)}")
+    return 0 if all(r.outcome in ("ok", "skipped") for r in runs) else 1
+
+
+def _latest(folder: Path) -> str:
+    subdirs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return str(subdirs[-1]) if subdirs else f"(chưa có / none yet in {folder})"

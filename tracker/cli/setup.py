@@ -36,4 +36,6 @@ def init() -> None:
 def demo() -> None:
     from tracker.demo import run_demo
 
-    run_demo(context())
+    code = run_demo(context())
+    if code:
+        raise typer.Exit(code)

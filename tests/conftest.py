@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,9 @@ def _truncate_all(url: str) -> None:
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with get_engine(url).begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        for name in inspect(conn).get_table_names():
+            if name.startswith("apscheduler_jobs"):
+                conn.execute(text(f'DROP TABLE "{name}"'))
 
 
 @pytest.fixture

@@ -38,3 +38,19 @@ def test_a_bad_config_exits_2_with_one_message_and_no_traceback(cli, tmp_path):
 
 def test_an_unknown_command_is_a_usage_error(cli):
     assert cli("no-such-command").exit_code == 2
+
+
+def test_an_exit_code_raised_inside_a_command_reaches_the_shell(cli, monkeypatch):
+    import typer
+
+    from tracker.cli import common
+
+    @common.app.command("fail-for-test", hidden=True)
+    def _fail() -> None:
+        raise typer.Exit(1)
+
+    try:
+        assert cli("fail-for-test").exit_code == 1
+    finally:
+        common.app.registered_commands[:] = [c for c in common.app.registered_commands
+                                             if c.name != "fail-for-test"]

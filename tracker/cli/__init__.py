@@ -26,7 +26,9 @@ def main() -> None:
     from tracker.errors import TrackerError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SystemExit:
         raise
     except typer.Exit as exc:

@@ -104,7 +104,7 @@ def ingest(
 
     from tracker.errors import TrackerError
     from tracker.intake.ingest import Incoming, format_result, ingest_many
-    from tracker.intake.pull import read_capped
+    from tracker.intake.pull import notify_if_rejected, read_capped
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -121,6 +121,7 @@ def ingest(
             continue
         bad += result.status == "rejected"
         out(format_result(result))
+        notify_if_rejected(ctx, result)
         if result.report_path is not None and not result.repeated:
             err(f"  → báo cáo lỗi / error report: {result.report_path}")
     if bad:

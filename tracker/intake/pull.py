@@ -148,7 +148,24 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
                 path.unlink()
         except OSError as exc:
             log.warning("inbox file %s was handled but could not be removed: %s", path.name, exc)
+        notify_if_rejected(ctx, outcome.result)
         yield PullItem("inbox", path.name, result=outcome.result)
+
+
+def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
+    """Send the district the verdict on a rejected sheet, when mail is configured (DESIGN §6).
+
+    The notice goes through the outbox: an SMTP outage leaves it pending there for the retries, and a
+    failure to build it is logged without stopping the pull.
+    """
+    if result.status != "rejected" or result.repeated or not ctx.settings.mail.enabled:
+        return
+    from tracker.mail import notify_rejection
+
+    try:
+        notify_rejection(ctx, result)
+    except Exception as exc:  # noqa: BLE001 - the sheet is stored; its notice must not stop the others
+        log.error("rejection notice for %s could not be queued: %s", result.file_name, exc, exc_info=exc)
 
 
 def read_capped(path: Path) -> bytes:

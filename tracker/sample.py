@@ -3,14 +3,16 @@
 :func:`generate_sample_sheets` writes one upload workbook per district and week (from the same template
 writer as `tracker template`), consistent with the six-month report of Cluster No. 1 (DESIGN §1) at
 30/06/2023: new grassroots unions LB 16, HBT 19, BD 15; new collective agreements LB 11, DD 21, HK 16;
-all six districts finished their congresses by 31/05, HM, LB, HK and DD well ahead of that; several
-districts past a registered target (DD and HK agreements, HK new members, every congress target).
+all six districts finished their congresses by 31/05 — HM, LB, HK and DD well ahead of plan, HBT and BD
+on the deadline day itself (each sends an extra sheet as of Wednesday 31/05); several districts past a
+registered target (DD and HK agreements, HK new members, every congress target).
 
 Like real weeks, not every file is right the first time: four sheets are rejected (a date typed
 31/06/2023, ``12,5`` typed in a count, the name of a district of another cluster, a ``#N/A`` pasted from
 a lookup) and each is sent again corrected; one sheet lowers a figure reported the week before (a
 correction, accepted with a warning); one leaves an indicator blank; one is sent on Saturday morning,
-after the Friday 17:00 deadline (late); and Hoàn Kiếm forgets to report one week.
+after the Friday 17:00 deadline (late); Hoàn Kiếm forgets to report one week; and Hoàng Mai has not
+reported the last week (26) yet, so the weekly e-mail names it and the reminders go to it.
 
 When each file "arrived" is its modification time, which the inbox pull takes as the reception time.
 The bytes are deterministic (fixed zip and document timestamps), so running the demo twice finds every
@@ -48,14 +50,16 @@ FACTS: dict[str, dict[str, float]] = {
     "DD": {"new_unions": 18, "agreements": 21, "new_members": 1510, "union_fees": 2890.4},
 }
 # The Friday by which each district had completed all its congresses (the target of `congresses`).
+# HBT and BD finish on the deadline day (a Wednesday) and send an extra sheet as of that day.
 CONGRESSES_DONE = {"HK": date(2023, 4, 14), "HM": date(2023, 4, 21), "LB": date(2023, 4, 28),
-                   "DD": date(2023, 5, 5), "HBT": date(2023, 5, 26), "BD": date(2023, 5, 26)}
+                   "DD": date(2023, 5, 5), "HBT": date(2023, 5, 31), "BD": date(2023, 5, 31)}
+SHORT_BEFORE_DONE = 3.0  # congresses still to hold on the Friday before a mid-week finish
 # Local time at which each district usually sends its sheet on Friday.
 SEND_TIME = {"HBT": time(10, 15), "HM": time(15, 30), "BD": time(16, 20), "LB": time(9, 5), "HK": time(11, 20),
              "DD": time(14, 0)}
 FILLS_PERIOD = {"HBT", "LB", "DD"}  # these clerks also fill "Thực hiện trong kỳ"
 
-FORGOTTEN = {("HK", date(2023, 2, 24))}
+FORGOTTEN = {("HK", date(2023, 2, 24)), ("HM", date(2023, 6, 30))}
 LATE = {("BD", date(2023, 4, 14)): datetime(2023, 4, 15, 8, 30)}  # sent Saturday morning
 BLANK = {("BD", date(2023, 2, 10), "union_fees"): "Chưa có số liệu từ bộ phận tài chính"}
 # (district, week, indicator): the figure reported one too high, corrected the following week.
@@ -75,7 +79,7 @@ MISTAKES = (
     Mistake("BD", date(2023, 3, 24), "fraction", "new_unions"),
     Mistake("HK", date(2023, 3, 10), "district"),
     Mistake("DD", date(2023, 4, 28), "na", "union_fees"),
-    Mistake("HM", date(2023, 6, 30), "date"),
+    Mistake("HM", date(2023, 6, 9), "date"),
 )
 
 
@@ -132,12 +136,23 @@ def series(settings: Settings, code: str, key: str) -> list[float]:
         weights.append(w)
     total, running, out = sum(weights), 0.0, []
     final = _final(settings, code, key)
-    for w in weights:
+    # Finished mid-week (not on a Friday): the Friday before is still a few short of the final figure.
+    short = SHORT_BEFORE_DONE if ind.deadline and done not in days else 0.0
+    for day, w in zip(days, weights, strict=True):
         running += w
-        value = final * running / total
+        value = final if day > done else (final - short) * running / total
         out.append(float(round(value)) if ind.kind == "count" else round(value, 1))
     out[-1] = final
     return out
+
+
+def midweek_finish(settings: Settings, code: str) -> tuple[date, str] | None:
+    """(day, indicator) when ``code`` finishes a deadline indicator mid-week and sends a sheet that day."""
+    for ind in settings.indicators:
+        done = CONGRESSES_DONE.get(code)
+        if ind.deadline and done is not None and done.weekday() != 4 and FIRST_WEEK <= done <= LAST_WEEK:
+            return done, ind.key
+    return None
 
 
 def _file_name(code: str, week: date, number: int, again: bool) -> str:
@@ -192,6 +207,16 @@ def plan(settings: Settings) -> list[SampleSheet]:
             out.append(SampleSheet(code, week, sent, _file_name(code, week, number, mistake is not None), figures,
                                    periods, notes))
             last.update({k: v for k, v in figures.items() if v is not None})
+            extra = midweek_finish(settings, code)
+            if extra is not None and week < extra[0] < week + timedelta(days=7):
+                day, key = extra
+                figures = {**figures, key: _final(settings, code, key)}
+                periods = {k: round(v - last.get(k, 0.0), 1) for k, v in figures.items()
+                           if v is not None} if code in FILLS_PERIOD else {}
+                sent = datetime.combine(day, SEND_TIME.get(code, time(10, 0))).replace(tzinfo=tz)
+                out.append(SampleSheet(code, day, sent, _file_name(code, day, day.isocalendar().week, False),
+                                       figures, periods, {}))
+                last.update({k: v for k, v in figures.items() if v is not None})
     return out
 
 

@@ -1,0 +1,109 @@
+"""`tracker overview`: every cluster of a federation side by side (a table, or JSON, and a workbook)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tracker.cli.common import AsOf, err, out, parse_as_of
+
+if TYPE_CHECKING:
+    from tracker.overview import Overview
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "overview",
+        help="Tổng hợp các cụm của một liên đoàn: mỗi cụm một dòng (số đơn vị đã báo cáo, tổng cụm theo chỉ "
+             "tiêu, đơn vị dẫn đầu và cuối bảng), kèm bảng Excel. Every cluster side by side, from one config "
+             "file per cluster (files, or folders of *.toml); the global --config is not used.\n\n"
+             "Example: tracker overview configs/ --as-of 30/06/2023",
+    )(overview)
+
+
+def overview(
+    configs: Annotated[list[Path], typer.Argument(
+        help="Tệp cấu hình của các cụm, hoặc thư mục chứa chúng (*.toml) / cluster config files or folders.")],
+    as_of: AsOf = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Thư mục ghi bảng Excel / workbook folder (default reports/overview/<tuần>).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+) -> None:
+    from tracker.errors import TrackerError
+
+    if fmt not in ("table", "json"):
+        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
+                           f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
+    from tracker.overview import build_overview
+
+    result = build_overview(configs, parse_as_of(as_of), output)
+    view = result.overview
+    for warning in view.warnings:
+        err(warning)
+    if fmt == "json":
+        import json
+
+        out(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
+    else:
+        render_table(view)
+    err(f"Bảng tổng hợp / workbook: {result.workbook}")
+    for m in view.missing:
+        err(f"Cụm {m.cluster} ({m.config}): {m.reason}")
+    if view.missing:
+        raise typer.Exit(1)
+
+
+def render_table(view: Overview, console=None) -> None:
+    """The clusters × indicators table (%, leader, last) on stdout, plain text when not a terminal."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from tracker.reporting.wording import cluster_short_name, district_short_name
+    from tracker.text import format_date, format_percent
+
+    if console is None:
+        if sys.stdout.isatty():
+            console = Console(file=sys.stdout, highlight=False)
+        else:
+            plain = Console(file=io.StringIO(), highlight=False, width=220, color_system=None)
+            render_table(view, plain)
+            text = plain.file.getvalue()  # type: ignore[attr-defined]
+            sys.stdout.write("\n".join(line.rstrip() for line in text.splitlines()) + "\n")
+            sys.stdout.flush()
+            return
+    table = Table(title=f"{view.federation_name} — tổng hợp {len(view.clusters)} cụm, số liệu đến ngày "
+                        f"{format_date(view.as_of)}", box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("Cụm")
+    table.add_column("Đã nộp", justify="right")
+    for spec in view.indicators:
+        table.add_column(f"{spec.label} (%)", justify="right")
+    table.add_column("Dẫn đầu")
+    table.add_column("Cuối bảng")
+    table.add_column("Nguy cơ", justify="right")
+
+    def names(people) -> str:
+        return ", ".join(district_short_name(d.name) for d in people) or "—"
+
+    for line in view.clusters:
+        cells: list = [cluster_short_name(line.name), f"{line.reported}/{line.districts}"]
+        for spec in view.indicators:
+            total = line.total(spec.key)
+            cells.append(format_percent(total.percent) if total else "—")
+        cells += [names(line.best), names(line.worst), str(line.statuses["at_risk"])]
+        table.add_row(*cells)
+    table.add_section()
+    reported = sum(c.reported for c in view.clusters)
+    districts = sum(c.districts for c in view.clusters)
+    totals = [Text(format_percent(t.percent), style="bold") for t in view.totals]
+    table.add_row(Text("Tổng cộng", style="bold"), Text(f"{reported}/{districts}", style="bold"), *totals, "", "",
+                  Text(str(sum(c.statuses["at_risk"] for c in view.clusters)), style="bold"))
+    console.print(table)
+    console.print(Text("% = tổng thực hiện / tổng chỉ tiêu đăng ký của cụm; dẫn đầu và cuối bảng theo xếp hạng "
+                       "trong từng cụm; nguy cơ: số chỉ tiêu của các đơn vị có nguy cơ không đạt.", style="dim"))

@@ -63,6 +63,14 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def weekday_vi(iso_weekday: int) -> str:
+    """``5`` → ``thứ Sáu`` (ISO numbering, 1 = Monday), as written inside a sentence."""
+    return WEEKDAYS_VI[iso_weekday - 1]
+
+
 def format_datetime(value: datetime | None) -> str:
     """``30/06/2023 17:05`` (the caller converts to local time first)."""
     if value is None:

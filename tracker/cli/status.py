@@ -21,7 +21,6 @@ STATUS_STYLES = {
     "no_data": "magenta",
     "no_target": "dim",
 }
-_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 def register(app: typer.Typer) -> None:
@@ -110,7 +109,7 @@ def render_table(progress: ClusterProgress, console=None) -> None:
     from rich.text import Text
 
     from tracker.progress import rules_text, status_label
-    from tracker.text import format_date, format_number, format_percent
+    from tracker.text import format_date, format_number, format_percent, weekday_vi
 
     if console is None:
         if sys.stdout.isatty():
@@ -167,9 +166,10 @@ def render_table(progress: ClusterProgress, console=None) -> None:
     week_end = progress.as_of
     if progress.week_start and progress.week_deadline:
         dl = progress.week_deadline
+        day_name = weekday_vi(dl.isoweekday())
         console.print(
             f"Tuần báo cáo: {format_date(progress.week_start)} – {format_date(week_end)}; hạn nộp "
-            f"{_WEEKDAYS_VI[dl.isoweekday() - 1]} {dl.strftime('%H:%M')} ngày {format_date(dl)}."
+            f"{day_name[0].upper() + day_name[1:]} {dl.strftime('%H:%M')} ngày {format_date(dl)}."
         )
     missing = progress.not_reported
     if missing:

@@ -29,7 +29,7 @@ from tracker.intake.matching import (
     LABEL_DISTRICT,
     SHEET_REPORT,
 )
-from tracker.text import format_date
+from tracker.text import format_date, weekday_vi
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -45,7 +45,6 @@ COLUMNS = (
 COL = {name: i + 1 for i, (name, _) in enumerate(COLUMNS)}
 DISTRICT_CELL = "B4"
 DATE_CELL = "B5"
-_WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def default_as_of(settings: Settings, today: date | None = None) -> date:
 
 def deadline_text(settings: Settings) -> str:
     weekday, at = settings.cluster.deadline
-    return f"{at.strftime('%H:%M')} {_WEEKDAYS_VI[weekday - 1]}"
+    return f"{at.strftime('%H:%M')} {weekday_vi(weekday)}"
 
 
 def build_template(settings: Settings, district: str, as_of: date, *, targets: dict[str, float] | None = None,

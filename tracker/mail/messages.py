@@ -19,14 +19,14 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.utils import make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker.mail.compose import MAX_MESSAGE_BYTES, Draft, Part, build, fit_attachments
 from tracker.mail.outbox import enqueue, find, idempotency_key
-from tracker.text import format_date, format_number, nfc
+from tracker.text import format_date, format_number, nfc, weekday_vi
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -36,7 +36,6 @@ log = logging.getLogger("tracker.mail")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Room kept for headers, MIME boundaries and the note about files left out.
 _MARGIN = 256 * 1024
-WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 # States of one planned message, as `tracker send` shows them.
 STATE_TEXT = {
@@ -332,12 +331,9 @@ def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = Fals
 # ------------------------------------------------------------------------------------------ reminders
 
 
-def deadline_of_week(ctx: Context, day: date) -> tuple[date, str]:
-    """The reporting deadline of the week of ``day``: (its date, ``17:00 thứ Sáu, 30/06/2023``)."""
-    weekday, at = ctx.settings.cluster.deadline
-    monday = day - timedelta(days=day.isoweekday() - 1)
-    when = monday + timedelta(days=weekday - 1)
-    return when, f"{at:%H:%M} {WEEKDAYS_VI[weekday - 1]}, {format_date(when)}"
+def deadline_words(deadline: datetime) -> str:
+    """The weekly reporting deadline (``ClusterProgress.week_deadline``) as ``17:00 thứ Sáu, 30/06/2023``."""
+    return f"{deadline:%H:%M} {weekday_vi(deadline.isoweekday())}, {format_date(deadline)}"
 
 
 def reminder_subject(ctx: Context, day: date, district_name: str) -> str:
@@ -361,7 +357,7 @@ def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = F
     day = resolve_as_of(settings, as_of).day
     year, week, period = week_of(day)
     progress = cluster_progress(ctx, day)
-    _, deadline_text = deadline_of_week(ctx, day)
+    deadline_text = deadline_words(progress.week_deadline)
     local_now = _local_now(ctx, now)
     specs = []
     for dp in sorted(progress.districts, key=lambda d: [x.code for x in settings.districts].index(d.code)):

@@ -19,7 +19,7 @@ from tracker.progress import (
     rules_text,
     status_label,
 )
-from tracker.text import format_date, format_number, format_percent, nfc
+from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
 
 def status_text(status: Status) -> str:
@@ -28,8 +28,6 @@ def status_text(status: Status) -> str:
 
 
 STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
-
-WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 _SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _DISTRICT_PREFIX = re.compile(
@@ -93,7 +91,7 @@ def indicator_deadline(spec: IndicatorSpec, year: int) -> date | None:
 
 def rules_paragraph(rules: Rules) -> str:
     """The paragraph every report prints (the engine's wording), plus how weekly reporting is judged."""
-    weekday = WEEKDAYS_VI[rules.deadline_weekday - 1]
+    weekday = weekday_vi(rules.deadline_weekday)
     return nfc(
         rules_text(rules, "vi") + " Đơn vị đã báo cáo tuần này: có báo cáo được chấp nhận với ngày số liệu từ thứ "
         f"Hai của tuần đến ngày số liệu; nộp muộn: báo cáo đầu tiên của tuần đến sau {rules.deadline_time:%H:%M} "

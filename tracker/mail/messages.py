@@ -287,14 +287,12 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
 
 
 def review_subject(ctx: Context, period: str) -> str:
-    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``).
-
-    The same words as ``tracker.reporting.review.render_review`` writes (a test holds them equal).
-    """
+    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``)."""
+    from tracker.reporting import wording
     from tracker.reporting.review import parse_period
 
     p = parse_period(period, ctx.settings.cluster.year)
-    return nfc(f"[{short_cluster(ctx)}] Tài liệu {p.title} (số liệu đến {format_date(p.as_of)})")
+    return wording.review_subject(ctx.settings.cluster.name, p.title, p.as_of)
 
 
 def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = False,

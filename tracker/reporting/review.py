@@ -17,8 +17,8 @@ from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
 from tracker.reporting.data import ReportData
 from tracker.reporting.weekly import Chart, chart_cid, render_template
-from tracker.reporting.wording import cluster_short_name, safe_filename
-from tracker.text import format_date, nfc
+from tracker.reporting.wording import cluster_short_name, review_subject, safe_filename
+from tracker.text import format_date
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -153,7 +153,7 @@ def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack
     md = narrative.write_markdown(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.md")
     docx = narrative.write_docx(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
 
-    subject = nfc(f"[{short}] Tài liệu {period.title} (số liệu đến {format_date(progress.as_of)})")
+    subject = review_subject(progress.cluster_name, period.title, progress.as_of)
     attachments = [pdf_path.name, pptx_path.name, docx.name, md.name, workbook.name, *(c.filename for c in written)]
     inline = [c for c in written if c.key in ("progress", "ranking") or c.key.startswith("deadline-")]
     model = {

@@ -66,6 +66,11 @@ def weekly_subject(cluster_name: str, as_of: date) -> str:
                f"(số liệu đến {format_date(as_of)})")
 
 
+def review_subject(cluster_name: str, period_title: str, as_of: date) -> str:
+    """``[Cụm thi đua số 1] Tài liệu sơ kết 6 tháng đầu năm 2023 (số liệu đến 30/06/2023)``."""
+    return nfc(f"[{cluster_short_name(cluster_name)}] Tài liệu {period_title} (số liệu đến {format_date(as_of)})")
+
+
 def value_text(value: float | None, spec: IndicatorSpec) -> str:
     """A figure as people write it: counts whole, amounts with up to one decimal."""
     if value is None:

@@ -10,7 +10,6 @@ copy is rebuilt from the cells the safe reader read.
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,8 @@ from tracker.intake.files import write_atomic
 from tracker.intake.findings import Finding
 from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
-from tracker.text import format_datetime, nfc
+from tracker.safe_cells import clean_text, write_text
+from tracker.text import format_datetime
 
 if TYPE_CHECKING:
     from tracker.config import Settings
@@ -28,8 +28,6 @@ REPORT_NAME = "bao-cao-loi.txt"
 ANNOTATED_SUFFIX = "_can-sua.xlsx"
 AUTHOR = "Cụm thi đua"
 _OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024  # beyond this the copy is rebuilt from the read cells
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_DANGEROUS_LEADING = ("=", "+", "-", "@", "\t", "\r")
 
 
 def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
@@ -102,19 +100,6 @@ def rejection_text(result: IngestResult, settings: Settings, annotated_name: str
 # -- the annotated copy ------------------------------------------------------------------------------------
 
 
-def _clean(value: object) -> str:
-    return _ILLEGAL.sub("", nfc(str(value)))[:32767]
-
-
-def _put_text(cell, value: object) -> None:
-    """Text from an upload, written so it can only ever be text (never a formula or an error value)."""
-    text = _clean(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(_DANGEROUS_LEADING):
-        cell.quotePrefix = True
-
-
 def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding], report_sheet: str | None
                        ) -> bytes | None:
     """The workbook with every finding's cell highlighted and commented (.xlsx bytes)."""
@@ -132,7 +117,7 @@ def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding],
         wb.remove(wb.active)
         for name in grid.sheet_names:
             if name in grid.sheets:
-                _rebuild_sheet(wb.create_sheet(_clean(name)[:31] or "Sheet"), grid.sheets[name])
+                _rebuild_sheet(wb.create_sheet(clean_text(name)[:31] or "Sheet"), grid.sheets[name])
         if not wb.sheetnames:
             return None
     _mark(wb, findings, report_sheet)
@@ -149,11 +134,11 @@ def _rebuild_sheet(ws, sheet) -> None:
             continue
         target = ws.cell(row=r, column=c)
         if cell.error:
-            _put_text(target, cell.error)
+            write_text(target, cell.error)
         elif cell.value is None and cell.formula:
-            _put_text(target, cell.formula)
+            write_text(target, cell.formula)
         elif isinstance(cell.value, str):
-            _put_text(target, cell.value)
+            write_text(target, cell.value)
         elif isinstance(cell.value, datetime | date):
             target.value = cell.value
             target.number_format = "dd/mm/yyyy"
@@ -190,6 +175,6 @@ def _mark(wb, findings: list[Finding], report_sheet: str | None) -> None:
         severity = "error" if any(f.is_error for f in items) else "warning"
         cell.fill = fills[severity]
         text = "\n".join(f"[{'LỖI' if f.is_error else 'CẢNH BÁO'}] {f.message_vi}\n({f.message_en})" for f in items)
-        comment = Comment(_clean(text), AUTHOR)
+        comment = Comment(clean_text(text), AUTHOR)
         comment.width, comment.height = 320, min(60 + 70 * len(items), 400)
         cell.comment = comment

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import FormulaRule
@@ -30,10 +29,8 @@ from tracker.progress import STATUSES, ClusterProgress, IndicatorSpec
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import STATUS_VI, district_short_name, headline, rules_paragraph, week_period
-from tracker.text import format_date, nfc
-
-MAX_CELL_TEXT = 32767
-DANGEROUS_LEADING = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP CSV/formula injection list
+from tracker.safe_cells import clean_text, write_text
+from tracker.text import format_date
 
 FMT_COUNT = "#,##0"
 FMT_AMOUNT = "#,##0.0#"
@@ -58,29 +55,9 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 # Safe cells
 
 
-def clean_text(value: object) -> str:
-    """Text as it may be stored in a cell: NFC, no characters XML forbids, at most 32,767 characters."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", nfc(str(value)))
-    return text[:MAX_CELL_TEXT]
-
-
 def put_text(ws: Worksheet, row: int, col: int, value: object | None):
-    """Write text that came from outside (an upload) so it can only ever be text.
-
-    openpyxl would make ``=...`` a formula and ``#N/A`` an error value; here the cell is forced to a
-    string, and text starting with one of OWASP's dangerous characters also gets Excel's quote prefix
-    (the hidden apostrophe), so even editing the cell in Excel keeps it text.
-    """
-    cell = ws.cell(row=row, column=col)
-    if value is None:
-        cell.value = None
-        return cell
-    text = clean_text(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(DANGEROUS_LEADING):
-        cell.quotePrefix = True
-    return cell
+    """Write text that came from outside (an upload) so it can only ever be text (:mod:`tracker.safe_cells`)."""
+    return write_text(ws.cell(row=row, column=col), value)
 
 
 def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, font: Font | None = None,

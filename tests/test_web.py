@@ -487,3 +487,18 @@ def test_a_new_version_for_the_same_date_supersedes_the_older_one(client, ctx):
 def test_tracker_web_refuses_to_start_before_init(cli):
     r = cli("web", "--port", "1")
     assert r.exit_code == 2 and "tracker init" in r.stderr
+
+
+def test_the_portal_shows_the_score_as_the_reports_do(client, ctx):
+    # Ranks are decided on the score rounded to 4 decimals: 2 would show tied scores with different ranks.
+    from tracker.standing import cluster_progress
+    from tracker.text import format_number
+
+    link = issue(ctx, "LB")
+    upload(client, link, report_for("LB", TODAY, GOOD))
+    score = format_number(cluster_progress(ctx, TODAY).district("LB").score, 4)
+    assert len(score.split(",")[1]) == 4
+    assert f"điểm {score}." in client.get(link).text
+    dashboard = client.get(issue(ctx, head=True)).text
+    assert f">{score}<" in dashboard
+    assert "nộp muộn: báo cáo đầu tiên của tuần đến sau 17:00 thứ Sáu" in dashboard

@@ -43,18 +43,19 @@ def _as_of(state: Portal, text: str | None):
 def dashboard(request: Request, token: str, ngay: str | None = None,
               access: tokens.Access = Depends(head_access)):
     state = portal(request)
-    from tracker.progress import STATUSES, rules_text
+    from tracker.progress import STATUSES
     from tracker.reporting.wording import district_short_name as short_name
-    from tracker.standing import cluster_progress, rules_from_settings
+    from tracker.reporting.wording import rules_paragraph
+    from tracker.standing import cluster_progress
 
     as_of = _as_of(state, ngay)
     progress = cluster_progress(state.ctx, as_of.day)
-    missing = [d for d in progress.districts if not d.reported_this_week]
     return state.render(
-        request, "head.html", token=token, as_of=as_of, progress=progress, missing=missing,
+        request, "head.html", token=token, as_of=as_of, progress=progress, missing=progress.not_reported,
         specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=short_name,
         charts=chart_refs(progress), downloads=latest_groups(state.settings.paths.reports),
-        rules_text=rules_text(rules_from_settings(state.settings), "vi"),
+        # The paragraph the weekly e-mail prints, from the rules these figures were computed with.
+        rules_text=rules_paragraph(progress.rules),
     )
 
 

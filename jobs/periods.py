@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tracker.progress import iso_week_start
+from tracker.reporting.wording import week_period
 from tracker.text import format_date
 
 
@@ -57,10 +59,6 @@ class Plan:
 def sunday_before(day: date) -> date:
     """The last Sunday strictly before ``day`` (Monday 03/07/2023 → Sunday 02/07/2023)."""
     return day - timedelta(days=day.isoweekday())
-
-
-def week_monday(day: date) -> date:
-    return day - timedelta(days=day.isoweekday() - 1)
 
 
 def review_period(as_of: date) -> tuple[str, date]:
@@ -91,7 +89,7 @@ def plan_weekly(year: int, *, run_date: date | None = None, as_of: date | None =
         if run_date is None:
             raise ValueError("run_date or as_of is required")
         as_of = sunday_before(run_date)
-    monday = week_monday(as_of)
+    monday = iso_week_start(as_of)
     week_vi = f"tuần {format_date(monday)}–{format_date(as_of)}"
     week_en = f"the week {format_date(monday)}–{format_date(as_of)}"
     if as_of < date(year, 1, 1):
@@ -101,7 +99,7 @@ def plan_weekly(year: int, *, run_date: date | None = None, as_of: date | None =
         vi, en = _ended(year, week_vi, week_en)
         return Plan(as_of=as_of, skip_vi=vi, skip_en=en)
     report_date = min(as_of, date(year, 12, 31))
-    return Plan(as_of=report_date, period=f"{report_date.isocalendar().year}-W{report_date.isocalendar().week:02d}")
+    return Plan(as_of=report_date, period=week_period(report_date))
 
 
 def plan_reminders(year: int, *, run_date: date | None = None, as_of: date | None = None) -> Plan:
@@ -115,7 +113,7 @@ def plan_reminders(year: int, *, run_date: date | None = None, as_of: date | Non
     if as_of.year > year:
         vi, en = _ended(year, f"ngày {day_vi}", day_en)
         return Plan(as_of=as_of, skip_vi=vi, skip_en=en)
-    return Plan(as_of=as_of, period=f"{as_of.isocalendar().year}-W{as_of.isocalendar().week:02d}")
+    return Plan(as_of=as_of, period=week_period(as_of))
 
 
 def plan_review(year: int, *, run_date: date | None = None, as_of: date | None = None) -> Plan:

@@ -109,6 +109,13 @@ def finding(severity: Severity, code: str, vi: str, en: str, *, sheet: str | Non
     return Finding(severity, code, vi, en, sheet=sheet, cell=cell, indicator=indicator)
 
 
+def stored_finding(row) -> Finding:
+    """A finding read back from the ``finding`` table (any row with its columns as attributes)."""
+    cell = f"{row.sheet}!{row.cell}" if row.sheet and row.cell else row.cell
+    return Finding(row.severity, row.code, row.message_vi, row.message_en, sheet=row.sheet, cell=cell,
+                   indicator=row.indicator_key)
+
+
 def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 

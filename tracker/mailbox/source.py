@@ -146,7 +146,7 @@ def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
     from sqlmodel import select
 
     from tracker import models
-    from tracker.intake.findings import Finding
+    from tracker.intake.findings import stored_finding
     from tracker.intake.rejection import existing_outputs
 
     with ctx.session() as session:
@@ -158,9 +158,7 @@ def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
         rows = session.exec(select(models.Finding).where(models.Finding.submission_id == sub.id)
                             .order_by(models.Finding.id)).all()
         district = session.get(models.District, sub.district_id) if sub.district_id else None
-    findings = [Finding(f.severity, f.code, f.message_vi, f.message_en, sheet=f.sheet,  # type: ignore[arg-type]
-                        cell=f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.cell, indicator=f.indicator_key)
-                for f in rows]
+    findings = [stored_finding(f) for f in rows]
     accepted = sub.status == models.SubmissionStatus.accepted
     stored = Path(sub.stored_path) if sub.stored_path else None
     original = IngestResult("accepted" if accepted else "rejected", sub.file_name, sub.file_hash,

@@ -132,3 +132,14 @@ def test_the_smtp_ca_file_comes_from_the_environment_and_resolves_against_the_co
     s = load_settings(path, env={"TRACKER_SMTP_CA_FILE": "certs/ca.pem"})
     assert s.mail.ca_file == tmp_path / "certs" / "ca.pem"
     assert load_settings(path, env={}).mail.ca_file is None
+
+
+def test_english_output_is_not_built_yet_and_the_setting_says_so(tmp_path, caplog):
+    from tracker.context import open_context
+
+    path = tmp_path / "config.toml"
+    path.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace('language = "vi"', 'language = "en"'),
+                    encoding="utf-8")
+    with caplog.at_level("WARNING", logger="tracker"):
+        open_context(path)
+    assert "English output is not available yet" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,13 @@ class Context:
 
 def open_context(config: str | Path | None = None, *, settings: Settings | None = None) -> Context:
     settings = settings or load_settings(config)
+    if settings.cluster.language != "vi":
+        # Accepted by the config contract (DESIGN §8), but only Vietnamese output exists so far: say so
+        # instead of silently ignoring the setting.
+        logging.getLogger("tracker").warning(
+            "cluster.language = %r: báo cáo và thư vẫn viết bằng tiếng Việt (chưa có bản tiếng Anh). / "
+            "Reports and e-mails are still written in Vietnamese; English output is not available yet.",
+            settings.cluster.language)
     return Context(settings=settings, engine=get_engine(settings.database.url))
 
 

@@ -40,7 +40,10 @@ def run_demo(ctx: Context) -> int:
 
     s = ctx.settings
     revision, summary = init_database(ctx)
-    out(f"[1] Cơ sở dữ liệu / database: {s.database.url} (revision {revision})")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(s.database.url).render_as_string(hide_password=True)
+    out(f"[1] Cơ sở dữ liệu / database: {url} (revision {revision})")
     out(f"    Cụm / cluster {s.cluster.id}: {s.cluster.name}, năm / year {s.cluster.year}; "
         f"{len(s.districts)} đơn vị / districts, {len(s.indicators)} chỉ tiêu / indicators; "
         f"chỉ tiêu đăng ký mới / targets newly registered: {summary.targets_registered}")

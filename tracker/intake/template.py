@@ -232,9 +232,11 @@ def _help_sheet(ws, settings: Settings, district_name: str, as_of: date) -> None
          "thức liên kết tới tệp khác. Không cần mật khẩu để bỏ bảo vệ trang, nhưng chỉ nên điền vào ô màu vàng.",
          False),
         (f"7. {send} Hạn nộp: trước {deadline_text(settings)} hằng tuần.", False),
-        ("8. Hệ thống trả lời ngay: 'đã chấp nhận', hoặc 'bị từ chối' kèm danh sách lỗi theo từng ô (ví dụ "
-         "Báo cáo!F9) và một bản sao tệp có các ô lỗi được tô đỏ, ghi chú. Sửa các ô đó rồi gửi lại; gửi lại tệp "
-         "cho cùng ngày số liệu sẽ thay thế bản trước.", False),
+        ("8. Kết quả kiểm tra: 'đã chấp nhận', hoặc 'bị từ chối' kèm danh sách lỗi theo từng ô (ví dụ "
+         "Báo cáo!F9) và một bản sao tệp có các ô lỗi được tô đỏ, ghi chú. Tải lên trang báo cáo của Cụm thì "
+         "thấy kết quả ngay; tệp gửi qua e-mail được kiểm tra ở lần nhận báo cáo kế tiếp (hằng ngày) và kết quả "
+         "được gửi lại qua e-mail. Sửa các ô lỗi rồi gửi lại; gửi lại tệp cho cùng ngày số liệu sẽ thay thế bản "
+         "trước.", False),
         ("", False),
         ("Số liệu đã gửi được lưu cùng tên tệp và vị trí ô, để Cụm trưởng có thể đối chiếu từng con số.", False),
     ]

@@ -7,14 +7,15 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("pandas", "matplotlib", "openpyxl", "apscheduler", "python_calamine", "sqlalchemy", "alembic")
+HEAVY = ("pandas", "matplotlib", "openpyxl", "apscheduler", "python_calamine", "sqlalchemy", "alembic", "pydantic")
 
 
 def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys\n"
-        "from tracker.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "sys.argv = ['tracker', '--help']\n"
+        "from tracker.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"print('LOADED=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -23,21 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from tracker.errors import ConfigError
+
 DEFAULT_CONFIG = "config.toml"
 JOB_NAMES = ("pull", "weekly-report", "reminders", "review-pack")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
-
-
-class ConfigError(Exception):
-    """A configuration problem; ``str()`` is the one message shown to the administrator."""
-
-    def __init__(self, path: Path | str, key: str, vi: str, en: str):
-        self.path, self.key, self.vi, self.en = Path(path), key, vi, en
-        super().__init__(
-            f"Lỗi cấu hình trong tệp {path}, khoá `{key}`: {vi}\n"
-            f"Configuration error in {path}, key `{key}`: {en}"
-        )
 
 
 class _Strict(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class TrackerError(Exception):
     """A problem the user can fix; ``exit_code`` follows DESIGN §5 (1 input rejected, 2 usage/config)."""
@@ -13,3 +15,16 @@ class TrackerError(Exception):
         if exit_code is not None:
             self.exit_code = exit_code
         super().__init__(f"{vi}\n{en}")
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is the one message shown to the administrator (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path | str, key: str, vi: str, en: str):
+        self.path, self.key, self.vi, self.en = Path(path), key, vi, en
+        super().__init__(
+            f"Lỗi cấu hình trong tệp {path}, khoá `{key}`: {vi}\n"
+            f"Configuration error in {path}, key `{key}`: {en}"
+        )

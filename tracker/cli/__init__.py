@@ -22,8 +22,7 @@ for module in (setup, intake, status, reports, mail, jobs, web):
 
 def main() -> None:
     """Console-script entry point: maps errors to exit codes 0/1/2 of DESIGN §5."""
-    from tracker.config import ConfigError
-    from tracker.errors import TrackerError
+    from tracker.errors import ConfigError, TrackerError  # light: no pydantic on the --help path
 
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting

@@ -40,6 +40,12 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
+    if parsed.get_driver_name() == "psycopg":
+        # No server-side prepared statements: psycopg prepares a query after 5 runs on a connection, and
+        # PostgreSQL may then keep a generic plan made while the tables were small. Until statistics are
+        # refreshed (autovacuum off, or between a bulk import and the next ANALYZE) that plan stays, and
+        # ingestion slowed from ~100 to ~2 sheets/s as the national benchmark's tables grew.
+        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -158,3 +158,22 @@ def test_a_cluster_with_no_sheets_yet_still_gets_a_readable_report(tmp_path):
     assert "0/6 đơn vị đã báo cáo tuần này" in weekly.text and "chưa đơn vị nào hoàn thành" in weekly.text
     text = draft(data, "sơ kết 6 tháng đầu năm 2023").text()
     assert "Chưa có số liệu: LĐLĐ quận Hai Bà Trưng" in text
+
+
+@pytest.mark.parametrize("lines", [9, 14])
+def test_the_title_page_contents_never_run_into_the_footer(lines):
+    from datetime import datetime
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from tracker.reporting.pdf import _title_page
+
+    contents = [f"Biểu đồ số {n}: Thỏa ước lao động tập thể ký mới" for n in range(1, lines + 1)]
+    fig = _title_page("Sơ kết 6 tháng đầu năm 2023", "Số liệu đến 30/06/2023", "Cụm thi đua số 1", contents,
+                      datetime(2023, 7, 5, 8, 0))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in fig.texts}
+    footer = next(box for text, box in boxes.items() if text.startswith("Lập tự động"))
+    for text, box in boxes.items():
+        if text.startswith(tuple(f"{n}. " for n in range(1, lines + 1))):
+            assert not box.overlaps(footer), text

@@ -38,6 +38,10 @@ def write_pdf(path: Path, *, title: str, subtitle: str, cluster_name: str, progr
     return path
 
 
+FOOTER_Y = 0.04
+CONTENTS_BOTTOM = 0.09  # the last line of the contents stays above this (clear of the footer)
+
+
 def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence[str],
                 generated_at: datetime | None) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
@@ -48,11 +52,14 @@ def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence
     fig.text(0.06, 0.52, nfc(subtitle), fontsize=18, color="#455A64", va="center")
     y = 0.42
     fig.text(0.06, y, "Nội dung", fontsize=16, fontweight="bold", va="center")
+    # The list must end above the footer line (y = 0.04), however many charts the pack has.
+    step = min(0.042, (y - CONTENTS_BOTTOM) / max(len(contents), 1))
+    size = 14 if step >= 0.036 else 12
     for n, line in enumerate(contents, start=1):
-        y -= 0.042
-        fig.text(0.08, y, nfc(f"{n}. {line}"), fontsize=14, va="center")
+        y -= step
+        fig.text(0.08, y, nfc(f"{n}. {line}"), fontsize=size, va="center")
     if generated_at:
-        fig.text(0.06, 0.04, f"Lập tự động lúc {generated_at:%H:%M} ngày {format_date(generated_at)}",
+        fig.text(0.06, FOOTER_Y, f"Lập tự động lúc {generated_at:%H:%M} ngày {format_date(generated_at)}",
                  fontsize=11, color="#78909C")
     return fig
 

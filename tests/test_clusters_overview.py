@@ -128,7 +128,7 @@ def test_overview_json_matches_each_clusters_status_and_adds_them_up(two_cluster
     book = openpyxl.load_workbook(next((tmp_path / "ov").glob("*.xlsx")))
     assert book.sheetnames == ["Tổng hợp các cụm", "Các đơn vị", "Cách tính"]
     summary = book["Tổng hợp các cụm"]
-    rows = [r for r in summary.iter_rows(min_row=5, values_only=True) if r[2]]
+    rows = [r for r in summary.iter_rows(min_row=6, values_only=True) if r[2]]
     assert [r[2] for r in rows] == ["Cụm thi đua số 1", "Cụm thi đua số 2", "Tổng cộng"]
     assert rows[-1][6:9] == (view["totals"][0]["actual"], view["totals"][0]["target"], view["totals"][0]["percent"])
     districts = list(book["Các đơn vị"].iter_rows(min_row=2, values_only=True))

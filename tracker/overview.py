@@ -285,13 +285,22 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     put(ws, 2, 1, f"{len(overview.clusters)} cụm, {sum(c.districts for c in overview.clusters)} đơn vị. Mỗi cụm "
                   "xếp hạng các đơn vị của mình; tổng cụm và tổng chung cộng số thực hiện và chỉ tiêu đăng ký.",
         font=Font(italic=True))
-    titles = ["STT", "Mã cụm", "Cụm", "Số đơn vị", "Đã báo cáo tuần này", "Nộp muộn"]
-    for spec in specs:
+    # Two header rows: each indicator's label over its three columns (thực hiện, chỉ tiêu, %).
+    first = ["STT", "Mã cụm", "Cụm", "Số đơn vị", "Đã báo cáo tuần này", "Nộp muộn"]
+    last = ["Dẫn đầu cụm (điểm)", "Cuối bảng (điểm)", "Chỉ tiêu nguy cơ không đạt"]
+    titles = first + [t for _ in specs for t in ("Thực hiện", "Chỉ tiêu", "%")] + last
+    header(ws, 5, titles)
+    ws.row_dimensions[5].height = 20
+    for col in [*range(1, len(first) + 1), *range(len(titles) - len(last) + 1, len(titles) + 1)]:
+        put(ws, 4, col, titles[col - 1], font=header_font, fill=header_fill, align=center, border=True)
+        ws.merge_cells(start_row=4, start_column=col, end_row=5, end_column=col)
+    for k, spec in enumerate(specs):
+        col = len(first) + 1 + 3 * k
         unit = f" ({spec.unit})" if spec.unit else ""
-        titles += [f"{spec.label}{unit}: thực hiện", "chỉ tiêu", "%"]
-    titles += ["Dẫn đầu cụm (điểm)", "Cuối bảng (điểm)", "Chỉ tiêu nguy cơ không đạt"]
-    header(ws, 4, titles)
-    row = 4
+        put(ws, 4, col, f"{spec.label}{unit}", font=header_font, fill=header_fill, align=center, border=True)
+        ws.merge_cells(start_row=4, start_column=col, end_row=4, end_column=col + 2)
+    ws.row_dimensions[4].height = 36
+    row = 5
     for n, (line, cj) in enumerate(zip(overview.clusters, data["clusters"], strict=True), start=1):
         row += 1
         put(ws, row, 1, n, border=True)
@@ -323,12 +332,12 @@ def write_workbook(overview: Overview, path: Path) -> Path:
         put(ws, row, col + 2, t["percent"], FMT_PERCENT, font=bold, fill=total_fill, border=True)
     put(ws, row, 7 + 3 * len(specs) + 2, sum(c.statuses["at_risk"] for c in overview.clusters), FMT_COUNT,
         font=bold, fill=total_fill, border=True)
-    ws.freeze_panes = "D5"
+    ws.freeze_panes = "D6"
     widths = {1: 5, 2: 10, 3: 22, 4: 9, 5: 11, 6: 9}
     widths.update({7 + n: 11 for n in range(3 * len(specs))})
     widths.update({7 + 3 * len(specs): 34, 8 + 3 * len(specs): 34, 9 + 3 * len(specs): 12})
     _widths(ws, widths)
-    _landscape(ws, "4:4")
+    _landscape(ws, "4:5")
 
     ws = wb.create_sheet(WORKBOOK_SHEETS[1])
     titles = ["Mã cụm", "Cụm", "Hạng trong cụm", "Mã đơn vị", "Đơn vị", "Điểm"]

@@ -175,6 +175,19 @@ def test_configs_that_cannot_be_compared_are_a_usage_error(overview_cli, tmp_pat
     assert words in result.stderr
 
 
+def test_clusters_reading_one_mailbox_are_warned_about(tmp_path):
+    from tracker.overview import load_federation
+
+    shared = {'host = ""                            # empty: no mailbox': 'host = "imap.example.org"',
+              'user = ""\nfolder = "INBOX"': 'user = "thidua@example.org"\nfolder = "INBOX"'}
+    one = write_config(folder(tmp_path, "c1"), "sqlite:///x.db", replace=shared)
+    two = write_config(folder(tmp_path, "c2"), "sqlite:///x.db", replace={**CLUSTER_2, **shared})
+    _, warnings = load_federation([one, two], env={})
+    assert len(warnings) == 1 and "đọc chung hộp thư thidua@example.org@imap.example.org" in warnings[0]
+    alone = write_config(folder(tmp_path, "c3"), "sqlite:///x.db", replace=CLUSTER_2)
+    assert load_federation([one, alone], env={})[1] == []
+
+
 def test_no_config_found_is_a_usage_error(overview_cli, tmp_path):
     result = overview_cli("overview", folder(tmp_path, "empty"))
     assert result.exit_code == 2 and "No config file" in result.stderr

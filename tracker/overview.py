@@ -187,8 +187,8 @@ def load_federation(paths: Iterable[Path], env: dict[str, str] | None = None) ->
 
     Raises :class:`~tracker.config.ConfigError` for a bad file and :class:`~tracker.errors.TrackerError`
     (exit 2) when no config is found, two configs name the same cluster, or the clusters' years differ.
-    Two clusters sharing an inbox, archive, quarantine or reports folder is a warning: their pulls would
-    take each other's sheets and their dashboards show each other's reports.
+    Two clusters sharing an inbox, archive, quarantine or reports folder, or one mailbox folder, is a
+    warning: their pulls would take each other's sheets and their dashboards show each other's reports.
     """
     from tracker.config import load_settings
     from tracker.errors import TrackerError
@@ -210,18 +210,27 @@ def load_federation(paths: Iterable[Path], env: dict[str, str] | None = None) ->
                            f"The clusters have different years ({', '.join(map(str, years))}); give one year's "
                            f"configs at a time.", exit_code=2)
     warnings = []
-    for folder, label in (("inbox", "inbox"), ("archive", "archive"), ("quarantine", "quarantine"),
-                          ("reports", "reports")):
+    for folder in ("inbox", "archive", "quarantine", "reports"):
         users: dict[Path, list[str]] = defaultdict(list)
         for s in settings:
             users[Path(getattr(s.paths, folder)).resolve()].append(s.cluster.id)
         for path, ids in users.items():
             if len(ids) > 1:
                 warnings.append(
-                    f"Các cụm {', '.join(ids)} dùng chung thư mục {label} {path}: mỗi cụm cần thư mục riêng "
+                    f"Các cụm {', '.join(ids)} dùng chung thư mục {folder} {path}: mỗi cụm cần thư mục riêng "
                     f"([paths] trong tệp cấu hình), nếu không cụm này nhận nhầm báo cáo hoặc hiện báo cáo của cụm "
-                    f"kia. / Clusters {', '.join(ids)} share the {label} folder {path}: give each cluster its own "
+                    f"kia. / Clusters {', '.join(ids)} share the {folder} folder {path}: give each cluster its own "
                     f"[paths], or one cluster takes the other's sheets or shows its reports.")
+    mailboxes: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for s in settings:
+        if s.mailbox.enabled:
+            mailboxes[(s.mailbox.host.lower(), s.mailbox.user.lower(), s.mailbox.folder)].append(s.cluster.id)
+    for (host, user, folder), ids in mailboxes.items():
+        if len(ids) > 1:
+            warnings.append(
+                f"Các cụm {', '.join(ids)} đọc chung hộp thư {user}@{host} ({folder}): cụm đọc trước sẽ từ chối và "
+                f"chuyển đi thư của cụm kia. / Clusters {', '.join(ids)} read the same mailbox {user}@{host} "
+                f"({folder}): the first to pull rejects and moves the other's messages.")
     return settings, warnings
 
 

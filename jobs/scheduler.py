@@ -108,6 +108,9 @@ class DueTimeExecutor(ThreadPoolExecutor):
 
     def _do_submit_job(self, job, run_times):
         def callback(f):
+            if f.cancelled():
+                self._run_job_cancelled(job, run_times)
+                return
             exc = f.exception()
             if exc:
                 self._run_job_error(job.id, exc, exc.__traceback__)
@@ -117,17 +120,62 @@ class DueTimeExecutor(ThreadPoolExecutor):
         f = self._pool.submit(_run_job_due, job, job._jobstore_alias, run_times, self._logger.name)
         f.add_done_callback(callback)
 
+    def _run_job_cancelled(self, job, run_times) -> None:
+        with self._lock:
+            self._instances[job.id] -= 1
+            if self._instances[job.id] == 0:
+                del self._instances[job.id]
+
+
+class SharedPoolExecutor(DueTimeExecutor):
+    """One cluster's executor on a thread pool shared by the clusters of a federation (``jobs.federation``).
+
+    Each cluster keeps its own executor (its own ``max_instances`` count and events, so cluster A's
+    ``pull`` never blocks cluster B's), but runs go one after another through the shared pool. The
+    pool belongs to the caller: shutting one cluster down leaves it to the others. A run still queued
+    when the pool is shut down never started; it is recorded as missed, to be run by hand.
+    """
+
+    def __init__(self, pool, ctx: Context):
+        from apscheduler.executors.pool import BasePoolExecutor
+
+        BasePoolExecutor.__init__(self, pool)
+        self._ctx = ctx
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+    def _run_job_cancelled(self, job, run_times) -> None:
+        super()._run_job_cancelled(job, run_times)
+        due = run_times[-1]
+        tz = self._ctx.settings.tz
+        when = format_datetime(due.astimezone(tz))
+        log.warning("%s/%s: chưa đến lượt thì bộ lập lịch dừng / never ran, the scheduler stopped first",
+                    self._ctx.cluster_id, job.id)
+        try:
+            record_run(self._ctx, job.id, "schedule", "missed", started_at=due,
+                       counts={"scheduled_for": due.isoformat()},
+                       message=(f"Bộ lập lịch dừng khi lần chạy lúc {when} còn chờ đến lượt; chạy bằng tay nếu cần: "
+                                f"tracker jobs run {job.id} / The scheduler stopped while the run due {when} was "
+                                f"still waiting its turn; run it by hand if needed: tracker jobs run {job.id}"))
+        except Exception:
+            log.exception("could not record the cancelled run of job %s", job.id)
+
 
 def make_jobstore(ctx: Context) -> ClusterJobStore:
     return ClusterJobStore(engine=ctx.engine, tablename=jobstore_table(ctx.cluster_id))
 
 
-def build_scheduler(ctx: Context) -> ClusterScheduler:
-    """A scheduler for ``ctx``'s cluster, not started, with the listeners that record runs."""
+def build_scheduler(ctx: Context, pool=None) -> ClusterScheduler:
+    """A scheduler for ``ctx``'s cluster, not started, with the listeners that record runs.
+
+    ``pool``: a ``concurrent.futures`` pool shared with other clusters' schedulers (else one thread of its own).
+    """
     settings = ctx.settings
+    executor = DueTimeExecutor(max_workers=1) if pool is None else SharedPoolExecutor(pool, ctx)
     scheduler = ClusterScheduler(
         jobstores={"default": make_jobstore(ctx)},
-        executors={"default": DueTimeExecutor(max_workers=1)},
+        executors={"default": executor},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": settings.schedule.misfire_grace_time},
         timezone=settings.tz,
@@ -224,9 +272,9 @@ def sync_jobs(scheduler: ClusterScheduler, ctx: Context) -> list[Synced]:
     return synced
 
 
-def start_scheduler(ctx: Context) -> ClusterScheduler:
+def start_scheduler(ctx: Context, pool=None) -> ClusterScheduler:
     """Build, start paused, rebuild the jobs from the config, then let it run. Caller holds the lock."""
-    scheduler = build_scheduler(ctx)
+    scheduler = build_scheduler(ctx, pool)
     scheduler.start(paused=True)
     try:
         for s in sync_jobs(scheduler, ctx):
@@ -240,15 +288,11 @@ def start_scheduler(ctx: Context) -> ClusterScheduler:
     return scheduler
 
 
-def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30.0) -> int:
-    """Run the scheduler in this process until ``stop`` is set; returns the exit code.
-
-    Holds the scheduler lock for its whole life; gives up (exit code 1) if it loses the lock.
-    """
+def take_scheduler_lock(ctx: Context):
+    """The cluster's scheduler lock, held; raises ``LockHeld`` (exit 2, naming the holder) or exit 1 (no database)."""
     from sqlalchemy.exc import OperationalError
 
     from jobs.lock import scheduler_lock
-    from jobs.runs import close_interrupted_runs, require_initialised
     from tracker.errors import TrackerError
 
     lock = scheduler_lock(ctx)
@@ -259,12 +303,28 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
                            f"Cannot connect to the database: {exc.orig}", exit_code=1) from None
     if not got:
         raise lock.refusal()
+    return lock
+
+
+def prepare(ctx: Context) -> None:
+    """Before a scheduler starts (lock held): the database is initialised; runs cut short are closed."""
+    from jobs.runs import close_interrupted_runs, require_initialised
+
+    require_initialised(ctx)
+    for run in close_interrupted_runs(ctx):
+        log.warning("%s: lần chạy #%s bị ngắt khi tiến trình dừng / run #%s was cut short when its process "
+                    "ended", run.job, run.id, run.id)
+
+
+def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30.0) -> int:
+    """Run the scheduler in this process until ``stop`` is set; returns the exit code.
+
+    Holds the scheduler lock for its whole life; gives up (exit code 1) if it loses the lock.
+    """
+    lock = take_scheduler_lock(ctx)
     code = 0
     try:
-        require_initialised(ctx)
-        for run in close_interrupted_runs(ctx):
-            log.warning("%s: lần chạy #%s bị ngắt khi tiến trình dừng / run #%s was cut short when its process "
-                        "ended", run.job, run.id, run.id)
+        prepare(ctx)
         scheduler = start_scheduler(ctx)
         log.info("Bộ lập lịch cụm %s đang chạy (múi giờ %s); Ctrl-C để dừng / scheduler of %s running (time zone %s)",
                  ctx.cluster_id, ctx.settings.cluster.timezone, ctx.cluster_id, ctx.settings.cluster.timezone)

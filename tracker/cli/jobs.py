@@ -7,6 +7,7 @@ commands so `tracker --help` does not load APScheduler or SQLAlchemy.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,16 +34,44 @@ def register(app: typer.Typer) -> None:
     help="Chạy bộ lập lịch ở tiền cảnh cho đến khi bị dừng (Ctrl-C, SIGTERM); nhật ký ra stderr. "
          "Run the scheduler in the foreground until stopped (Ctrl-C, SIGTERM); logs go to stderr. "
          "Only one scheduler per cluster and database: a second one is refused (exit 2).\n\n"
-         "Example: tracker --config /etc/cluster-tracker/config.toml scheduler run",
+         "With --configs: several clusters of one database in ONE process (files, or folders of *.toml; "
+         "the global --config is not used), each with its own jobs, store and lock, their runs one at a time.\n\n"
+         "Example: tracker --config /etc/cluster-tracker/config.toml scheduler run\n\n"
+         "Example: tracker scheduler run --configs /etc/cluster-tracker/clusters/",
 )
-def scheduler_run() -> None:
+def scheduler_run(
+    configs: Annotated[list[Path] | None, typer.Option(
+        "--configs", help="Tệp cấu hình các cụm, hoặc thư mục chứa chúng (*.toml) / cluster config files or "
+                          "folders, all on one database.")] = None,
+    more: Annotated[list[Path] | None, typer.Argument(
+        help="Thêm tệp/thư mục sau --configs / more config files or folders after --configs.",
+        show_default=False)] = None,
+) -> None:
     import logging
     import signal
     import threading
 
-    from jobs.scheduler import serve
+    from tracker.errors import TrackerError
 
-    ctx = context()
+    if more and not configs:
+        raise TrackerError("Đường dẫn cấu hình chỉ dùng sau --configs (tracker scheduler run --configs A.toml B.toml).",
+                           "Config paths go after --configs (tracker scheduler run --configs A.toml B.toml).",
+                           exit_code=2)
+    if configs:
+        from jobs.federation import load_clusters, serve_federation
+
+        ctxs = load_clusters([*configs, *(more or [])])
+
+        def serve_it(stop):
+            return serve_federation(ctxs, stop)
+    else:
+        from jobs.scheduler import serve
+
+        ctx = context()
+
+        def serve_it(stop):
+            return serve(ctx, stop)
+
     stop = threading.Event()
     log = logging.getLogger("jobs.scheduler")
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -56,7 +85,7 @@ def scheduler_run() -> None:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        code = serve(ctx, stop)
+        code = serve_it(stop)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from datetime import datetime
 
 import pytest
 
@@ -181,3 +182,58 @@ def test_clusters_on_different_databases_are_refused(tmp_path, config_path, cli)
 def test_paths_without_configs_are_a_usage_error(config_path, cli):
     done = cli("scheduler", "run", config_path)
     assert done.exit_code == 2 and "--configs" in done.stderr
+
+
+def test_on_stop_the_running_job_finishes_and_runs_still_queued_are_recorded_as_missed(ctx, second, monkeypatch,
+                                                                                      bodies, federation):
+    install_clock(monkeypatch, local(2023, 7, 3, 7, 59, 59, 500000))
+    gate = threading.Event()
+    for name in TASKS:
+        bodies.block[name] = gate  # the first run holds the only worker; the others queue behind it
+    stop, thread, result = federation([ctx, second])
+    wait_for(lambda: bodies.calls)
+    time.sleep(0.3)  # the other three 08:00 runs (two clusters × weekly-report, outbox) are queued by now
+    stop.set()
+    time.sleep(0.3)
+    gate.set()
+    thread.join(20)
+    assert result == {"code": 0}
+    runs = runs_of(ctx) + runs_of(second)
+    assert len(bodies.calls) == 1
+    assert sorted(r.outcome for r in runs) == ["missed", "missed", "missed", "ok"]
+    for run in runs:
+        if run.outcome == "missed":
+            assert f"tracker jobs run {run.job}" in run.error and "còn chờ đến lượt" in run.error
+            assert datetime.fromisoformat(run.counts["scheduled_for"]) == local(2023, 7, 3, 8, 0)
+
+
+def test_sigterm_stops_the_federation_process_cleanly(ctx, second, config_path, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    log = tmp_path / "federation.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {"PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as handle:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "tracker"), "scheduler", "run", "--configs",
+                                 str(config_path), str(second.settings.source)],
+                                stdout=subprocess.DEVNULL, stderr=handle, env=env)
+        try:
+            def ready():
+                assert proc.poll() is None, log.read_text(encoding="utf-8")
+                return "Ctrl-C để dừng" in log.read_text(encoding="utf-8")
+
+            wait_for(ready, timeout=30)
+            assert _held(ctx) and _held(second)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = log.read_text(encoding="utf-8")
+    assert "received SIGTERM" in text and "Đã dừng / stopped" in text and "Traceback" not in text
+    assert "2 clusters (cum-1, cum-2)" in text
+    assert not _held(ctx) and not _held(second)

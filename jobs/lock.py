@@ -6,9 +6,11 @@ The lock must vanish with its holder, whatever way the process ends (kill -9 inc
   named like SQLite's own ``tracker.db-wal``).
   The kernel drops the lock when the process's file descriptor closes. The holder writes its pid,
   host and start time into the file, so the refusal can say who holds it.
-- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection of its own,
-  with a 64-bit key derived from the cluster id and the lock's name. The server drops it when that
-  session ends; the connection's ``application_name`` says who holds it.
+- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) with a 64-bit key derived from
+  the cluster id and the lock's name. All of a process's locks on one database share one connection
+  (:class:`_PgLockSession`): a federation scheduler holds one lock per cluster, and a connection each
+  would use up PostgreSQL's ``max_connections`` (100 by default) at national scale. The server drops
+  the locks when that session ends; the connection's ``application_name`` says who holds them.
 
 A ``:memory:`` SQLite database cannot be shared between processes, so its locks are process-local.
 """
@@ -57,6 +59,96 @@ _memory_locks: dict[str, threading.Lock] = {}
 _memory_guard = threading.Lock()
 
 
+class _PgLockSession:
+    """The one connection through which this process holds its advisory locks on one database.
+
+    Advisory locks are re-entrant within a session, so exclusivity between lock objects of this
+    process is kept by the set of keys held here. A connection that breaks loses every lock on it
+    (the server ends the session): the keys are forgotten, so ``alive()`` tells each holder.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.guard = threading.Lock()
+        self.keys: set[int] = set()
+        self.conn: Connection | None = None
+        self.engine = None
+
+    def try_lock(self, key: int) -> bool:
+        with self.guard:
+            if key in self.keys:
+                return False
+            try:
+                if self.conn is None:
+                    label = _holder_label("locks")
+                    app_name = f"tracker locks pid={label['pid']} host={label['host']}"[:63]
+                    self.engine = create_engine(self.url, poolclass=NullPool,
+                                                connect_args={"application_name": app_name})
+                    self.conn = self.engine.connect()
+                got = bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+                self.conn.commit()  # end the implicit transaction; the session-level lock stays
+            except BaseException:
+                self._drop()
+                raise
+            if got:
+                self.keys.add(key)
+            elif not self.keys:
+                self._drop()
+            return got
+
+    def unlock(self, key: int) -> None:
+        with self.guard:
+            if key not in self.keys:
+                return
+            self.keys.discard(key)
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                self.conn.commit()
+            except Exception:  # the session is gone, and the locks with it
+                log.debug("advisory unlock failed", exc_info=True)
+                self._drop()
+                return
+            if not self.keys:
+                self._drop()
+
+    def holds(self, key: int) -> bool:
+        with self.guard:
+            if key not in self.keys or self.conn is None:
+                return False
+            try:
+                held = self.conn.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                         "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :k"),
+                    {"k": key},
+                ).scalar()
+                self.conn.commit()
+            except Exception:
+                log.warning("the connection holding the advisory locks is lost", exc_info=True)
+                self._drop()
+                return False
+            return bool(held)
+
+    def _drop(self) -> None:
+        """Close the connection; whatever was locked on it is released by the server."""
+        self.keys.clear()
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:
+                log.debug("closing the lock connection failed", exc_info=True)
+        if self.engine is not None:
+            self.engine.dispose()
+        self.conn = self.engine = None
+
+
+_pg_sessions: dict[str, _PgLockSession] = {}
+
+
+def _pg_session(url: str) -> _PgLockSession:
+    with _memory_guard:
+        return _pg_sessions.setdefault(url, _PgLockSession(url))
+
+
 class ProcessLock:
     """A non-blocking, process-lifetime lock named ``name`` for the cluster of ``ctx``.
 
@@ -72,8 +164,7 @@ class ProcessLock:
         self.backend = parsed.get_backend_name()
         self.key = lock_key(self.cluster_id, name)
         self._fd: int | None = None
-        self._conn: Connection | None = None
-        self._engine = None
+        self._pg: _PgLockSession | None = None
         self._memory: threading.Lock | None = None
         self.path: Path | None = None
         if self.backend == "sqlite":
@@ -86,7 +177,7 @@ class ProcessLock:
 
     @property
     def held(self) -> bool:
-        return self._fd is not None or self._conn is not None or self._memory is not None
+        return self._fd is not None or self._pg is not None or self._memory is not None
 
     # acquiring ------------------------------------------------------------------------------
     def acquire(self) -> bool:
@@ -117,23 +208,10 @@ class ProcessLock:
         return True
 
     def _acquire_pg(self) -> bool:
-        label = _holder_label(self.name)
-        app_name = f"tracker {self.name} {self.cluster_id} pid={label['pid']} host={label['host']}"[:63]
-        engine = create_engine(self.url, poolclass=NullPool,
-                               connect_args={"application_name": app_name})
-        conn = engine.connect()
-        try:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
-            conn.commit()  # end the implicit transaction; the session-level lock stays
-        except BaseException:
-            conn.close()
-            engine.dispose()
-            raise
-        if not got:
-            conn.close()
-            engine.dispose()
+        session = _pg_session(self.url)
+        if not session.try_lock(self.key):
             return False
-        self._conn, self._engine = conn, engine
+        self._pg = session
         return True
 
     def _acquire_memory(self) -> bool:
@@ -155,35 +233,17 @@ class ProcessLock:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             finally:
                 os.close(fd)
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                conn.commit()
-            except Exception:  # the session is gone, and the lock with it
-                log.debug("advisory unlock failed", exc_info=True)
-            finally:
-                conn.close()
-                self._engine.dispose()
-                self._engine = None
+        if self._pg is not None:
+            session, self._pg = self._pg, None
+            session.unlock(self.key)
         if self._memory is not None:
             lock, self._memory = self._memory, None
             lock.release()
 
     def alive(self) -> bool:
         """Whether this process still holds the lock (a PostgreSQL session can be cut under us)."""
-        if self._conn is not None:
-            try:
-                held = self._conn.execute(
-                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                         "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :k"),
-                    {"k": self.key},
-                ).scalar()
-                self._conn.commit()
-                return bool(held)
-            except Exception:
-                log.warning("the connection holding the %s lock is lost", self.name, exc_info=True)
-                return False
+        if self._pg is not None:
+            return self._pg.holds(self.key)
         return self.held
 
     # who holds it -----------------------------------------------------------------------------

@@ -366,6 +366,16 @@ def test_a_district_cannot_see_another_districts_submission(client, ctx):
     assert r.status_code == 200 and "đã được tiếp nhận trước đó" in r.text
 
 
+def test_bytes_rejected_before_elsewhere_show_their_errors_by_cell(client, ctx):
+    from tracker.intake.ingest import ingest_bytes
+
+    bad = report_for("HM", TODAY, {**GOOD, "agreements": -1})  # another district's faulty sheet
+    assert ingest_bytes(ctx, bad, "from-the-inbox.xlsx", source="inbox").status == "rejected"
+    r = upload(client, issue(ctx, "HBT"), bad)  # the same bytes again, through HBT's link
+    assert r.status_code == 200 and "Bị từ chối" in r.text
+    assert "Báo cáo!E10" in r.text and "không được âm" in r.text  # the errors table, by cell
+
+
 def test_this_weeks_template_is_prefilled_for_the_district(client, ctx, tmp_path):
     link = issue(ctx, "HK")
     r = client.get(link + "/template")

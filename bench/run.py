@@ -23,11 +23,9 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get("TRACKER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NAMES = ("read", "ingest", "status", "reports", "scale")
 
 
@@ -39,32 +37,6 @@ def machine() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"machine: {os.cpu_count()} CPUs ({cpu}), {mem / 2**20:.1f} GiB RAM, Python {platform.python_version()}, "
             f"load average {load}")
-
-
-def pg_database() -> tuple[str, str] | None:
-    sys.path.insert(0, str(ROOT))
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"tracker_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - no server: the PostgreSQL runs are skipped
-        print(f"(PostgreSQL not available: {str(exc).splitlines()[0]}; its runs are skipped)", flush=True)
-        return None
-    return name, make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def run(title: str, argv: list[str], env: dict[str, str] | None = None) -> float:
@@ -81,6 +53,9 @@ def run(title: str, argv: list[str], env: dict[str, str] | None = None) -> float
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.scale import pg_create_database, pg_drop_database
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("city", "national"), default="city")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -102,12 +77,12 @@ def main() -> None:
             continue
         if sqlite:
             took[f"{name} sqlite"] = run(f"{name} (SQLite)", [py, str(bench / f"{name}.py")])
-        if postgres and (db := pg_database()) is not None:
+        if postgres and (db := pg_create_database()) is not None:
             try:
                 took[f"{name} postgresql"] = run(f"{name} (PostgreSQL)", [py, str(bench / f"{name}.py")],
                                                  {"TRACKER_DATABASE_URL": db[1]})
             finally:
-                drop_database(db[0])
+                pg_drop_database(db[0])
     if "scale" in args.only:
         took["scale"] = run(f"scale ({args.scale})", [py, str(bench / "scale.py"), "--scale", args.scale,
                                                       "--db", args.db])

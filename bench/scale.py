@@ -385,7 +385,8 @@ def child(args) -> None:
 # -- the parent -----------------------------------------------------------------------------------------------------
 
 
-def _pg_create() -> tuple[str, str] | None:
+def pg_create_database() -> tuple[str, str] | None:
+    """A fresh PostgreSQL database for one benchmark run: (name, url), or None when no server answers."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -401,7 +402,7 @@ def _pg_create() -> tuple[str, str] | None:
     return name, make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
-def _pg_drop(name: str) -> None:
+def pg_drop_database(name: str) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -422,7 +423,7 @@ def bench_one(scale: str, backend: str, data: Path, workers: int) -> dict | None
     run.mkdir(parents=True)
     pg_name = None
     if backend == "postgresql":
-        created = _pg_create()
+        created = pg_create_database()
         if created is None:
             return None
         pg_name, url = created
@@ -435,7 +436,7 @@ def bench_one(scale: str, backend: str, data: Path, workers: int) -> dict | None
             from tracker.db import dispose_engines
 
             dispose_engines()
-            _pg_drop(pg_name)
+            pg_drop_database(pg_name)
 
 
 def _bench(fed, run: Path, url: str, data: Path, workers: int, backend: str) -> dict:

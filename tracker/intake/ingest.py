@@ -35,6 +35,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 
 from tracker import models
 from tracker.errors import TrackerError
+from tracker.intake import findings as findings_module
 from tracker.intake.files import archive_path, quarantine_dir, safe_name, write_atomic
 from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
@@ -91,11 +92,11 @@ class IngestResult:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return findings_module.errors(self.findings)
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        return findings_module.warnings(self.findings)
 
 
 def format_result(result: IngestResult, lang: str = "vi") -> str:
@@ -386,9 +387,7 @@ def _earlier(conn: Connection, cluster_id: str, file_hash: str):
 def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict]) -> IngestResult:
     """The verdict given to bytes seen before: a duplicate of an accepted file, or the same rejection."""
     rows = conn.execute(select(_FIND).where(_FIND.c.submission_id == earlier.id).order_by(_FIND.c.id)).all()
-    findings = [Finding(f.severity, f.code, f.message_vi, f.message_en, sheet=f.sheet,
-                        cell=f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.cell, indicator=f.indicator_key)
-                for f in rows]
+    findings = [findings_module.stored_finding(f) for f in rows]
     stored = Path(earlier.stored_path) if earlier.stored_path else None
     if stored is not None and not stored.exists():  # someone tidied the folder: keep the bytes again
         write_atomic(stored, p.data)

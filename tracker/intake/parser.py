@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tracker.config import Settings
+from tracker.intake import findings as findings_module
 from tracker.intake.findings import Finding, finding, ordered
 from tracker.intake.grid import MAX_ROWS, Cell, SheetGrid, WorkbookGrid, column_letter
 from tracker.intake.matching import (
@@ -84,11 +85,11 @@ class ParsedReport:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return findings_module.errors(self.findings)
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        return findings_module.warnings(self.findings)
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
+from tracker.intake import findings as findings_module
 from tracker.intake.findings import Finding, finding, ordered
 from tracker.intake.grid import MAX_ROWS, Cell, UnreadableWorkbook, WorkbookGrid, column_letter
 from tracker.intake.matching import HEADER_DISTRICT_CODE, HEADER_DISTRICT_NAME, LABEL_YEAR, SHEET_TARGETS, Names, same
@@ -38,7 +39,7 @@ class TargetsSheet:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return findings_module.errors(self.findings)
 
 
 def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:

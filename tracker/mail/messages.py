@@ -428,8 +428,7 @@ def notify_rejection(ctx: Context, result: Any, *, now: datetime | None = None) 
         with ctx.session() as session:
             sub = session.get(Submission, result.submission_id)
             sender = sub.sender if sub is not None else None
-    errors = [f for f in result.findings if f.severity == "error"]
-    warnings = [f for f in result.findings if f.severity == "warning"]
+    errors, warnings = result.errors, result.warnings
     key, recipients = rejection_recipients(ctx, result.district, sender, {f.code for f in errors})
     district_name = settings.district(result.district).name if result.district else None
     subject = rejection_subject(ctx, result.file_name)

@@ -139,10 +139,11 @@ def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressIn
         for sid, code, vi, en, key, sheet, cell in conn.execute(
             select(models.Finding.submission_id, models.Finding.code, models.Finding.message_vi,
                    models.Finding.message_en, models.Finding.indicator_key, models.Finding.sheet, models.Finding.cell)
-            .where(models.Finding.cluster_id == cid, models.Finding.severity == models.Severity.warning)
+            .join(models.Submission, models.Submission.id == models.Finding.submission_id)
+            .where(*accepted, models.Finding.severity == models.Severity.warning)  # this year's sheets only
             .order_by(models.Finding.id)
         ).all()
-        if sid in sheets  # warnings of accepted sheets up to the as-of date
+        if sid in sheets
     )
     return ProgressInput(
         cluster_id=cid,

@@ -204,3 +204,24 @@ def test_a_correction_is_caught_even_when_the_previous_figure_is_months_old(ctx)
                           received_at=at(JUNE_30))
     assert [(f.code, f.cell) for f in result.warnings] == [("ytd_lower", "Báo cáo!E10")]
     assert "03/02/2023" in result.warnings[0].message_vi
+
+
+def test_uploads_are_never_opened_by_openpyxl_without_defusedxml(monkeypatch):
+    import openpyxl
+    import pytest
+
+    from tracker.intake.rejection import require_defused_openpyxl
+
+    require_defused_openpyxl()  # installed: passes
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    with pytest.raises(RuntimeError, match="defusedxml"):
+        require_defused_openpyxl()
+
+
+def test_loading_the_reader_does_not_import_openpyxl():
+    import subprocess
+    import sys
+
+    code = "import sys, tracker.intake.reader; print('openpyxl' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

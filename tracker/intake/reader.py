@@ -37,14 +37,6 @@ MAX_REPLY_BYTES = 64 * 1024 * 1024  # a grid of a district report is a few KB
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def _assert_defused() -> None:
-    """openpyxl opens uploads later (the annotated copy): without defusedxml it would expand entities."""
-    import openpyxl
-
-    if not openpyxl.DEFUSEDXML:  # not an assert: it must hold under python -O too
-        raise RuntimeError("defusedxml must be installed: openpyxl would expand XML entities in uploads")
-
-
 class WorkbookReader:
     """A reusable worker process that reads workbooks under limits. Thread-safe; use as a context manager.
 
@@ -293,5 +285,4 @@ def close_reader() -> None:
         reader.close()
 
 
-_assert_defused()
 atexit.register(close_reader)

@@ -100,10 +100,20 @@ def rejection_text(result: IngestResult, settings: Settings, annotated_name: str
 # -- the annotated copy ------------------------------------------------------------------------------------
 
 
+def require_defused_openpyxl() -> None:
+    """openpyxl expands XML entities unless defusedxml is installed (PITFALLS): refuse to open uploads then."""
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:  # not an assert: it must hold under python -O too
+        raise RuntimeError("defusedxml must be installed: openpyxl would expand XML entities in uploads")
+
+
 def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding], report_sheet: str | None
                        ) -> bytes | None:
     """The workbook with every finding's cell highlighted and commented (.xlsx bytes)."""
     from openpyxl import Workbook, load_workbook
+
+    require_defused_openpyxl()  # the one place the main process opens an upload with openpyxl
 
     wb = None
     small = len(data) <= _OPEN_ORIGINAL_MAX_BYTES and not any(s.truncated for s in grid.sheets.values())

@@ -120,14 +120,9 @@ class _Spec:
 
 def render(name: str, **model: Any) -> str:
     """One of this package's Jinja2 templates (``.html.j2`` autoescaped), as NFC text."""
-    import jinja2
+    from tracker.templating import render as render_in
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-    )
-    return nfc(env.get_template(name).render(**model))
+    return render_in(TEMPLATES, name, model)
 
 
 def short_cluster(ctx: Context) -> str:

@@ -160,12 +160,7 @@ def _figures(ctx: Context, submission_ids: list[int]) -> dict[int, list[dict]]:
 
 def _render(name: str, model: dict) -> str:
     """A template of this package; the HTML one extends the mail area's ``_base.html.j2`` (same look)."""
-    import jinja2
-
     from tracker.mail.messages import TEMPLATES as MAIL_TEMPLATES
+    from tracker.templating import render
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([TEMPLATES, MAIL_TEMPLATES]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    return nfc(env.get_template(name).render(**model))
+    return render([TEMPLATES, MAIL_TEMPLATES], name, model)

@@ -143,14 +143,9 @@ def chart_cid(cluster: str, period: str, key: str) -> str:
 
 
 def render_template(name: str, model: dict) -> str:
-    import jinja2
+    from tracker.templating import render
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
-    )
-    return nfc(env.get_template(name).render(**model))
+    return render(Path(__file__).parent / "templates", name, model, trim=False)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -260,10 +260,20 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     """The overview workbook: clusters side by side, every district by cluster, how to read it."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     from tracker.reporting import palette
     from tracker.reporting.wording import STATUS_VI, cluster_short_name, rules_paragraph
-    from tracker.reporting.xlsx import FMT_AMOUNT, FMT_COUNT, FMT_PERCENT, FMT_SCORE, put
+    from tracker.reporting.xlsx import (
+        FMT_COUNT,
+        FMT_PERCENT,
+        FMT_SCORE,
+        header_cells,
+        print_setup,
+        put,
+        set_widths,
+        value_format,
+    )
     from tracker.text import format_date, format_number
 
     bold = Font(bold=True)
@@ -274,14 +284,6 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     fills = {s: PatternFill("solid", fgColor=palette.argb(palette.FILL[s])) for s in STATUSES}
     specs = overview.indicators
     data = overview.to_json()
-
-    def fmt(spec: IndicatorSpec) -> str:
-        return FMT_COUNT if spec.kind == "count" else FMT_AMOUNT
-
-    def header(ws, row: int, titles: Sequence[str]) -> None:
-        for col, title in enumerate(titles, start=1):
-            put(ws, row, col, title, font=header_font, fill=header_fill, align=center, border=True)
-        ws.row_dimensions[row].height = 48
 
     def who(people: list[dict]) -> str:
         return "; ".join(f"{p['name']} ({format_number(p['score'], 4)})" for p in people) or "—"
@@ -298,7 +300,7 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     first = ["STT", "Mã cụm", "Cụm", "Số đơn vị", "Đã báo cáo tuần này", "Nộp muộn"]
     last = ["Dẫn đầu cụm (điểm)", "Cuối bảng (điểm)", "Chỉ tiêu nguy cơ không đạt"]
     titles = first + [t for _ in specs for t in ("Thực hiện", "Chỉ tiêu", "%")] + last
-    header(ws, 5, titles)
+    header_cells(ws, 5, titles, height=48)
     ws.row_dimensions[5].height = 20
     for col in [*range(1, len(first) + 1), *range(len(titles) - len(last) + 1, len(titles) + 1)]:
         put(ws, 4, col, titles[col - 1], font=header_font, fill=header_fill, align=center, border=True)
@@ -322,8 +324,8 @@ def write_workbook(overview: Overview, path: Path) -> Path:
         for k, spec in enumerate(specs):
             t = by_key.get(spec.key)
             col = 7 + 3 * k
-            put(ws, row, col, t["actual"] if t else None, fmt(spec), border=True)
-            put(ws, row, col + 1, t["target"] if t else None, fmt(spec), border=True)
+            put(ws, row, col, t["actual"] if t else None, value_format(spec), border=True)
+            put(ws, row, col + 1, t["target"] if t else None, value_format(spec), border=True)
             put(ws, row, col + 2, t["percent"] if t else None, FMT_PERCENT, border=True, font=bold)
         col = 7 + 3 * len(specs)
         put(ws, row, col, who(cj["best"]), border=True)
@@ -336,8 +338,8 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     put(ws, row, 6, sum(c.late for c in overview.clusters), FMT_COUNT, font=bold, fill=total_fill, border=True)
     for k, (spec, t) in enumerate(zip(specs, data["totals"], strict=True)):
         col = 7 + 3 * k
-        put(ws, row, col, t["actual"], fmt(spec), font=bold, fill=total_fill, border=True)
-        put(ws, row, col + 1, t["target"], fmt(spec), font=bold, fill=total_fill, border=True)
+        put(ws, row, col, t["actual"], value_format(spec), font=bold, fill=total_fill, border=True)
+        put(ws, row, col + 1, t["target"], value_format(spec), font=bold, fill=total_fill, border=True)
         put(ws, row, col + 2, t["percent"], FMT_PERCENT, font=bold, fill=total_fill, border=True)
     put(ws, row, 7 + 3 * len(specs) + 2, sum(c.statuses["at_risk"] for c in overview.clusters), FMT_COUNT,
         font=bold, fill=total_fill, border=True)
@@ -345,13 +347,13 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     widths = {1: 5, 2: 10, 3: 22, 4: 9, 5: 11, 6: 9}
     widths.update({7 + n: 11 for n in range(3 * len(specs))})
     widths.update({7 + 3 * len(specs): 34, 8 + 3 * len(specs): 34, 9 + 3 * len(specs): 12})
-    _widths(ws, widths)
-    _landscape(ws, "4:5")
+    set_widths(ws, widths)
+    print_setup(ws, "4:5")
 
     ws = wb.create_sheet(WORKBOOK_SHEETS[1])
     titles = ["Mã cụm", "Cụm", "Hạng trong cụm", "Mã đơn vị", "Đơn vị", "Điểm"]
     titles += [f"{s.label} (%)" for s in specs] + ["Báo cáo tuần này"]
-    header(ws, 1, titles)
+    header_cells(ws, 1, titles, height=48)
     row = 1
     for line in overview.clusters:
         js = line.progress.to_json()
@@ -378,10 +380,10 @@ def write_workbook(overview: Overview, path: Path) -> Path:
             put(ws, row, 7 + len(specs), word, border=True)
     ws.freeze_panes = "F2"
     if row > 1:
-        ws.auto_filter.ref = f"A1:{_letter(7 + len(specs))}{row}"
-    _widths(ws, {1: 10, 2: 20, 3: 8, 4: 9, 5: 30, 6: 9, **{7 + k: 14 for k in range(len(specs))},
+        ws.auto_filter.ref = f"A1:{get_column_letter(7 + len(specs))}{row}"
+    set_widths(ws, {1: 10, 2: 20, 3: 8, 4: 9, 5: 30, 6: 9, **{7 + k: 14 for k in range(len(specs))},
                  7 + len(specs): 14})
-    _landscape(ws, "1:1")
+    print_setup(ws, "1:1")
 
     ws = wb.create_sheet(WORKBOOK_SHEETS[2])
     ws.column_dimensions["A"].width = 120
@@ -403,26 +405,6 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
-
-
-def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(col)
-
-
-def _widths(ws, widths: dict[int, float]) -> None:
-    for col, width in widths.items():
-        ws.column_dimensions[_letter(col)].width = width
-
-
-def _landscape(ws, title_rows: str) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
 
 
 @dataclass(frozen=True)

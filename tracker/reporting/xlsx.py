@@ -85,18 +85,18 @@ def value_format(spec: IndicatorSpec) -> str:
     return FMT_COUNT if spec.kind == "count" else FMT_AMOUNT
 
 
-def _header(ws: Worksheet, row: int, titles: Sequence[str], start_col: int = 1) -> None:
+def header_cells(ws: Worksheet, row: int, titles: Sequence[str], start_col: int = 1, height: float = 36) -> None:
     for n, title in enumerate(titles):
         put(ws, row, start_col + n, title, font=_HEADER_FONT, fill=_HEADER_FILL, align=_CENTER, border=True)
-    ws.row_dimensions[row].height = 36
+    ws.row_dimensions[row].height = height
 
 
-def _widths(ws: Worksheet, widths: dict[int, float]) -> None:
+def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def _print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
+def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
     """A4 landscape, fit to one page wide (as many pages tall as needed), header rows repeated."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -181,7 +181,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     put(ws, row, 1, "Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)", font=_BOLD)
     row += 1
     header_row = row
-    _header(ws, row, ["Hạng", "Đơn vị", *[f"{s.label} (%)" for s in specs], "Điểm", "Báo cáo tuần này"])
+    header_cells(ws, row, ["Hạng", "Đơn vị", *[f"{s.label} (%)" for s in specs], "Điểm", "Báo cáo tuần này"])
     status_header = header_row + n_d + 3
     offset = status_header - header_row
     for d, dj in zip(progress.districts, js["districts"], strict=True):
@@ -197,7 +197,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
         put(ws, row, 4 + n_ind, _week_word(d.reported_this_week, d.late), border=True, align=_CENTER)
     districts_end = row
     put(ws, status_header - 1, 1, "Trạng thái", font=_BOLD)
-    _header(ws, status_header, ["Hạng", "Đơn vị", *[s.label for s in specs]])
+    header_cells(ws, status_header, ["Hạng", "Đơn vị", *[s.label for s in specs]])
     first_status = f"{get_column_letter(3)}{status_header + 1}"
     body = f"C{header_row + 1}:{get_column_letter(2 + n_ind)}{districts_end}"
     words = f"C{status_header + 1}:{get_column_letter(2 + n_ind)}{status_header + n_d}"
@@ -212,7 +212,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     row += 2
     put(ws, row, 1, "Toàn Cụm", font=_BOLD)
     row += 1
-    _header(ws, row, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Thực hiện", "Chỉ tiêu đăng ký", "Tỷ lệ (%)"])
+    header_cells(ws, row, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Thực hiện", "Chỉ tiêu đăng ký", "Tỷ lệ (%)"])
     for spec, tj in zip(specs, js["totals"], strict=True):
         row += 1
         put(ws, row, 1, spec.key, font=Font(color="FF78909C"), border=True)
@@ -233,7 +233,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     row = _note(ws, row, rules_paragraph(progress.rules), last_col, 96)
 
     widths = {1: 12, 2: 26, **{3 + n: 15 for n in range(n_ind)}, 3 + n_ind: 10, 4 + n_ind: 15}
-    _widths(ws, widths)
+    set_widths(ws, widths)
     chart_width = sum(widths.values()) * 0.2  # cm: about as wide as the tables above
 
     # Native charts, each on its own printed page.
@@ -275,7 +275,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
         line.width, line.height = chart_width, 13
         ws.add_chart(line, f"A{row}")
         row = hist_header
-        _header(ws, row, ["Tuần", "Số liệu đến ngày", *[s.label for s in specs]])
+        header_cells(ws, row, ["Tuần", "Số liệu đến ngày", *[s.label for s in specs]])
         for p in data.history:
             row += 1
             totals = {t.key: t for t in p.totals}
@@ -285,7 +285,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
                 t = totals.get(spec.key)
                 put(ws, row, 3 + n, None if t is None or t.percent is None else round(t.percent, 2), FMT_PERCENT,
                     border=True)
-    _print_setup(ws)
+    print_setup(ws)
 
 
 def _chart_rows(height_cm: float) -> int:
@@ -308,7 +308,7 @@ def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
     titles = ["Hạng", "Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Thực hiện",
               "Chỉ tiêu đăng ký", "Tỷ lệ (%)", "Cần đạt đến nay", "Dự báo (theo nhịp hiện tại)", "Trạng thái",
               "Ngày hoàn thành", "Số liệu đến ngày"]
-    _header(ws, 1, titles)
+    header_cells(ws, 1, titles)
     specs = {s.key: s for s in progress.indicators}
     row = 1
     for d, dj in zip(progress.districts, js["districts"], strict=True):
@@ -335,16 +335,16 @@ def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         _status_rules(ws, f"L2:L{row}", "$L2")
     ws.freeze_panes = "D2"
     ws.auto_filter.ref = f"A1:N{max(row, 2)}"
-    _widths(ws, {1: 7, 2: 9, 3: 26, 4: 13, 5: 30, 6: 11, 7: 12, 8: 12, 9: 10, 10: 12, 11: 14, 12: 20, 13: 13,
+    set_widths(ws, {1: 7, 2: 9, 3: 26, 4: 13, 5: 30, 6: 11, 7: 12, 8: 12, 9: 10, 10: 12, 11: 14, 12: 20, 13: 13,
                  14: 13})
-    _print_setup(ws, "1:1")
+    print_setup(ws, "1:1")
 
 
 def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
     specs = progress.indicators
     titles = ["Hạng", "Mã đơn vị", "Đơn vị", "Điểm", *[f"{s.label} (%)" for s in specs],
               "Số chỉ tiêu đã hoàn thành"]
-    _header(ws, 1, titles)
+    header_cells(ws, 1, titles)
     row = 1
     for d, dj in zip(progress.districts, js["districts"], strict=True):
         row += 1
@@ -356,7 +356,7 @@ def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
             put(ws, row, 5 + n, ij["percent"], FMT_PERCENT, border=True)
         put(ws, row, 5 + len(specs), sum(1 for i in d.indicators if i.status == "achieved"), FMT_COUNT, border=True)
     ws.freeze_panes = "D2"
-    _widths(ws, {1: 7, 2: 10, 3: 28, 4: 10, **{5 + n: 15 for n in range(len(specs))}, 5 + len(specs): 14})
+    set_widths(ws, {1: 7, 2: 10, 3: 28, 4: 10, **{5 + n: 15 for n in range(len(specs))}, 5 + len(specs): 14})
     if row > 1:
         chart = BarChart()
         chart.type = "bar"
@@ -373,7 +373,7 @@ def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         chart.series[0].graphicalProperties.solidFill = palette.HEADER_FILL.lstrip("#")
         chart.width, chart.height = 20, 11
         ws.add_chart(chart, f"A{row + 3}")
-    _print_setup(ws, "1:1")
+    print_setup(ws, "1:1")
 
 
 def reporting(ws: Worksheet, data: ReportData) -> None:
@@ -387,7 +387,7 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
     put(ws, 1, 1, heading, font=_BOLD)
     titles = ["Mã đơn vị", "Đơn vị", "Tuần này", "Nhận lúc", "Số liệu gần nhất đến ngày",
               "Báo cáo được chấp nhận (từ đầu năm)", "Báo cáo bị từ chối", "Lần nộp gần nhất", "Tệp gần nhất"]
-    _header(ws, 2, titles)
+    header_cells(ws, 2, titles)
     ws.row_dimensions[2].height = 48
     row = 2
     tz = _tz(progress)
@@ -411,7 +411,7 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
     row += 2
     put(ws, row, 1, "Theo từng tuần", font=_BOLD)
     row += 1
-    _header(ws, row, ["Tuần", "Từ ngày", "Đến ngày", *[district_short_name(d.name) for d in progress.districts]])
+    header_cells(ws, row, ["Tuần", "Từ ngày", "Đến ngày", *[district_short_name(d.name) for d in progress.districts]])
     first_week = row + 1
     codes = [d.code for d in progress.districts]
     for p in reversed(data.reporting_weeks()):
@@ -431,7 +431,7 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
         row += 2
         put(ws, row, 1, "Lưu ý về số liệu", font=_BOLD)
         row += 1
-        _header(ws, row, ["Mã đơn vị", "Loại", "Ngày số liệu", "Chỉ tiêu", "Ô", "Nội dung"])
+        header_cells(ws, row, ["Mã đơn vị", "Loại", "Ngày số liệu", "Chỉ tiêu", "Ô", "Nội dung"])
         for note in progress.notes:
             row += 1
             put(ws, row, 1, note.district, border=True)
@@ -444,8 +444,8 @@ def reporting(ws: Worksheet, data: ReportData) -> None:
     widths = {1: 11, 2: 26, 3: 15, 4: 17, 5: 15, 6: 16, 7: 12, 8: 17, 9: 40}
     for n in range(len(codes)):
         widths[4 + n] = max(15, widths.get(4 + n, 0))
-    _widths(ws, widths)
-    _print_setup(ws, "2:2")
+    set_widths(ws, widths)
+    print_setup(ws, "2:2")
 
 
 _WEEK_COLOURS = {"Đúng hạn": "achieved", "Nộp muộn": "behind", "Chưa báo cáo": "at_risk"}
@@ -467,7 +467,7 @@ def lineage(ws: Worksheet, data: ReportData) -> None:
     titles = ["Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Số liệu đến ngày", "Luỹ kế từ đầu năm",
               "Thực hiện trong kỳ", "Tệp", "Trang tính", "Ô", "Thời điểm nhận", "Nguồn", "Người gửi",
               "Mã báo cáo", "Phiên bản", "Mã tệp (SHA-256)", "Ghi chú"]
-    _header(ws, 1, titles)
+    header_cells(ws, 1, titles)
     specs = {s.key: s for s in data.progress.indicators}
     row = 1
     for r in data.lineage:
@@ -493,9 +493,9 @@ def lineage(ws: Worksheet, data: ReportData) -> None:
         put_text(ws, row, 17, r.note)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:Q{max(row, 2)}"
-    _widths(ws, {1: 10, 2: 24, 3: 13, 4: 28, 5: 12, 6: 13, 7: 12, 8: 34, 9: 11, 10: 7, 11: 17, 12: 9, 13: 22,
+    set_widths(ws, {1: 10, 2: 24, 3: 13, 4: 28, 5: 12, 6: 13, 7: 12, 8: 34, 9: 11, 10: 7, 11: 17, 12: 9, 13: 22,
                  14: 10, 15: 12, 16: 18, 17: 40})
-    _print_setup(ws, "1:1")
+    print_setup(ws, "1:1")
 
 
 def _naive(value: datetime | date | None):

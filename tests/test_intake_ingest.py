@@ -225,3 +225,35 @@ def test_loading_the_reader_does_not_import_openpyxl():
     code = "import sys, tracker.intake.reader; print('openpyxl' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_batch_yields_each_file_in_order_and_a_file_that_cannot_be_loaded_stops_none(ctx):
+    from tracker.intake.ingest import Incoming, ingest_many
+
+    def unreadable_disk() -> bytes:
+        raise OSError("disk read error")
+
+    days = [JUNE_30 - timedelta(days=7 * i) for i in (3, 2, 1, 0)]
+    items = [Incoming.of(report_for("HBT", d, FIGS), f"hbt-{d}.xlsx", received_at=at(d)) for d in days]
+    items.insert(2, Incoming(unreadable_disk, "gone.xlsx"))
+    items.append(Incoming.of(b"not a workbook", "notes.txt", received_at=at(JUNE_30)))
+    outcomes = list(ingest_many(ctx, items))
+    assert [o.item.filename for o in outcomes] == [i.filename for i in items]
+    assert [o.result.status if o.result else "failed" for o in outcomes] == [
+        "accepted", "accepted", "failed", "accepted", "accepted", "rejected"]
+    assert isinstance(outcomes[2].error, OSError)
+    assert [o.result.as_of for o in outcomes if o.result and o.result.ok] == days
+    assert len([s for s in submissions(ctx) if s.status == models.SubmissionStatus.accepted]) == 4
+
+
+def test_a_batch_stopped_early_leaves_the_reader_ready_and_stores_nothing_more(ctx):
+    from tracker.intake.ingest import Incoming, ingest_many
+
+    items = [Incoming.of(report_for("HBT", JUNE_30 - timedelta(days=7 * i), FIGS), f"{i}.xlsx",
+                         received_at=at(JUNE_30)) for i in range(3)]
+    batch = ingest_many(ctx, items)
+    first = next(batch)  # the second file is being read meanwhile
+    batch.close()
+    assert first.result.status == "accepted" and len(submissions(ctx)) == 1
+    late = ingest_bytes(ctx, report_for("HM", JUNE_30, FIGS), "hm.xlsx", received_at=at(JUNE_30))
+    assert late.status == "accepted"  # the reader was freed, not left waiting for the abandoned read

@@ -418,6 +418,7 @@ def test_non_workbooks_are_refused_and_the_worker_lives_on(reader, data):
 def test_an_oversized_file_is_refused_before_the_worker_sees_it(reader):
     from tracker.intake.safety import MAX_FILE_BYTES
 
+    reader.start()  # when this test runs alone, the worker would otherwise start for the good file after
     before = reader.workers_started
     err = assert_refused(reader, b"PK\x03\x04" + bytes(MAX_FILE_BYTES), "too_large")
     assert "10,0 MB" in err.message_vi
@@ -638,3 +639,87 @@ def test_rows_and_cells_without_addresses_are_placed_in_order(reader):
     grid = reader.read(raw_xlsx(sheet=f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'))
     cells = {key: cell.value for key, cell in grid.sheets["Báo cáo"].cells.items()}
     assert cells == {(1, 1): "Đơn vị", (1, 2): "HBT", (3, 3): 7, (3, 4): 8}
+
+
+# ---------------------------------------------------------------------------- one sheet, and reading ahead
+
+
+def _two_sheet_workbook(report_title: str) -> openpyxl.Workbook:
+    wb = district_workbook()
+    wb["Báo cáo"].title = report_title
+    guide = wb.create_sheet("Hướng dẫn", 0)
+    guide["A1"] = "Điền số liệu vào các ô màu vàng"
+    return wb
+
+
+def test_with_a_sheet_name_only_the_sheet_it_names_is_read_and_every_name_is_listed(reader):
+    data = xlsx_bytes(_two_sheet_workbook("BAO CAO"))  # any case, no diacritics
+    grid = reader.read(data, sheet="Báo cáo")
+    assert grid.sheet_names == ["Hướng dẫn", "BAO CAO"]
+    assert list(grid.sheets) == ["BAO CAO"]
+    assert grid.sheets["BAO CAO"].get(3, 2).value == "HBT"
+    assert set(reader.read(data).sheets) == {"Hướng dẫn", "BAO CAO"}  # without: every sheet
+
+
+def test_with_a_sheet_name_a_workbook_of_one_sheet_is_read_whatever_its_name(reader):
+    wb = district_workbook()
+    wb.active.title = "Sheet1"
+    grid = reader.read(xlsx_bytes(wb), sheet="Báo cáo")
+    assert list(grid.sheets) == ["Sheet1"] and grid.sheets["Sheet1"].get(3, 2).value == "HBT"
+
+
+def test_with_a_sheet_name_no_sheet_is_read_when_none_is_named_so_among_several(reader):
+    grid = reader.read(xlsx_bytes(_two_sheet_workbook("Số liệu")), sheet="Báo cáo")
+    assert grid.sheet_names == ["Hướng dẫn", "Số liệu"] and grid.sheets == {}
+
+
+@pytest.mark.parametrize("suffix", ["xls", "ods"])
+def test_with_a_sheet_name_xls_and_ods_read_only_that_sheet_too(reader, suffix):
+    data = (FIXTURES / f"bao-cao-HBT-2023-06-30.{suffix}").read_bytes()
+    full = reader.read(data)
+    only = reader.read(data, sheet="Báo cáo")
+    assert only.sheet_names == full.sheet_names
+    assert list(only.sheets) == ["Báo cáo"]
+    assert only.sheets["Báo cáo"].cells == full.sheets["Báo cáo"].cells
+
+
+def test_a_submitted_read_holds_the_reader_until_its_result_is_taken():
+    import threading
+
+    data = xlsx_bytes(district_workbook())
+    with WorkbookReader(timeout=10) as r:
+        pending = r.submit(data, "a.xlsx")
+        got: list = []
+        other = threading.Thread(target=lambda: got.append(r.read(data, "b.xlsx")))
+        other.start()
+        other.join(0.5)
+        assert other.is_alive() and not got  # waits: one read in flight per worker
+        assert pending.result().sheets["Báo cáo"].get(3, 2).value == "HBT"
+        other.join(10)
+        assert got and got[0].sheets["Báo cáo"].get(3, 2).value == "HBT"
+        with pytest.raises(RuntimeError):
+            pending.result()  # a result is taken once
+
+
+def test_a_reply_collected_after_the_timeout_is_still_the_files_grid():
+    import time
+
+    with WorkbookReader(timeout=0.5) as r:
+        pending = r.submit(xlsx_bytes(district_workbook()))
+        time.sleep(1.2)  # the caller was busy storing the previous file; the worker finished long ago
+        assert pending.result().sheets["Báo cáo"].get(3, 2).value == "HBT"
+        assert r.workers_started == 1
+
+
+def test_a_discarded_read_frees_the_reader_for_the_next_file():
+    with WorkbookReader(timeout=10) as r:
+        r.submit(xlsx_bytes(district_workbook())).discard()
+        assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+
+
+def test_a_file_refused_before_sending_does_not_hold_the_reader():
+    with WorkbookReader(timeout=10) as r:
+        with pytest.raises(UnreadableWorkbook) as err:
+            r.submit(b"")
+        assert err.value.code == "not_workbook"
+        assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"

@@ -30,7 +30,16 @@ from datetime import date, datetime, time, timedelta
 from xml.etree.ElementTree import ParseError, fromstring, iterparse
 
 from tracker.intake import safety
-from tracker.intake.grid import MAX_COLS, MAX_ROWS, Cell, CellValue, SheetGrid, UnreadableWorkbook, WorkbookGrid
+from tracker.intake.grid import (
+    MAX_COLS,
+    MAX_ROWS,
+    Cell,
+    CellValue,
+    SheetGrid,
+    UnreadableWorkbook,
+    WorkbookGrid,
+    pick_sheet,
+)
 
 MAX_SHEETS = 30  # sheets read per workbook (all names are listed)
 MAX_MERGED = 10_000
@@ -39,14 +48,18 @@ MAX_TEXT_CHARS = 8_000_000  # text in the cells of one workbook's grid (Excel ca
 # ------------------------------------------------------------------------------------------ entry
 
 
-def parse_workbook(data: bytes) -> WorkbookGrid:
-    """Untrusted bytes → grid, or :class:`UnreadableWorkbook`. Run it only inside the limited child."""
+def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
+    """Untrusted bytes → grid, or :class:`UnreadableWorkbook`. Run it only inside the limited child.
+
+    With ``sheet``, only the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for that name is read
+    (a district report needs no other); every sheet is still listed in ``sheet_names``.
+    """
     safety.check_size(data)
     container = safety.sniff_container(data)
     if container == "ole":
         ole = safety.OleFile(data)
         kind = safety.ole_kind(ole)
-        return _read_calamine(data, kind, _scan_biff(ole))
+        return _read_calamine(data, kind, _scan_biff(ole), sheet)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -68,8 +81,8 @@ def parse_workbook(data: bytes) -> WorkbookGrid:
                 parts[info.filename] = safety.read_member(zf, info.filename)
                 safety.forbid_dtd(info.filename, parts[info.filename])
         if kind == "ods":
-            return _OdsReader(zf, parts).read()
-        return _XlsxReader(zf, kind, parts).read()
+            return _OdsReader(zf, parts, sheet).read()
+        return _XlsxReader(zf, kind, parts, sheet).read()
 
 
 # ------------------------------------------------------------------------------------------ xlsx
@@ -87,6 +100,7 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 
 
 _LOCAL_NAMES: dict[str, str] = {}
+_DATE_STYLES: dict[bytes, frozenset[int]] = {}  # styles part → its date styles (see _XlsxReader.styles)
 
 
 def _local(tag: str) -> str:
@@ -180,10 +194,11 @@ def _from_serial(value: float, epoch: datetime) -> CellValue:
 
 
 class _XlsxReader:
-    def __init__(self, zf: zipfile.ZipFile, kind: str, parts: dict[str, bytes]):
+    def __init__(self, zf: zipfile.ZipFile, kind: str, parts: dict[str, bytes], only: str | None = None):
         self.zf = zf
         self.parts = parts  # the XML parts, already decompressed and checked
         self.kind = kind
+        self.only = only
         self.names = set(zf.namelist())
 
     def part(self, name: str) -> bytes:
@@ -227,7 +242,10 @@ class _XlsxReader:
 
         grids: dict[str, SheetGrid] = {}
         pending: list[tuple[SheetGrid, list[tuple[int, int, int, str | None]]]] = []
+        wanted = _wanted(self.only, [s[0] for s in sheets])
         for name, state, rid in sheets[:MAX_SHEETS]:
+            if not wanted(name):
+                continue
             rel_type, path = wb_rels.get(rid, ("", ""))
             if not rel_type.endswith(_WS_TYPE):
                 continue  # chart sheets, dialog sheets, macro sheets: listed, not read
@@ -249,13 +267,17 @@ class _XlsxReader:
                 grid.cells = dict(sorted(grid.cells.items()))  # row by row, like the other formats
         return WorkbookGrid(format=self.kind, sheet_names=[s[0] for s in sheets], sheets=grids)
 
-    def styles(self, path: str | None) -> set[int]:
+    def styles(self, path: str | None) -> frozenset[int] | set[int]:
         """Indexes of the cell styles whose number format shows a date or time (not a duration like [h]:mm)."""
         if not path or path not in self.names:
             return set()
+        xml = self.part(path)
+        known = _DATE_STYLES.get(xml)  # the sheets of one template share their styles part byte for byte
+        if known is not None:
+            return known
         custom: dict[int, str] = {}
         xf_formats: list[int] = []
-        for section in _xml_root(path, self.part(path)):
+        for section in _xml_root(path, xml):
             tag = _local(section.tag)
             if tag == "numFmts":
                 for el in section:
@@ -275,6 +297,10 @@ class _XlsxReader:
                     dates.add(index)
             elif fmt_id in _BUILTIN_DATE_IDS:  # 46, [h]:mm:ss, is a duration: left a number
                 dates.add(index)
+        if len(xml) <= 256 * 1024:
+            if len(_DATE_STYLES) >= 32:
+                _DATE_STYLES.pop(next(iter(_DATE_STYLES)))
+            _DATE_STYLES[xml] = frozenset(dates)
         return dates
 
     def shared_strings(self, path: str | None, max_index: int) -> list[str]:
@@ -461,6 +487,14 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return formula
 
 
+def _wanted(only: str | None, names: list[str]):
+    """Which sheets to read: all of them, or the one :func:`pick_sheet` chooses for ``only``."""
+    if only is None:
+        return lambda name: True
+    chosen = pick_sheet(names, only)
+    return lambda name: name == chosen
+
+
 def _join(folder: str, target: str) -> str:
     parts = [p for p in f"{folder}/{target}".split("/") if p not in ("", ".")]
     out: list[str] = []
@@ -500,9 +534,10 @@ class _OdsReader:
     merged cells or hidden rows for ODS. Repeated rows and columns are never expanded beyond the window.
     """
 
-    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes], only: str | None = None):
         self.zf = zf
         self.parts = parts
+        self.only = only
 
     def read(self) -> WorkbookGrid:
         hidden_styles: set[str] = set()
@@ -540,7 +575,9 @@ class _OdsReader:
                 props = el.find(_STYLE + "table-properties")
                 if props is not None and props.get(_TABLE + "display") == "false":
                     hidden_styles.add(el.get(_STYLE + "name", ""))
-        return WorkbookGrid(format="ods", sheet_names=sheet_names, sheets=grids)
+        wanted = _wanted(self.only, sheet_names)  # names are known only at the end of the stream
+        return WorkbookGrid(format="ods", sheet_names=sheet_names,
+                            sheets={name: grid for name, grid in grids.items() if wanted(name)})
 
     def row(self, row_el, first_row: int, repeat: int, hidden: bool, grid: SheetGrid) -> None:
         cells: list[tuple[int, Cell]] = []  # (column, cell with row 0) of one copy of the row
@@ -734,7 +771,8 @@ def _scan_biff(ole: safety.OleFile) -> dict[str, _BiffSheet]:
     return sheets
 
 
-def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None = None) -> WorkbookGrid:
+def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None = None,
+                   only: str | None = None) -> WorkbookGrid:
     import python_calamine as pc
 
     try:
@@ -745,9 +783,10 @@ def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None 
         raise safety.unreadable("corrupt", str(exc)[:200]) from exc
     with wb:
         names = list(wb.sheet_names)
+        wanted = _wanted(only, names)
         grids: dict[str, SheetGrid] = {}
         for index, meta in enumerate(wb.sheets_metadata[:MAX_SHEETS]):
-            if meta.typ != pc.SheetTypeEnum.WorkSheet:
+            if meta.typ != pc.SheetTypeEnum.WorkSheet or not wanted(meta.name):
                 continue
             try:
                 sheet = wb.get_sheet_by_index(index)
@@ -865,8 +904,9 @@ def _handle(header: dict, payload: bytes) -> dict:
     if debug == "memory":  # more address space than the limit allows (calloc: no real memory is touched)
         hog = bytearray(int(header.get("bytes", 1 << 40)))
         del hog
+    sheet = header.get("sheet")
     try:
-        return encode_grid(parse_workbook(payload))
+        return encode_grid(parse_workbook(payload, sheet if isinstance(sheet, str) else None))
     except UnreadableWorkbook as exc:
         return encode_error(exc)
     except MemoryError:

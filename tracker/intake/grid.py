@@ -8,8 +8,11 @@ tested without files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+
+from tracker.text import fold
 
 CellValue = str | int | float | bool | date | datetime | time | None
 
@@ -74,3 +77,15 @@ def column_letter(col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def pick_sheet(names: Sequence[str], wanted: str) -> str | None:
+    """The sheet named ``wanted`` (any case, with or without diacritics), else the only sheet, else None.
+
+    The parser chooses the report sheet with it, and the reader's worker uses it to read only that sheet.
+    """
+    key = fold(wanted)
+    for name in names:
+        if fold(name) == key:
+            return name
+    return names[0] if len(names) == 1 else None

@@ -15,17 +15,17 @@ Rules (DESIGN §4):
 - accepted bytes go to the archive; rejected bytes go to quarantine with an error report (Vietnamese,
   then English) and a copy of the workbook with the faulty cells highlighted and commented.
 
-Speed: a batch shares its lookups, reads the next files in the reader's worker process while the
-current one is being stored, writes the archive copy while the database statements run, and uses
-plain SQL statements (no ORM objects). Each file still gets its own write transaction.
+Speed: a batch shares its lookups and one connection, has the reader's worker process read the next
+file while this process checks and stores the current one, writes the archive copy in a thread while the
+database statements run, and uses plain SQL statements (no ORM objects). Each file still gets its own
+write transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,7 +40,7 @@ from tracker.intake.files import archive_path, quarantine_dir, safe_name, write_
 from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
 from tracker.intake.history import History, history_findings, window_start
-from tracker.intake.matching import Names
+from tracker.intake.matching import SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
 from tracker.text import format_date
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from tracker.context import Context
+    from tracker.intake.reader import PendingRead
 
 Status = Literal["accepted", "duplicate", "rejected"]
 # A check added by a source (the mailbox's sender rule): it sees the parsed sheet, returns findings.
@@ -169,40 +170,69 @@ def ingest_bytes(
         batch.close()
 
 
-def ingest_many(ctx: Context, items: Iterable[Incoming], *, read_ahead: int = 1) -> Iterator[Outcome]:
-    """Ingest files one after another (one transaction each), reading the next ``read_ahead`` meanwhile
-    (the reader has one worker process, so more than one ahead only adds thread switching).
+def ingest_many(ctx: Context, items: Iterable[Incoming]) -> Iterator[Outcome]:
+    """Ingest files one after another (one transaction each); the reader's worker process reads the next
+    file while this process checks and stores the current one.
 
     Yields one :class:`Outcome` per item, in order; a file that cannot be handled at all (its bytes
-    cannot be loaded, the database fails) yields its exception and the batch goes on.
+    cannot be loaded, the database fails) yields its exception and the batch goes on. No read is in
+    flight while an outcome is being handled by the caller.
     """
     batch = _Batch(ctx)
-    pending: deque[tuple[Incoming, Future]] = deque()
     source = iter(items)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-read") as pool:
-        def refill() -> None:
-            while len(pending) < max(read_ahead, 1):
-                item = next(source, None)
-                if item is None:
-                    return
-                pending.append((item, pool.submit(batch.prepare, item)))
-
-        try:
-            refill()
-            while pending:
-                item, future = pending.popleft()
-                refill()
-                try:
-                    yield Outcome(item, result=batch.store(future.result()))
-                except Exception as exc:  # noqa: BLE001 - one file never stops the batch
-                    yield Outcome(item, error=exc)
-        finally:
-            for _, future in pending:
-                future.cancel()
-            batch.close()
+    ahead: _Reading | None = None
+    try:
+        item = next(source, None)
+        current = batch.submit(item) if item is not None else None
+        while current is not None:
+            current.wait()  # the worker is free again...
+            item = next(source, None)
+            ahead = batch.submit(item) if item is not None else None  # ...and reads the next file
+            try:
+                outcome = Outcome(current.item, result=batch.store(batch.judge(current)))
+            except Exception as exc:  # noqa: BLE001 - one file never stops the batch
+                outcome = Outcome(current.item, error=exc)
+            if ahead is not None:
+                ahead.wait()
+            yield outcome
+            current, ahead = ahead, None
+    finally:
+        if ahead is not None:
+            ahead.discard()
+        batch.close()
 
 
 # -- the work ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reading:
+    """A file handed to the reader: its bytes, and then its grid or why it could not be read."""
+
+    item: Incoming
+    data: bytes = b""
+    name: str = ""
+    file_hash: str = ""
+    received_at: datetime | None = None
+    pending: PendingRead | None = None
+    grid: WorkbookGrid | None = None
+    unreadable: UnreadableWorkbook | None = None
+    failure: BaseException | None = None  # the bytes could not be loaded: not a verdict on the file
+
+    def wait(self) -> None:
+        """Take the reader's answer (never raises for a bad file)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        try:
+            self.grid = pending.result()
+        except UnreadableWorkbook as exc:
+            self.unreadable = exc
+
+    def discard(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.discard()
 
 
 @dataclass
@@ -217,7 +247,8 @@ class _Prepared:
 
 
 class _Batch:
-    """Lookups shared by the files of one batch, and a thread that writes archive copies."""
+    """Lookups and the database connection shared by the files of one batch, and a thread that writes
+    archive copies (creating a file can take a millisecond: it overlaps the database statements)."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -243,24 +274,46 @@ class _Batch:
             self._conn.info["write"] = True
         return self._conn
 
+    def submit(self, item: Incoming) -> _Reading:
+        """Load the file's bytes and hand them to the reader's worker (returns at once)."""
+        from tracker.intake.reader import default_reader
+
+        reading = _Reading(item, name=safe_name(item.filename),
+                           received_at=_aware(item.received_at or datetime.now(UTC)))
+        try:
+            reading.data = item.load()
+        except Exception as exc:  # noqa: BLE001 - reported as this item's failure by store()
+            reading.failure = exc
+            return reading
+        reading.file_hash = hashlib.sha256(reading.data).hexdigest()
+        try:
+            reading.pending = default_reader().submit(reading.data, reading.name, sheet=SHEET_REPORT)
+        except UnreadableWorkbook as exc:  # empty, too large, or no worker could start
+            reading.unreadable = exc
+        return reading
+
     def prepare(self, item: Incoming) -> _Prepared:
         """Everything that needs no database: load, hash, read (in the worker process), check."""
-        from tracker.intake.reader import read_workbook
+        reading = self.submit(item)
+        reading.wait()
+        return self.judge(reading)
 
-        data = item.load()
-        received_at = _aware(item.received_at or datetime.now(UTC))
-        name = safe_name(item.filename)
-        grid: WorkbookGrid | None = None
-        try:
-            grid = read_workbook(data, name)
-        except UnreadableWorkbook as exc:
+    def judge(self, reading: _Reading) -> _Prepared:
+        """The checks of the sheet itself (DESIGN §4) and those of its source."""
+        if reading.failure is not None:
+            raise reading.failure
+        item, exc = reading.item, reading.unreadable
+        assert reading.received_at is not None
+        if exc is not None:
             report = ParsedReport(findings=[finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)])
         else:
-            today = received_at.astimezone(self.settings.tz).date()
-            report = parse_report(grid, self.settings, today=today, names=self.names)
+            assert reading.grid is not None
+            today = reading.received_at.astimezone(self.settings.tz).date()
+            report = parse_report(reading.grid, self.settings, today=today, names=self.names)
         for check in item.checks:
             report.findings.extend(check(report))
-        return _Prepared(item, data, name, hashlib.sha256(data).hexdigest(), received_at, grid, report)
+        return _Prepared(item, reading.data, reading.name, reading.file_hash, reading.received_at, reading.grid,
+                         report)
 
     def ids(self, conn: Connection) -> dict[str, dict]:
         if self._ids is None:

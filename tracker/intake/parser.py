@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from tracker.config import Settings
 from tracker.intake import findings as findings_module
 from tracker.intake.findings import Finding, finding, ordered
-from tracker.intake.grid import MAX_ROWS, Cell, SheetGrid, WorkbookGrid, column_letter
+from tracker.intake.grid import MAX_ROWS, Cell, SheetGrid, WorkbookGrid, column_letter, pick_sheet
 from tracker.intake.matching import (
     HEADER_CODE,
     HEADER_LABEL,
@@ -103,12 +103,7 @@ class ParsedReport:
 
 def choose_sheet(workbook: WorkbookGrid) -> str | None:
     """The sheet named ``Báo cáo`` (any case, with or without diacritics), else the only sheet."""
-    for name in workbook.sheet_names:
-        if same(name, SHEET_REPORT):
-            return name
-    if len(workbook.sheet_names) == 1:
-        return workbook.sheet_names[0]
-    return None
+    return pick_sheet(workbook.sheet_names, SHEET_REPORT)
 
 
 def parse_report(workbook: WorkbookGrid, settings: Settings, *, today: date | None = None,

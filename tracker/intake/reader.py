@@ -54,17 +54,29 @@ class WorkbookReader:
 
     # -- public -------------------------------------------------------------------------------
 
-    def read(self, data: bytes, filename: str = "") -> WorkbookGrid:
-        """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only."""
+    def read(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> WorkbookGrid:
+        """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only; with
+        ``sheet`` only the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for it is read."""
+        return self.submit(data, filename, sheet=sheet).result()
+
+    def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> PendingRead:
+        """Hand one workbook to the worker and return at once; :meth:`PendingRead.result` gives its grid.
+
+        The worker reads while the caller does something else (a batch stores the previous file). One
+        read is in flight at a time: until its result is taken (or it is discarded), other reads of this
+        reader wait. Raises :class:`UnreadableWorkbook` at once for a file that is never sent (empty, too
+        large) or when no worker can be started.
+        """
         safety.check_size(data)  # empty or too large: never shipped to the worker
-        reply = self._request({"filename": filename}, bytes(data))
+        head = json.dumps({"filename": filename, "sheet": sheet}).encode()
+        message = len(head).to_bytes(4, "big") + len(data).to_bytes(4, "big") + head + bytes(data)
+        self._lock.acquire()
         try:
-            return _decode(reply)
-        except UnreadableWorkbook:
+            proc = self._deliver(message)
+        except BaseException:
+            self._lock.release()
             raise
-        except (KeyError, TypeError, ValueError) as exc:  # a worker that answers nonsense is not trusted
-            self.close()
-            raise safety.unreadable("crashed", f"trả lời không hợp lệ: {exc}", f"invalid reply: {exc}") from None
+        return PendingRead(self, proc, time.monotonic() + self.timeout)
 
     def start(self) -> None:
         """Start the worker now (otherwise it starts with the first file)."""
@@ -135,26 +147,30 @@ class WorkbookReader:
                     stream.close()
 
     def _request(self, header: dict, payload: bytes, timeout: float | None = None) -> dict:
+        """Send one request and wait for its reply (the debug hooks; files go through :meth:`submit`)."""
         head = json.dumps(header).encode()
         message = len(head).to_bytes(4, "big") + len(payload).to_bytes(4, "big") + head + payload
+        limit = self.timeout if timeout is None else timeout
         with self._lock:
             proc = self._deliver(message)
-            deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-            try:
-                size = int.from_bytes(self._receive(proc, 4, deadline), "big")
-                if size > MAX_REPLY_BYTES:  # cells repeating a huge text: refuse rather than hold it
-                    self._stop(kill=True)
-                    raise safety.unreadable("too_many_cells", f"{size // 1_000_000} MB")
-                reply = json.loads(self._receive(proc, size, deadline))
-            except TimeoutError:
+            return self._reply(proc, time.monotonic() + limit, limit)
+
+    def _reply(self, proc: subprocess.Popen, deadline: float, limit: float) -> dict:
+        """The worker's reply to the request it has acknowledged (called with the lock held)."""
+        try:
+            size = int.from_bytes(self._receive(proc, 4, deadline), "big")
+            if size > MAX_REPLY_BYTES:  # cells repeating a huge text: refuse rather than hold it
                 self._stop(kill=True)
-                seconds = f"{self.timeout if timeout is None else timeout:g}"
-                raise safety.unreadable("timeout", seconds.replace(".", ","), seconds) from None
-            except EOFError:
-                status = self._stop(kill=True)
-                raise _crashed(status) from None
-            if reply.get("restart"):
-                self._stop()
+                raise safety.unreadable("too_many_cells", f"{size // 1_000_000} MB")
+            reply = json.loads(self._receive(proc, size, deadline))
+        except TimeoutError:
+            self._stop(kill=True)
+            raise safety.unreadable("timeout", f"{limit:g}".replace(".", ","), f"{limit:g}") from None
+        except EOFError:
+            status = self._stop(kill=True)
+            raise _crashed(status) from None
+        if reply.get("restart"):
+            self._stop()
         if not reply.get("ok") and reply.get("code") == "crashed":
             if reply.get("detail"):  # a native library panicked
                 raise safety.unreadable("crashed", str(reply["detail"]))
@@ -188,9 +204,7 @@ class WorkbookReader:
         chunks: list[bytes] = []
         while n:
             left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            if not poller.poll(max(1, int(left * 1000))):
+            if not poller.poll(max(0, int(left * 1000))):  # a reply already there counts, even late
                 raise TimeoutError
             chunk = os.read(fd, min(n, 1 << 20))
             if not chunk:
@@ -204,6 +218,50 @@ class WorkbookReader:
     def _debug(self, action: str, timeout: float | None = None, **fields: object) -> dict:
         """Make the worker misbehave on purpose (``abort``, ``sleep``, ``memory``): for tests only."""
         return self._request({"debug": action, **fields}, b"", timeout)
+
+
+class PendingRead:
+    """A workbook the worker is reading (from :meth:`WorkbookReader.submit`). Take its :meth:`result` once,
+    or :meth:`discard` it; until then the reader serves no other read."""
+
+    def __init__(self, reader: WorkbookReader, proc: subprocess.Popen, deadline: float):
+        self._reader = reader
+        self._proc = proc
+        self._deadline = deadline
+        self._done = False
+
+    def result(self) -> WorkbookGrid:
+        """The grid, or :class:`UnreadableWorkbook` (timeout counted from the submission)."""
+        reader = self._reader
+        self._finish()
+        try:
+            # A reply that is still arriving when a late caller comes is given a moment to finish.
+            deadline = max(self._deadline, time.monotonic() + 0.5)
+            reply = reader._reply(self._proc, deadline, reader.timeout)
+        finally:
+            reader._lock.release()
+        try:
+            return _decode(reply)
+        except UnreadableWorkbook:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:  # a worker that answers nonsense is not trusted
+            reader.close()
+            raise safety.unreadable("crashed", f"trả lời không hợp lệ: {exc}", f"invalid reply: {exc}") from None
+
+    def discard(self) -> None:
+        """Give up on this read (a batch that stops early): the worker is replaced, the reader freed."""
+        if self._done:
+            return
+        self._finish()
+        try:
+            self._reader._stop(kill=True)
+        finally:
+            self._reader._lock.release()
+
+    def _finish(self) -> None:
+        if self._done:
+            raise RuntimeError("this read was already collected")
+        self._done = True
 
 
 def _crashed(status: int | None) -> UnreadableWorkbook:

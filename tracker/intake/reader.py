@@ -72,11 +72,12 @@ class WorkbookReader:
         message = len(head).to_bytes(4, "big") + len(data).to_bytes(4, "big") + head + bytes(data)
         self._lock.acquire()
         try:
-            proc = self._deliver(message)
+            started = self.workers_started
+            proc = self._send(message)  # not waiting for the receipt: result() takes it
         except BaseException:
             self._lock.release()
             raise
-        return PendingRead(self, proc, time.monotonic() + self.timeout)
+        return PendingRead(self, proc, message, fresh=self.workers_started != started)
 
     def start(self) -> None:
         """Start the worker now (otherwise it starts with the first file)."""
@@ -177,23 +178,38 @@ class WorkbookReader:
             raise safety.unreadable("crashed", "vượt giới hạn bộ nhớ", "memory limit reached")
         return reply
 
-    def _deliver(self, message: bytes) -> subprocess.Popen:
-        """Hand one request to a live worker and wait for its receipt.
-
-        A worker that died before taking the request (killed while idle, or a failed start) is replaced
-        and the request sent once more: only a death after the receipt is blamed on the file.
-        """
+    def _send(self, message: bytes) -> subprocess.Popen:
+        """Write one request to a live worker (a worker found dead is replaced once)."""
         for _ in range(2):
             proc = self._ensure()
             try:
                 proc.stdin.write(message)
                 proc.stdin.flush()
+                return proc
+            except OSError:
+                self._stop(kill=True)
+        raise safety.unreadable("crashed", "không khởi động được tiến trình đọc", "the reader process did not start")
+
+    def _acknowledged(self, proc: subprocess.Popen, message: bytes) -> subprocess.Popen:
+        """Wait for the worker's receipt of ``message``, which was written to ``proc``.
+
+        A worker that died before taking the request (killed while idle, or a failed start) is replaced
+        and the request sent once more: only a death after the receipt is blamed on the file.
+        """
+        for attempt in range(2):
+            try:
                 if self._receive(proc, 1, time.monotonic() + START_TIMEOUT) == ACK:
                     return proc
             except (OSError, EOFError, TimeoutError):
                 pass
             self._stop(kill=True)
+            if attempt == 0:
+                proc = self._send(message)
         raise safety.unreadable("crashed", "không khởi động được tiến trình đọc", "the reader process did not start")
+
+    def _deliver(self, message: bytes) -> subprocess.Popen:
+        """Hand one request to a live worker and wait for its receipt."""
+        return self._acknowledged(self._send(message), message)
 
     @staticmethod
     def _receive(proc: subprocess.Popen, n: int, deadline: float) -> bytes:
@@ -224,21 +240,27 @@ class PendingRead:
     """A workbook the worker is reading (from :meth:`WorkbookReader.submit`). Take its :meth:`result` once,
     or :meth:`discard` it; until then the reader serves no other read."""
 
-    def __init__(self, reader: WorkbookReader, proc: subprocess.Popen, deadline: float):
+    def __init__(self, reader: WorkbookReader, proc: subprocess.Popen, message: bytes, *, fresh: bool):
         self._reader = reader
         self._proc = proc
-        self._deadline = deadline
+        self._message = message  # sent again if the worker turns out to have died before taking it
+        self._fresh = fresh  # a worker was started for this request: its start-up is not the file's time
+        self._submitted = time.monotonic()
         self._done = False
 
     def result(self) -> WorkbookGrid:
-        """The grid, or :class:`UnreadableWorkbook` (timeout counted from the submission)."""
+        """The grid, or :class:`UnreadableWorkbook`. The file's time limit counts from its submission
+        (from the worker's receipt when a worker had to start for it)."""
         reader = self._reader
         self._finish()
         try:
+            proc = reader._acknowledged(self._proc, self._message)
+            now = time.monotonic()
             # A reply that is still arriving when a late caller comes is given a moment to finish.
-            deadline = max(self._deadline, time.monotonic() + 0.5)
-            reply = reader._reply(self._proc, deadline, reader.timeout)
+            deadline = now + reader.timeout if self._fresh else max(self._submitted + reader.timeout, now + 0.5)
+            reply = reader._reply(proc, deadline, reader.timeout)
         finally:
+            self._message = b""
             reader._lock.release()
         try:
             return _decode(reply)

@@ -370,7 +370,7 @@ class _Batch:
                 "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
                 "district_id": district_id, "as_of": report.as_of, "sheet": report.sheet,
                 "error_count": len(report.errors), "warning_count": len(report.warnings),
-                "superseded_by_id": None}).scalar_one()
+                "superseded_by_id": None}).inserted_primary_key[0]
             result.submission_id = sid
             if report.ok:
                 result.superseded_id = _supersede(conn, sid, p.received_at, current)
@@ -392,7 +392,7 @@ class _Batch:
 
 
 # Statements built once (with bind parameters) so each file pays only for executing them.
-_INSERT_SUBMISSION = insert(_SUB).returning(_SUB.c.id)
+_INSERT_SUBMISSION = insert(_SUB)  # the new id: SQLite's last row id, PostgreSQL's implicit RETURNING
 _INSERT_FIGURE = insert(_FIG)
 _INSERT_FINDING = insert(_FIND)
 _SELECT_EARLIER = (select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path)

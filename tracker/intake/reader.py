@@ -50,6 +50,8 @@ class WorkbookReader:
         self._proc: subprocess.Popen | None = None
         self._owner_pid = 0
         self._lock = threading.Lock()
+        self._received = bytearray()  # bytes read from the worker and not yet consumed
+        self._poller: tuple[int, select.poll] | None = None  # (descriptor, poller) of the worker's output
         self.workers_started = 0  # for tests and the benchmark
 
     # -- public -------------------------------------------------------------------------------
@@ -128,6 +130,8 @@ class WorkbookReader:
 
     def _stop(self, kill: bool = False) -> int | None:
         proc, self._proc = self._proc, None
+        self._received.clear()
+        self._poller = None
         if proc is None or self._owner_pid != os.getpid():
             return None
         try:
@@ -211,23 +215,30 @@ class WorkbookReader:
         """Hand one request to a live worker and wait for its receipt."""
         return self._acknowledged(self._send(message), message)
 
-    @staticmethod
-    def _receive(proc: subprocess.Popen, n: int, deadline: float) -> bytes:
-        """Exactly ``n`` bytes from the worker; TimeoutError past ``deadline``, EOFError if it died."""
-        fd = proc.stdout.fileno()
-        poller = select.poll()  # not select(): it fails on descriptors above 1024 (busy servers)
-        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-        chunks: list[bytes] = []
-        while n:
-            left = deadline - time.monotonic()
-            if not poller.poll(max(0, int(left * 1000))):  # a reply already there counts, even late
-                raise TimeoutError
-            chunk = os.read(fd, min(n, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+    def _receive(self, proc: subprocess.Popen, n: int, deadline: float) -> bytes:
+        """Exactly ``n`` bytes from the worker; TimeoutError past ``deadline``, EOFError if it died.
+
+        Reads whatever the worker has written (its receipt and reply often come in one read) and keeps
+        the rest for the next call: one system call per reply instead of one per field."""
+        buf = self._received
+        if len(buf) < n:
+            fd = proc.stdout.fileno()
+            if self._poller is None or self._poller[0] != fd:
+                poller = select.poll()  # not select(): it fails on descriptors above 1024 (busy servers)
+                poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+                self._poller = (fd, poller)
+            poller = self._poller[1]
+            while len(buf) < n:
+                left = deadline - time.monotonic()
+                if not poller.poll(max(0, int(left * 1000))):  # a reply already there counts, even late
+                    raise TimeoutError
+                chunk = os.read(fd, max(n - len(buf), 1 << 16))
+                if not chunk:
+                    raise EOFError
+                buf += chunk
+        out = bytes(buf[:n])
+        del buf[:n]
+        return out
 
     # -- test hooks ----------------------------------------------------------------------------
 

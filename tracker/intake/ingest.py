@@ -119,7 +119,7 @@ def format_result(result: IngestResult, lang: str = "vi") -> str:
 
 @dataclass
 class Incoming:
-    """A file to ingest. ``load`` returns its bytes (called in the read-ahead thread)."""
+    """A file to ingest. ``load`` returns its bytes (called just before the file goes to the reader)."""
 
     load: Callable[[], bytes]
     filename: str

@@ -87,6 +87,7 @@ def run_ingest(work: Path, files: list[Path]) -> tuple[float, int, float]:
     config = fresh_config(work)
     env = {**os.environ, "TRACKER_CONFIG": str(config)}
     env.pop("TRACKER_DATABASE_URL", None)
+    os.sync()  # the previous run's files are written back now, not while this run creates its own
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _WRAP, *tracker_command(), "ingest", *map(str, files)],
                           env=env, capture_output=True, text=True)

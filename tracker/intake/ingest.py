@@ -16,16 +16,14 @@ Rules (DESIGN §4):
   then English) and a copy of the workbook with the faulty cells highlighted and commented.
 
 Speed: a batch shares its lookups and one connection, has the reader's worker process read the next
-file while this process checks and stores the current one, writes the archive copy in a thread while the
-database statements run, and uses plain SQL statements (no ORM objects). Each file still gets its own
-write transaction.
+file while this process checks and stores the current one (in one thread: no GIL handovers), and uses
+plain SQL statements (no ORM objects). Each file still gets its own write transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -247,8 +245,7 @@ class _Prepared:
 
 
 class _Batch:
-    """Lookups and the database connection shared by the files of one batch, and a thread that writes
-    archive copies (creating a file can take a millisecond: it overlaps the database statements)."""
+    """Lookups and the database connection shared by the files of one batch."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -256,10 +253,8 @@ class _Batch:
         self.names = Names.of(ctx.settings)
         self._ids: dict[str, dict] | None = None
         self._conn: Connection | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-write")
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -345,7 +340,9 @@ class _Batch:
             if report.ok:
                 assert report.district is not None and report.as_of is not None
                 archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
-                writing = self._writer.submit(write_atomic, archived, p.data)
+                # Written here, in this thread: a writer thread overlapped it with the statements but cost
+                # more in handing the GIL back and forth (bench/ingest.py: 2.5 against 3.3 ms a sheet).
+                write_atomic(archived, p.data)  # on disk before the submission that names it is committed
                 history, current = _history(conn, cid, ids["district"][report.district], report.as_of,
                                             ids["indicator_key"])
                 report.findings.extend(history_findings(report, history, settings))
@@ -354,7 +351,7 @@ class _Batch:
                                   district=report.district, as_of=report.as_of, findings=report.findings,
                                   received_at=p.received_at)
             if report.ok:
-                result.stored_path = archived  # being written meanwhile; waited for before the commit
+                result.stored_path = archived
             else:
                 from tracker.intake.rejection import keep_rejected
 
@@ -386,8 +383,6 @@ class _Batch:
                      "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
                      "message_en": f.message_en}
                     for f in report.findings])
-            if report.ok:
-                writing.result()  # the bytes are on disk before the submission that names them is committed
         return result
 
 

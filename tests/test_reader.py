@@ -343,7 +343,8 @@ def test_zip_bomb_by_declared_size_is_refused_unread(reader):
 def test_a_part_larger_than_it_declares_is_refused(reader):
     sheet = SHEET_XML.replace("</sheetData>", "</sheetData>" + " " * 200_000)
     data = set_declared_size(raw_xlsx(sheet=sheet), "xl/worksheets/sheet1.xml", 500)
-    assert_refused(reader, data, "corrupt")  # zipfile stops at the declared size; the CRC no longer matches
+    err = assert_refused(reader, data, "zip_bomb")  # more bytes come out than the directory declares
+    assert "larger than declared" in err.message_en
 
 
 def test_too_many_zip_entries_are_refused(reader):
@@ -723,3 +724,62 @@ def test_a_file_refused_before_sending_does_not_hold_the_reader():
             r.submit(b"")
         assert err.value.code == "not_workbook"
         assert r.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
+
+
+# ---------------------------------------------------------------------------- zip members read straight from the bytes
+
+
+def _archives() -> list[tuple[str, bytes]]:
+    """Workbooks from every writer the tests have: openpyxl, LibreOffice (xlsx, ods), a raw script, and one
+    with stored (uncompressed) members and a data descriptor, as streaming writers make them."""
+    out = [(p.name, p.read_bytes()) for p in sorted(FIXTURES.glob("*.xlsx")) + sorted(FIXTURES.glob("*.ods"))]
+    out.append(("openpyxl", xlsx_bytes(district_workbook())))
+    out.append(("raw", raw_xlsx()))
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zf:
+        for name in ("[Content_Types].xml", "xl/workbook.xml"):
+            with zf.open(name, "w") as fh:  # written as a stream: sizes follow the data (flag 0x08)
+                fh.write(f"<x>{name}</x>".encode())
+    out.append(("stored", stored.getvalue()))
+    return out
+
+
+@pytest.mark.parametrize("label,data", _archives(), ids=[label for label, _ in _archives()])
+def test_members_read_straight_from_the_bytes_equal_what_zipfile_reads(label, data):
+    from tracker.intake.safety import _member_direct, read_member
+
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    direct = 0
+    for info in zf.infolist():
+        if info.file_size:
+            assert read_member(zf, info.filename, data) == zf.read(info.filename), info.filename
+            direct += _member_direct(data, info, info.file_size) is not None
+    assert direct == sum(1 for i in zf.infolist() if i.file_size)  # none of them needed zipfile
+
+
+def test_a_member_whose_bytes_do_not_match_its_crc_is_corrupt():
+    from tracker.intake.safety import read_member
+
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        out.writestr("xl/workbook.xml", b"<workbook>abc</workbook>")
+    body = bytearray(stored.getvalue())
+    body[body.find(b"abc")] = ord("x")  # same length, other bytes: only the CRC can tell
+    zf = zipfile.ZipFile(io.BytesIO(bytes(body)))
+    with pytest.raises(UnreadableWorkbook) as err:
+        read_member(zf, "xl/workbook.xml", bytes(body))
+    assert err.value.code == "corrupt" and "CRC" in err.value.message_en
+
+
+def test_a_local_header_that_disagrees_with_the_directory_is_left_to_zipfile():
+    from tracker.intake.safety import _member_direct, read_member
+
+    data = raw_xlsx()
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo("[Content_Types].xml")
+    local_name = info.header_offset + 30
+    assert data[local_name:local_name + 19] == b"[Content_Types].xml"
+    patched = data[:local_name] + b"[Content_Types].xmX" + data[local_name + 19:]
+    assert _member_direct(patched, info, info.file_size) is None
+    with pytest.raises(UnreadableWorkbook) as err:  # zipfile refuses the mismatch: the file is corrupt
+        read_member(zipfile.ZipFile(io.BytesIO(patched)), "[Content_Types].xml", patched)
+    assert err.value.code == "corrupt"

@@ -78,7 +78,7 @@ def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
         parts: dict[str, bytes] = {}
         for info in zf.infolist():
             if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                parts[info.filename] = safety.read_member(zf, info.filename)
+                parts[info.filename] = safety.read_member(zf, info.filename, data)
                 safety.forbid_dtd(info.filename, parts[info.filename])
         if kind == "ods":
             return _OdsReader(zf, parts, sheet).read()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+import zlib
 
 from tracker.intake.grid import UnreadableWorkbook
 
@@ -145,13 +146,18 @@ def check_zip(zf: zipfile.ZipFile) -> None:
             raise unreadable("zip_bomb", f"{name}: tỉ lệ nén {ratio}:1", f"{name}: compression ratio {ratio}:1")
 
 
-def read_member(zf: zipfile.ZipFile, name: str) -> bytes:
-    """A zip member's bytes, never more than it declares nor more than ``MAX_PART_BYTES``."""
+def read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None = None) -> bytes:
+    """A zip member's bytes, never more than it declares nor more than ``MAX_PART_BYTES``.
+
+    ``raw`` (the whole archive, when the caller has it) lets the usual member be taken straight from the
+    bytes; anything unusual goes through :mod:`zipfile`, which gives the verdict."""
     info = zf.getinfo(name)
     limit = min(info.file_size, MAX_PART_BYTES)
     try:
-        with zf.open(info) as fh:
-            data = fh.read(limit + 1)
+        data = _member_direct(raw, info, limit) if raw is not None else None
+        if data is None:
+            with zf.open(info) as fh:
+                data = fh.read(limit + 1)
     except RuntimeError as exc:  # "File is encrypted, password required"
         raise unreadable("encrypted") from exc
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
@@ -160,6 +166,36 @@ def read_member(zf: zipfile.ZipFile, name: str) -> bytes:
         raise unreadable("corrupt", f"{name}: {exc}") from exc
     if len(data) > limit:
         raise unreadable("zip_bomb", f"{name}: lớn hơn kích thước khai báo", f"{name}: larger than declared")
+    return data
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader: 30 bytes before the name
+
+
+def _member_direct(raw: bytes, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """A stored or deflated member read from the archive's bytes without :mod:`zipfile`'s per-member file
+    object (a tenth of the time for the dozen small parts of a workbook). None when the member is not
+    plain (another method, encryption, a local header that disagrees with the directory): zipfile reads
+    it then. Like zipfile, it checks the CRC of a complete member."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+        return None
+    offset = info.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(raw):
+        return None
+    head = _LOCAL_HEADER.unpack_from(raw, offset)
+    signature, method, name_len, extra_len = head[0], head[4], head[10], head[11]
+    start = offset + _LOCAL_HEADER.size
+    name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "surrogateescape")
+    if signature != b"PK\x03\x04" or method != info.compress_type or raw[start:start + name_len] != name:
+        return None
+    start += name_len + extra_len
+    body = raw[start:start + info.compress_size]
+    if len(body) != info.compress_size:
+        return None
+    stored = method == zipfile.ZIP_STORED
+    data = body[: limit + 1] if stored else zlib.decompressobj(-15).decompress(body, limit + 1)
+    if len(data) <= limit and zlib.crc32(data) != info.CRC:
+        raise unreadable("corrupt", f"{info.filename}: sai CRC-32", f"{info.filename}: bad CRC-32")
     return data
 
 

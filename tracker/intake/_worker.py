@@ -68,9 +68,9 @@ def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
         ) from exc
     with zf:
         safety.check_zip(zf)
-        kind = safety.zip_kind(zf)
+        kind = safety.zip_kind(zf, data)
         if kind == "ods" and "META-INF/manifest.xml" in zf.namelist():
-            manifest = safety.read_member(zf, "META-INF/manifest.xml")
+            manifest = safety.read_member(zf, "META-INF/manifest.xml", data)
             if b"encryption-data" in manifest:  # content.xml is ciphertext: say why it cannot be read
                 raise safety.unreadable("encrypted")
         # Every XML part, not only those read here: whoever opens these bytes later (openpyxl for the
@@ -100,7 +100,19 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 
 
 _LOCAL_NAMES: dict[str, str] = {}
-_DATE_STYLES: dict[bytes, frozenset[int]] = {}  # styles part → its date styles (see _XlsxReader.styles)
+# What small parts that repeat byte for byte across the files of one template were read as: the date
+# styles of a styles part, the relationships of a .rels part (with its folder). Never mutated.
+_DATE_STYLES: dict[bytes, frozenset[int]] = {}
+_RELS: dict[tuple[str, bytes], dict[str, tuple[str, str]]] = {}
+
+
+def _remember(memo: dict, key, value) -> None:
+    """Keep ``value`` for a small part (at most 32 entries, oldest dropped first)."""
+    size = len(key[-1] if isinstance(key, tuple) else key)
+    if size <= 256 * 1024:
+        if len(memo) >= 32:
+            memo.pop(next(iter(memo)))
+        memo[key] = value
 
 
 def _local(tag: str) -> str:
@@ -213,14 +225,19 @@ class _XlsxReader:
         rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
         if rels_name not in self.names:
             return {}
+        xml = self.part(rels_name)
+        known = _RELS.get((folder, xml))  # the same template gives the same relationship parts
+        if known is not None:
+            return known
         out = {}
-        for el in _xml_root(rels_name, self.part(rels_name)):
+        for el in _xml_root(rels_name, xml):
             if _local(el.tag) == "Relationship":
                 target = el.get("Target", "")
                 if el.get("TargetMode") == "External":
                     continue
                 path = target.lstrip("/") if target.startswith("/") else _join(folder, target)
                 out[el.get("Id", "")] = (el.get("Type", ""), path)
+        _remember(_RELS, (folder, xml), out)
         return out
 
     def read(self) -> WorkbookGrid:
@@ -297,10 +314,7 @@ class _XlsxReader:
                     dates.add(index)
             elif fmt_id in _BUILTIN_DATE_IDS:  # 46, [h]:mm:ss, is a duration: left a number
                 dates.add(index)
-        if len(xml) <= 256 * 1024:
-            if len(_DATE_STYLES) >= 32:
-                _DATE_STYLES.pop(next(iter(_DATE_STYLES)))
-            _DATE_STYLES[xml] = frozenset(dates)
+        _remember(_DATE_STYLES, xml, frozenset(dates))
         return dates
 
     def shared_strings(self, path: str | None, max_index: int) -> list[str]:

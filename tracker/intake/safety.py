@@ -199,11 +199,12 @@ def _member_direct(raw: bytes, info: zipfile.ZipInfo, limit: int) -> bytes | Non
     return data
 
 
-def zip_kind(zf: zipfile.ZipFile) -> str:
-    """``xlsx``, ``xlsm`` or ``ods`` from the zip's entries; other zips (docx, xlsb, plain archives) are refused."""
+def zip_kind(zf: zipfile.ZipFile, raw: bytes | None = None) -> str:
+    """``xlsx``, ``xlsm`` or ``ods`` from the zip's entries; other zips (docx, xlsb, plain archives) are refused.
+    ``raw``: the archive's bytes, as for :func:`read_member`."""
     names = set(zf.namelist())
     if "mimetype" in names and "content.xml" in names:
-        mimetype = read_member(zf, "mimetype").strip()
+        mimetype = read_member(zf, "mimetype", raw).strip()
         if mimetype == ODS_MIMETYPE:
             return "ods"
         raise unreadable(
@@ -218,14 +219,14 @@ def zip_kind(zf: zipfile.ZipFile) -> str:
                 "định dạng .xlsb chưa được hỗ trợ, hãy lưu thành .xlsx",
                 ".xlsb is not supported, save it as .xlsx",
             )
-        if "xl/workbook.xml" in names or _content_types_mention(zf, b"sheet.main+xml", b"sheet.macroEnabled"):
-            macro = "xl/vbaProject.bin" in names or _content_types_mention(zf, b"macroEnabled")
+        if "xl/workbook.xml" in names or _content_types_mention(zf, raw, b"sheet.main+xml", b"sheet.macroEnabled"):
+            macro = "xl/vbaProject.bin" in names or _content_types_mention(zf, raw, b"macroEnabled")
             return "xlsm" if macro else "xlsx"
     raise unreadable("not_workbook")
 
 
-def _content_types_mention(zf: zipfile.ZipFile, *needles: bytes) -> bool:
-    text = read_member(zf, "[Content_Types].xml")
+def _content_types_mention(zf: zipfile.ZipFile, raw: bytes | None, *needles: bytes) -> bool:
+    text = read_member(zf, "[Content_Types].xml", raw)
     return any(needle in text for needle in needles)
 
 

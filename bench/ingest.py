@@ -115,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sheets", type=int, default=300)
     parser.add_argument("--small", type=int, default=30)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where the temporary database, sheets and archive go (default: the system's)")
     args = parser.parse_args()

@@ -783,3 +783,19 @@ def test_a_local_header_that_disagrees_with_the_directory_is_left_to_zipfile():
     with pytest.raises(UnreadableWorkbook) as err:  # zipfile refuses the mismatch: the file is corrupt
         read_member(zipfile.ZipFile(io.BytesIO(patched)), "[Content_Types].xml", patched)
     assert err.value.code == "corrupt"
+
+
+@pytest.mark.parametrize("namespace", [MAIN_NS, "http://purl.oclc.org/ooxml/spreadsheetml/main"], ids=["transitional",
+                                                                                                   "strict"])
+def test_cells_written_with_a_namespace_prefix_read_like_plain_ones(reader, namespace):
+    cells = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><r><t>Luỹ </t></r><r><t>kế</t></r>'
+             '</is></c><c r="C1"><v>12</v></c><c r="D1"><f>C1*2</f><v>24</v></c><c r="E1" t="e"><v>#N/A</v></c></row>')
+    plain = f'<worksheet xmlns="{namespace}"><sheetData>{cells}</sheetData></worksheet>'
+    prefixed = (f'<x:worksheet xmlns:x="{namespace}"><x:sheetData>'
+                + cells.replace("<", "<x:").replace("<x:/", "</x:") + "</x:sheetData></x:worksheet>")
+    strings = f'<sst xmlns="{namespace}"><si><t>Đơn vị</t></si></sst>'
+    a = reader.read(raw_xlsx(sheet=plain, strings=strings)).sheets["Báo cáo"]
+    b = reader.read(raw_xlsx(sheet=prefixed, strings=strings)).sheets["Báo cáo"]
+    assert a.cells == b.cells
+    assert [(c.value, c.formula, c.error) for c in a.cells.values()] == [
+        ("Đơn vị", None, None), ("Luỹ kế", None, None), (12, None, None), (24, "=C1*2", None), (None, None, "#N/A")]

@@ -371,9 +371,11 @@ class _XlsxReader:
 
     def row(self, row_el, row_no: int, grid: SheetGrid, refs: list, shared_formulas: dict) -> None:
         col = 0
+        # The cell tags in this file's namespace ("{ns}c", "{ns}v", ...), built once per row, not per child.
+        ns = row_el.tag[: -len("row")]
+        c_tag, v_tag, f_tag, is_tag, t_tag = ns + "c", ns + "v", ns + "f", ns + "is", ns + "t"
         for c in row_el:
-            c_tag = c.tag
-            if _local(c_tag) != "c":
+            if c.tag != c_tag and _local(c.tag) != "c":
                 continue
             ref = c.get("r")
             col = (_ref_col(ref) if ref else None) or col + 1
@@ -385,14 +387,18 @@ class _XlsxReader:
             v_text: str | None = None
             f_el = None
             inline = None
-            ns = c_tag[:-1]  # "{namespace}" of this file, so children compare without splitting tags
+            if c.tag == c_tag:
+                vt, ft, it, tt = v_tag, f_tag, is_tag, t_tag
+            else:  # a cell in another namespace than its row (never seen, but legal XML)
+                cns = c.tag[:-1]
+                vt, ft, it, tt = cns + "v", cns + "f", cns + "is", cns + "t"
             for child in c:
                 tag = child.tag
-                if tag == ns + "v":
+                if tag == vt:
                     v_text = child.text
-                elif tag == ns + "f":
+                elif tag == ft:
                     f_el = child
-                elif tag == ns + "is":
+                elif tag == it:
                     inline = child
             formula = (
                 self.formula(f_el, ref or f"{_col_letters(col)}{row_no}", shared_formulas) if f_el is not None else None
@@ -405,8 +411,7 @@ class _XlsxReader:
                     continue
             elif kind == "inlineStr":
                 if inline is not None:
-                    parts = [t.text or "" for t in inline.iter() if _local(t.tag) == "t"]
-                    value = _unescape("".join(parts))
+                    value = _unescape("".join(t.text or "" for t in inline.iter(tt)))
             elif kind == "e":
                 error = (v_text or "").strip() or None
             elif v_text is None or (v_text == "" and kind != "str"):

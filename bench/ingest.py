@@ -6,7 +6,7 @@ memory of the command (the largest of the `tracker` process and its reader worke
 the time python-calamine alone needs to read the same files in one process (no checks, no safety).
 Goals (issue 3): ≥ 100 sheets/s end to end, marginal ≤ 3 ms per sheet.
 
-    .venv/bin/python bench/ingest.py [--sheets 300] [--small 30] [--repeat 3]
+    .venv/bin/python bench/ingest.py [--sheets 300] [--small 30] [--repeat 5] [--work-dir DIR]
 
 The sheets are real upload workbooks (the `tracker template` writer, filled in), 6 districts × 50
 weeks, generated once into a temporary folder (generation is not timed). Each measurement gets a new

@@ -257,3 +257,20 @@ def test_a_batch_stopped_early_leaves_the_reader_ready_and_stores_nothing_more(c
     assert first.result.status == "accepted" and len(submissions(ctx)) == 1
     late = ingest_bytes(ctx, report_for("HM", JUNE_30, FIGS), "hm.xlsx", received_at=at(JUNE_30))
     assert late.status == "accepted"  # the reader was freed, not left waiting for the abandoned read
+
+
+def test_a_reader_that_fails_under_one_file_costs_that_file_only(ctx):
+    from tracker.intake.ingest import Incoming, ingest_many
+    from tracker.intake.reader import default_reader
+
+    def break_the_pipe(report):  # runs while the next file is with the worker
+        default_reader()._proc.stdout.close()
+        return []
+
+    days = [JUNE_30 - timedelta(days=7 * i) for i in (2, 1, 0)]
+    items = [Incoming.of(report_for("HBT", d, FIGS), f"hbt-{d}.xlsx", received_at=at(d)) for d in days]
+    items[0].checks = (break_the_pipe,)
+    outcomes = list(ingest_many(ctx, items))
+    assert outcomes[0].result.status == "accepted"
+    assert outcomes[1].result is None and outcomes[1].error is not None  # the file the worker had
+    assert outcomes[2].result.status == "accepted"  # a fresh worker read the next one

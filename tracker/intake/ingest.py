@@ -215,10 +215,11 @@ class _Reading:
     pending: PendingRead | None = None
     grid: WorkbookGrid | None = None
     unreadable: UnreadableWorkbook | None = None
-    failure: BaseException | None = None  # the bytes could not be loaded: not a verdict on the file
+    failure: BaseException | None = None  # not loaded, or the reader failed: not a verdict on the file
 
     def wait(self) -> None:
-        """Take the reader's answer (never raises for a bad file)."""
+        """Take the reader's answer. Never raises: a bad file is a verdict, and anything else (the pipe to
+        the worker failing) is this file's failure, reported for it alone by :meth:`_Batch.judge`."""
         pending, self.pending = self.pending, None
         if pending is None:
             return
@@ -226,6 +227,8 @@ class _Reading:
             self.grid = pending.result()
         except UnreadableWorkbook as exc:
             self.unreadable = exc
+        except Exception as exc:  # noqa: BLE001 - one file never stops the batch
+            self.failure = exc
 
     def discard(self) -> None:
         pending, self.pending = self.pending, None

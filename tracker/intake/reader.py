@@ -270,6 +270,11 @@ class PendingRead:
             # A reply that is still arriving when a late caller comes is given a moment to finish.
             deadline = now + reader.timeout if self._fresh else max(self._submitted + reader.timeout, now + 0.5)
             reply = reader._reply(proc, deadline, reader.timeout)
+        except UnreadableWorkbook:
+            raise
+        except BaseException:  # the pipe failed under us: the worker's state is unknown, start afresh
+            reader._stop(kill=True)
+            raise
         finally:
             self._message = b""
             reader._lock.release()

@@ -675,13 +675,12 @@ def test_with_a_sheet_name_no_sheet_is_read_when_none_is_named_so_among_several(
 
 
 @pytest.mark.parametrize("suffix", ["xls", "ods"])
-def test_with_a_sheet_name_xls_and_ods_read_only_that_sheet_too(reader, suffix):
+def test_with_a_sheet_name_xls_and_ods_are_still_read_whole(reader, suffix):
+    # calamine and the ODS stream go through every sheet anyway; a rebuilt annotated copy keeps them
     data = (FIXTURES / f"bao-cao-HBT-2023-06-30.{suffix}").read_bytes()
     full = reader.read(data)
-    only = reader.read(data, sheet="Báo cáo")
-    assert only.sheet_names == full.sheet_names
-    assert list(only.sheets) == ["Báo cáo"]
-    assert only.sheets["Báo cáo"].cells == full.sheets["Báo cáo"].cells
+    assert set(full.sheets) == {"Báo cáo", "Hướng dẫn"}
+    assert reader.read(data, sheet="Báo cáo") == full
 
 
 def test_a_submitted_read_holds_the_reader_until_its_result_is_taken():

@@ -51,15 +51,17 @@ MAX_TEXT_CHARS = 8_000_000  # text in the cells of one workbook's grid (Excel ca
 def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
     """Untrusted bytes → grid, or :class:`UnreadableWorkbook`. Run it only inside the limited child.
 
-    With ``sheet``, only the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for that name is read
-    (a district report needs no other); every sheet is still listed in ``sheet_names``.
+    With ``sheet``, an .xlsx/.xlsm is read only for the sheet :func:`~tracker.intake.grid.pick_sheet`
+    chooses for that name (a district report needs no other; every sheet is still listed in
+    ``sheet_names``). .xls and .ods are always read whole: calamine and the ODS stream go through every
+    sheet anyway, and a copy rebuilt from their cells (the annotated copy) then keeps the other sheets.
     """
     safety.check_size(data)
     container = safety.sniff_container(data)
     if container == "ole":
         ole = safety.OleFile(data)
         kind = safety.ole_kind(ole)
-        return _read_calamine(data, kind, _scan_biff(ole), sheet)
+        return _read_calamine(data, kind, _scan_biff(ole))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -81,7 +83,7 @@ def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
                 parts[info.filename] = safety.read_member(zf, info.filename, data)
                 safety.forbid_dtd(info.filename, parts[info.filename])
         if kind == "ods":
-            return _OdsReader(zf, parts, sheet).read()
+            return _OdsReader(zf, parts).read()
         return _XlsxReader(zf, kind, parts, sheet).read()
 
 
@@ -553,10 +555,9 @@ class _OdsReader:
     merged cells or hidden rows for ODS. Repeated rows and columns are never expanded beyond the window.
     """
 
-    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes], only: str | None = None):
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
         self.zf = zf
         self.parts = parts
-        self.only = only
 
     def read(self) -> WorkbookGrid:
         hidden_styles: set[str] = set()
@@ -594,9 +595,7 @@ class _OdsReader:
                 props = el.find(_STYLE + "table-properties")
                 if props is not None and props.get(_TABLE + "display") == "false":
                     hidden_styles.add(el.get(_STYLE + "name", ""))
-        wanted = _wanted(self.only, sheet_names)  # names are known only at the end of the stream
-        return WorkbookGrid(format="ods", sheet_names=sheet_names,
-                            sheets={name: grid for name, grid in grids.items() if wanted(name)})
+        return WorkbookGrid(format="ods", sheet_names=sheet_names, sheets=grids)
 
     def row(self, row_el, first_row: int, repeat: int, hidden: bool, grid: SheetGrid) -> None:
         cells: list[tuple[int, Cell]] = []  # (column, cell with row 0) of one copy of the row
@@ -790,8 +789,7 @@ def _scan_biff(ole: safety.OleFile) -> dict[str, _BiffSheet]:
     return sheets
 
 
-def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None = None,
-                   only: str | None = None) -> WorkbookGrid:
+def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None = None) -> WorkbookGrid:
     import python_calamine as pc
 
     try:
@@ -802,10 +800,9 @@ def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None 
         raise safety.unreadable("corrupt", str(exc)[:200]) from exc
     with wb:
         names = list(wb.sheet_names)
-        wanted = _wanted(only, names)
         grids: dict[str, SheetGrid] = {}
         for index, meta in enumerate(wb.sheets_metadata[:MAX_SHEETS]):
-            if meta.typ != pc.SheetTypeEnum.WorkSheet or not wanted(meta.name):
+            if meta.typ != pc.SheetTypeEnum.WorkSheet:
                 continue
             try:
                 sheet = wb.get_sheet_by_index(index)

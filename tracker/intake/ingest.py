@@ -183,7 +183,7 @@ def ingest_many(ctx: Context, items: Iterable[Incoming]) -> Iterator[Outcome]:
         item = next(source, None)
         current = batch.submit(item) if item is not None else None
         while current is not None:
-            current.wait()  # the worker is free again...
+            current.wait()  # the worker is free again (after the first file: taken before the yield)...
             item = next(source, None)
             ahead = batch.submit(item) if item is not None else None  # ...and reads the next file
             try:
@@ -280,7 +280,7 @@ class _Batch:
                            received_at=_aware(item.received_at or datetime.now(UTC)))
         try:
             reading.data = item.load()
-        except Exception as exc:  # noqa: BLE001 - reported as this item's failure by store()
+        except Exception as exc:  # noqa: BLE001 - reported as this item's failure by judge()
             reading.failure = exc
             return reading
         reading.file_hash = hashlib.sha256(reading.data).hexdigest()

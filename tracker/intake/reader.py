@@ -58,7 +58,8 @@ class WorkbookReader:
 
     def read(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> WorkbookGrid:
         """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only; with
-        ``sheet`` only the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for it is read."""
+        ``sheet`` an .xlsx is read only for the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for
+        it (see :func:`tracker.intake._worker.parse_workbook`)."""
         return self.submit(data, filename, sheet=sheet).result()
 
     def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> PendingRead:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 REPORT_NAME = "bao-cao-loi.txt"
 ANNOTATED_SUFFIX = "_can-sua.xlsx"
 AUTHOR = "Cụm thi đua"
-_OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024  # beyond this the copy is rebuilt from the read cells
+# Beyond this the copy is rebuilt from the cells read; for an .xlsx that is the report sheet alone (the
+# intake reads no other), for .xls and .ods every sheet.
+_OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024
 
 
 def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,

@@ -233,7 +233,7 @@ class WorkbookReader:
                 left = deadline - time.monotonic()
                 if not poller.poll(max(0, int(left * 1000))):  # a reply already there counts, even late
                     raise TimeoutError
-                chunk = os.read(fd, max(n - len(buf), 1 << 16))
+                chunk = os.read(fd, min(max(n - len(buf), 1 << 16), 1 << 20))  # at most 1 MiB a read
                 if not chunk:
                     raise EOFError
                 buf += chunk

@@ -158,6 +158,8 @@ def read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None = None) -> byt
         if data is None:
             with zf.open(info) as fh:
                 data = fh.read(limit + 1)
+    except UnreadableWorkbook:
+        raise
     except RuntimeError as exc:  # "File is encrypted, password required"
         raise unreadable("encrypted") from exc
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import deliver, federation, generate, sheet_files, weeks, write_configs  # noqa: E402
+from bench.ingest import calamine_alone  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 JUNE_30 = date(2023, 6, 30)
@@ -265,19 +266,11 @@ def phase_floors(run: Path, args) -> dict:
     drawing bare charts, the SQL read of one cluster's figures."""
     out: dict = {}
     files = [Path(line) for line in Path(args.files).read_text().splitlines() if line]
-    blobs = [f.read_bytes() for f in files]
-    from python_calamine import CalamineWorkbook
-
-    t = time.perf_counter()
-    for blob in blobs:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(blob))
-        for name in wb.sheet_names:
-            wb.get_sheet_by_name(name).to_python()
-    out["calamine_s"] = time.perf_counter() - t
-    out["files"] = len(blobs)
+    out["calamine_s"] = calamine_alone(files)
+    out["files"] = len(files)
 
     ctx = _contexts(run)[0]
-    out["insert_s"] = _insert_floor(ctx, len(blobs))
+    out["insert_s"] = _insert_floor(ctx, len(files))
     out["sql_read_s"], out["sql_rows"] = _read_floor(ctx)
     bars = len(ctx.settings.districts)
     out["chart_s"] = _chart_floor(bars, dpi=100)

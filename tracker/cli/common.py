@@ -72,6 +72,22 @@ def out(text: str = "") -> None:
     sys.stdout.flush()
 
 
+def show_rich(render, *, width: int) -> None:
+    """Run ``render(console)`` (a function that prints with rich) to stdout: in colour on a terminal;
+    to a file or a pipe as plain text ``width`` columns wide (room for the table), without trailing blanks."""
+    import io
+
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        render(Console(file=sys.stdout, highlight=False))
+        return
+    buffer = io.StringIO()
+    render(Console(file=buffer, highlight=False, width=width, color_system=None))
+    sys.stdout.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
+    sys.stdout.flush()
+
+
 def err(text: str) -> None:
     """Messages for the person at the terminal, on stderr."""
     sys.stderr.write(text + "\n")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, err, out, parse_as_of
+from tracker.cli.common import AsOf, err, out, parse_as_of, show_rich
 
 if TYPE_CHECKING:
     from tracker.overview import Overview
@@ -48,7 +47,7 @@ def overview(
 
         out(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
     else:
-        render_table(view)
+        show_rich(lambda console: render_table(view, console), width=220)
     err(f"Bảng tổng hợp / workbook: {result.workbook}")
     for m in view.missing:
         err(f"Cụm {m.cluster} ({m.config}): {m.reason}")
@@ -56,28 +55,15 @@ def overview(
         raise typer.Exit(1)
 
 
-def render_table(view: Overview, console=None) -> None:
-    """The clusters × indicators table (%, leader, last) on stdout, plain text when not a terminal."""
-    import io
-
+def render_table(view: Overview, console) -> None:
+    """The clusters × indicators table (%, leader, last), printed with ``console``."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from tracker.reporting.wording import cluster_short_name, district_short_name
     from tracker.text import format_date, format_percent
 
-    if console is None:
-        if sys.stdout.isatty():
-            console = Console(file=sys.stdout, highlight=False)
-        else:
-            plain = Console(file=io.StringIO(), highlight=False, width=220, color_system=None)
-            render_table(view, plain)
-            text = plain.file.getvalue()  # type: ignore[attr-defined]
-            sys.stdout.write("\n".join(line.rstrip() for line in text.splitlines()) + "\n")
-            sys.stdout.flush()
-            return
     table = Table(title=f"{view.federation_name} — tổng hợp {len(view.clusters)} cụm, số liệu đến ngày "
                         f"{format_date(view.as_of)}", box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("Cụm")

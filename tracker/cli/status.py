@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, context, err, out, parse_as_of, show_rich
 
 if TYPE_CHECKING:
     from tracker.progress import ClusterProgress
@@ -58,7 +58,7 @@ def status(
         sys.stdout.write(render_csv(progress))
         sys.stdout.flush()
     else:
-        render_table(progress)
+        show_rich(lambda console: render_table(progress, console), width=200)
 
 
 def csv_rows(progress: ClusterProgress) -> list[dict]:
@@ -99,28 +99,15 @@ def render_csv(progress: ClusterProgress) -> str:
     return buf.getvalue()
 
 
-def render_table(progress: ClusterProgress, console=None) -> None:
-    """The readable Vietnamese table on stdout: ranking × indicators, totals, reporting, notes."""
-    import io
-
+def render_table(progress: ClusterProgress, console) -> None:
+    """The readable Vietnamese table, printed with ``console``: ranking × indicators, totals, reporting, notes."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from tracker.progress import rules_text, status_label
     from tracker.text import format_date, format_number, format_percent, weekday_vi
 
-    if console is None:
-        if sys.stdout.isatty():
-            console = Console(file=sys.stdout, highlight=False)
-        else:  # a file or a pipe: wide enough for the table, plain text, no trailing blanks
-            plain = Console(file=io.StringIO(), highlight=False, width=200, color_system=None)
-            render_table(progress, plain)
-            text = plain.file.getvalue()  # type: ignore[attr-defined]
-            sys.stdout.write("\n".join(line.rstrip() for line in text.splitlines()) + "\n")
-            sys.stdout.flush()
-            return
     title = (f"{progress.cluster_name} — tiến độ thực hiện chỉ tiêu năm {progress.year}, "
              f"số liệu đến ngày {format_date(progress.as_of)}")
     table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False, title_justify="left")

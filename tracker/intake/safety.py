@@ -197,7 +197,8 @@ def _member_direct(raw: bytes, info: zipfile.ZipInfo, limit: int) -> bytes | Non
     stored = method == zipfile.ZIP_STORED
     data = body[: limit + 1] if stored else zlib.decompressobj(-15).decompress(body, limit + 1)
     if len(data) <= limit and zlib.crc32(data) != info.CRC:
-        raise unreadable("corrupt", f"{info.filename}: sai CRC-32", f"{info.filename}: bad CRC-32")
+        raise unreadable("corrupt", f"{info.filename}: dữ liệu không khớp mã kiểm tra (CRC-32)",
+                         f"{info.filename}: bad CRC-32")
     return data
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from tracker import models
 from tracker.errors import TrackerError
 from tracker.intake import findings as findings_module
-from tracker.intake.files import archive_path, quarantine_dir, safe_name, write_atomic
+from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
 from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
 from tracker.intake.history import History, history_findings, window_start
@@ -209,7 +209,7 @@ class _Reading:
 
     item: Incoming
     data: bytes = b""
-    name: str = ""
+    name: str = ""  # as received (files.received_name); the stored files get names made from it
     file_hash: str = ""
     received_at: datetime | None = None
     pending: PendingRead | None = None
@@ -276,7 +276,7 @@ class _Batch:
         """Load the file's bytes and hand them to the reader's worker (returns at once)."""
         from tracker.intake.reader import default_reader
 
-        reading = _Reading(item, name=safe_name(item.filename),
+        reading = _Reading(item, name=received_name(item.filename),
                            received_at=_aware(item.received_at or datetime.now(UTC)))
         try:
             reading.data = item.load()
@@ -285,7 +285,7 @@ class _Batch:
             return reading
         reading.file_hash = hashlib.sha256(reading.data).hexdigest()
         try:
-            reading.pending = default_reader().submit(reading.data, reading.name, sheet=SHEET_REPORT)
+            reading.pending = default_reader().submit(reading.data, safe_name(reading.name), sheet=SHEET_REPORT)
         except UnreadableWorkbook as exc:  # empty, too large, or no worker could start
             reading.unreadable = exc
         return reading

@@ -10,10 +10,11 @@ copy is rebuilt from the cells the safe reader read.
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.intake.files import write_atomic
+from tracker.intake.files import derived_name, safe_name, write_atomic
 from tracker.intake.findings import Finding
 from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
@@ -34,15 +35,23 @@ _OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024
 
 def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
                   result: IngestResult, settings: Settings) -> tuple[Path, Path, Path | None]:
-    """Write the original, the error report and (when the file could be read) the annotated copy."""
-    original = write_atomic(folder / name, data)
-    annotated: Path | None = None
-    if grid is not None:
-        content = annotated_workbook(data, grid, report.findings, report.sheet)
-        if content is not None:
-            annotated = write_atomic(folder / (Path(name).stem + ANNOTATED_SUFFIX), content)
-    text = rejection_text(result, settings, annotated.name if annotated else None)
-    report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+    """Write the original, the error report and (when the file could be read) the annotated copy, under
+    names that fit the file system (``name`` is the name as received). When one of them cannot be
+    written, a folder made here is removed again: no half-filled or empty folder is left behind."""
+    made = not folder.exists()
+    try:
+        original = write_atomic(folder / safe_name(name), data)
+        annotated: Path | None = None
+        if grid is not None:
+            content = annotated_workbook(data, grid, report.findings, report.sheet)
+            if content is not None:
+                annotated = write_atomic(folder / derived_name(name, ANNOTATED_SUFFIX), content)
+        text = rejection_text(result, settings, annotated.name if annotated else None)
+        report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+    except BaseException:
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return original, report_path, annotated
 
 

@@ -92,9 +92,10 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
         raise HTTPException(status_code=413)
     if not data:
         raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
-    filename = Path(upload.filename.replace("\\", "/")).name[:200]
-
+    from tracker.intake.files import received_name
     from tracker.intake.ingest import ingest_bytes
+
+    filename = received_name(upload.filename)  # whole: the stored files get names that fit the disk
 
     result = await run_in_threadpool(
         ingest_bytes, state.ctx, data, filename, source="web", sender=views.web_sender(access.token_id),

@@ -269,3 +269,13 @@ def test_the_portal_takes_a_sheet_whose_name_is_long(ctx, size, verdict):
             assert annotated.status_code == 200 and annotated.content[:2] == b"PK"
             assert {p.name.endswith("_can-sua.xlsx") for p in stored.parent.iterdir()} == {True, False}
         assert_no_empty_quarantine_folder(ctx.settings)
+
+
+def test_a_quarantine_folder_already_there_is_never_reused(tmp_path):
+    name = vietnamese_name(245)
+    first = quarantine_dir(tmp_path, date(2023, 6, 30), HASH, name)
+    first.mkdir()
+    second = quarantine_dir(tmp_path, date(2023, 6, 30), HASH, name)
+    assert second != first and second.name.endswith("-2") and len(second.name.encode()) <= STORED_NAME_MAX
+    second.mkdir()
+    assert quarantine_dir(tmp_path, date(2023, 6, 30), HASH, name).name.endswith("-3")

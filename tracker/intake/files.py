@@ -133,7 +133,17 @@ def archive_path(archive: Path, district: str, as_of: date, file_hash: str, file
 
 
 def quarantine_dir(quarantine: Path, received: date, file_hash: str, filename: str) -> Path:
-    """``quarantine/2023-06-30_1a2b3c4d5e6f_bao-cao/``: the original, the error report, the annotated copy."""
+    """``quarantine/2023-06-30_1a2b3c4d5e6f_bao-cao/``: the original, the error report, the annotated copy.
+
+    A folder already there is another rejection's (the same bytes refused again on the same day for
+    another reason, say sent through another district's link): it is never written over, the next free
+    one is taken (``..._bao-cao-2/``)."""
     prefix = _prefix(received, file_hash)
     stem = split_extension(safe_name(filename))[0]
-    return quarantine / (prefix + (cut_text(stem, STORED_NAME_MAX - len(prefix)) or "tep"))
+    n = 1
+    while True:
+        tail = f"-{n}" if n > 1 else ""
+        folder = quarantine / (prefix + (cut_text(stem, STORED_NAME_MAX - len(prefix) - len(tail)) or "tep") + tail)
+        if not folder.exists():
+            return folder
+        n += 1

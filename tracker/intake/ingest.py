@@ -5,7 +5,10 @@ PUBLIC API (used by the CLI, the inbox pull, the web portal and the mailbox):
 - ``ingest_many(ctx, items) -> Iterator[Outcome]`` — the same for many files, faster (see below);
 - ``format_result(result) -> str`` — the one line shown for a file.
 
-Rules (DESIGN §4):
+Rules (DESIGN §4), in this order:
+- a source's own rule (a district link takes only that district's sheet; an e-mail only from a contact
+  of the district it names) comes first: a sheet it refuses is rejected as a new file, even when the
+  same bytes came before from elsewhere, so the verdict tells nothing about what others sent;
 - the same bytes as an accepted file → ``duplicate`` ("already received"), nothing new stored, success;
 - bytes rejected before → rejected again with the same errors (except when that rejection came from
   the circumstances, not the bytes: a sender who was not a contact, or a read that timed out or
@@ -336,7 +339,9 @@ class _Batch:
         with conn.begin():
             ids = self.ids(conn)
             _lock(conn, cid)
-            earlier = _earlier(conn, cid, p.file_hash)
+            # A source's own rule first: "already received" would tell a stranger that someone sent these bytes.
+            refused_by_source = any(f.is_error and f.code in CONTEXT_CODES for f in report.findings)
+            earlier = None if refused_by_source else _earlier(conn, cid, p.file_hash)
             if earlier is not None:
                 return _earlier_result(conn, earlier, p, ids)
             current: list[tuple[int, datetime]] = []  # the accepted version(s) of the same district and date

@@ -121,7 +121,11 @@ def _visible(state: Portal, access: tokens.Access, submission_id: int | None) ->
 
 def link_check(access: tokens.Access):
     """The rule of the web source (as the sender rule is the mailbox's): a district's link takes only
-    that district's sheet. A sheet naming another district is rejected, pointing at its `Đơn vị` cell."""
+    that district's sheet. A sheet naming another district is rejected, pointing at its `Đơn vị` cell;
+    the intake applies this rule before the duplicate rule (:mod:`tracker.intake.ingest`).
+
+    The message names no district: the clerk sees the sheet and the cell, and the finding is stored with
+    a submission of the district the sheet names, whose own clerk may read it."""
     from tracker.intake.findings import finding
 
     def check(report):
@@ -129,10 +133,10 @@ def link_check(access: tokens.Access):
             return []
         return [finding(
             "error", "sender_not_in_district",
-            f"Tệp này là báo cáo của đơn vị {report.district}, nhưng được gửi qua đường dẫn của "
-            f"{access.district_name}. Mỗi đơn vị gửi báo cáo của mình qua đường dẫn riêng của đơn vị.",
-            f"This is the sheet of district {report.district}, but it was sent through the link of "
-            f"{access.district_name}. Each district sends its own sheet through its own link.",
+            "Ô «Đơn vị» ghi một đơn vị khác, không phải đơn vị của đường dẫn này: tệp không được tiếp nhận. "
+            "Mỗi đơn vị chỉ gửi báo cáo của mình, qua đường dẫn riêng của đơn vị; hãy kiểm tra lại tệp đã chọn.",
+            "The 'Đơn vị' cell names another district than this link's: the file was not received. Each "
+            "district sends only its own sheet, through its own link; check the file you chose.",
             sheet=report.sheet, ref=report.district_cell)]
 
     return check

@@ -1,4 +1,4 @@
-"""The settings object: config.toml, validated once, with the environment overrides of DESIGN §8.
+"""The settings object: config.toml, validated once, with the environment overrides of docs/config.md §12.
 
 ``load_settings(path)`` is the only way in. A bad file raises :class:`ConfigError` naming the key and
 the file, in Vietnamese then English; the CLI turns it into exit code 2.

@@ -33,7 +33,7 @@ class Context:
 def open_context(config: str | Path | None = None, *, settings: Settings | None = None) -> Context:
     settings = settings or load_settings(config)
     if settings.cluster.language != "vi":
-        # Accepted by the config contract (DESIGN §8), but only Vietnamese output exists so far: say so
+        # Accepted by the config contract (docs/config.md §2), but only Vietnamese output exists so far: say so
         # instead of silently ignoring the setting.
         logging.getLogger("tracker").warning(
             "cluster.language = %r: báo cáo và thư vẫn viết bằng tiếng Việt (chưa có bản tiếng Anh). / "

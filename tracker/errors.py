@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class TrackerError(Exception):
-    """A problem the user can fix; ``exit_code`` follows DESIGN §5 (1 input rejected, 2 usage/config)."""
+    """A problem the user can fix; ``exit_code`` follows docs/commands.md §1 (1 input rejected, 2 usage/config)."""
 
     exit_code = 2
 

@@ -1,4 +1,4 @@
-"""`tracker template`, `tracker targets template|import`, `tracker ingest`, `tracker pull` (DESIGN §4, §5).
+"""`tracker template`, `tracker targets template|import`, `tracker ingest`, `tracker pull` (docs/commands.md §4–§7).
 
 Thin: each command calls one function of :mod:`tracker.intake`. One line per file on stdout; exit 0 when
 everything was accepted (or already received), 1 when some file was rejected or could not be handled,

@@ -1,4 +1,4 @@
-"""`tracker scheduler run`, `tracker jobs list`, `tracker jobs run NAME` (DESIGN §7).
+"""`tracker scheduler run`, `tracker jobs list`, `tracker jobs run NAME` (docs/commands.md §12).
 
 The scheduler and its jobs live in the top-level `jobs` package; they are imported inside the
 commands so `tracker --help` does not load APScheduler or SQLAlchemy.

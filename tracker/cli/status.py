@@ -1,4 +1,4 @@
-"""`tracker status`: the progress table (DESIGN §5), as a terminal table, JSON or CSV."""
+"""`tracker status`: the progress table (docs/commands.md §8), as a terminal table, JSON or CSV."""
 
 from __future__ import annotations
 

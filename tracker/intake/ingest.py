@@ -5,7 +5,7 @@ PUBLIC API (used by the CLI, the inbox pull, the web portal and the mailbox):
 - ``ingest_many(ctx, items) -> Iterator[Outcome]`` — the same for many files, faster (see below);
 - ``format_result(result) -> str`` — the one line shown for a file.
 
-Rules (DESIGN §4), in this order:
+Rules (docs/sheet-format.md §9, §11), in this order:
 - a source's own rule (a district link takes only that district's sheet; an e-mail only from a contact
   of the district it names) comes first: a sheet it refuses is rejected as a new file, even when the
   same bytes came before from elsewhere, so the verdict tells nothing about what others sent;
@@ -300,7 +300,7 @@ class _Batch:
         return self.judge(reading)
 
     def judge(self, reading: _Reading) -> _Prepared:
-        """The checks of the sheet itself (DESIGN §4) and those of its source."""
+        """The checks of the sheet itself (docs/sheet-format.md §7, §8) and those of its source."""
         if reading.failure is not None:
             raise reading.failure
         item, exc = reading.item, reading.unreadable
@@ -461,7 +461,7 @@ def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict
 def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[tuple[int, datetime]]) -> int | None:
     """Mark the version received earlier as superseded; returns the id of the version that was replaced.
 
-    Among versions of one district and date the one received last is current (DESIGN §2), so a file
+    The version of one district and date received last is current (docs/indicators-and-progress.md §2), so a file
     that arrives with an earlier reception time (an old file found in the inbox) is itself superseded.
     """
     replaced = None

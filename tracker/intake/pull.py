@@ -153,7 +153,7 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
 
 
 def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
-    """Send the district the verdict on a rejected sheet, when mail is configured (DESIGN §6).
+    """Send the district the verdict on a rejected sheet, when mail is configured (docs/outputs.md §7).
 
     The notice goes through the outbox: an SMTP outage leaves it pending there for the retries, and a
     failure to build it is logged without stopping the pull.

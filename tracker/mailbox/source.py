@@ -1,4 +1,4 @@
-"""The mailbox source of `tracker pull` (DESIGN §8): every workbook e-mailed to the mailbox goes through
+"""The mailbox source of `tracker pull` (docs/portal-and-mailbox.md §8): each workbook sent to the mailbox goes through
 the same intake as an upload, then the message moves to ``processed_folder``.
 
 For each message in ``mailbox.folder``, oldest first:

@@ -144,7 +144,7 @@ def _note(ws: Worksheet, row: int, text: str, last_col: int, height: float | Non
 
 
 def write_workbook(data: ReportData, path: Path, *, title: str) -> Path:
-    """The five-sheet workbook of DESIGN §6 (also the data workbook of the review pack)."""
+    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack)."""
     wb = Workbook()
     wb.remove(wb.active)
     progress = data.progress

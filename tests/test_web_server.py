@@ -1,5 +1,5 @@
 """The portal's server on a real loopback socket: slow or half-sent requests are closed, connections beyond
-the cap are refused."""
+the cap are refused, and a port already in use is one clear error."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tracker.web import tokens
 from tracker.web.app import create_app
-from tracker.web.server import ServerLimits, build_server
+from tracker.web.server import ServerLimits, bind, build_server
 
 HALF_HEADER = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
@@ -24,7 +24,7 @@ def serve(ctx):
 
     def start(limits: ServerLimits, **options):
         server = build_server(create_app(ctx.settings), limits, **options)
-        sock = socket.create_server(("127.0.0.1", 0))
+        sock = bind("127.0.0.1", 0)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         started.append((server, thread))
@@ -135,3 +135,24 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(serve, caplog, tr
     assert r.status_code == 200
     access = [m for m in caplog.messages if "GET /healthz" in m]
     assert len(access) == 1 and access[0].startswith(logged + ":")
+
+
+# --- a port in use --------------------------------------------------------------------------------------------
+
+def test_tracker_web_on_a_port_in_use_says_so_once_and_exits_2(cli):
+    assert cli("init").exit_code == 0
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        r = cli("web", "--port", str(port))
+    assert r.exit_code == 2
+    assert f"cổng {port} trên địa chỉ 127.0.0.1" in r.stderr and "đang được một chương trình khác dùng" in r.stderr
+    assert f"port {port} on 127.0.0.1" in r.stderr and "already in use" in r.stderr
+    assert "Cổng web" not in r.stderr and "Web portal" not in r.stderr  # never claims to serve
+    assert "Errno" not in r.stderr and r.stdout == ""
+
+
+def test_tracker_web_on_an_address_not_of_this_machine_is_a_clear_error(cli):
+    assert cli("init").exit_code == 0
+    r = cli("web", "--host", "192.0.2.1", "--port", "8000")  # TEST-NET-1: never a local address
+    assert r.exit_code == 2
+    assert "máy này không có địa chỉ 192.0.2.1" in r.stderr and "Web portal" not in r.stderr

@@ -33,21 +33,22 @@ def web(
     """Chạy cổng web cho các đơn vị và Cụm trưởng (serve the web portal).
 
     Example: tracker web --host 0.0.0.0 --port 8000, then give each district its link from
-    `tracker tokens issue HBT`.
+    `tracker tokens issue HBT`. A port already in use is a usage error (exit code 2).
     """
     from tracker.web import create_app
     from tracker.web.logs import uvicorn_log_config
-    from tracker.web.server import ServerLimits, build_server
+    from tracker.web.server import ServerLimits, bind, build_server
 
     ctx = context()
     app = create_app(ctx.settings)
-    server = build_server(app, ServerLimits(), host=host, port=port, forwarded_allow_ips=forwarded_allow_ips,
-                         log_config=uvicorn_log_config())
+    server = build_server(app, ServerLimits(), forwarded_allow_ips=forwarded_allow_ips,
+                          log_config=uvicorn_log_config())
+    sock = bind(host, port)  # before saying it serves: a port in use is one clear error, not a log line
     err(f"Cổng web của {ctx.settings.cluster.id} tại http://{host}:{port}/ (Ctrl+C để dừng).\n"
         f"Web portal of {ctx.settings.cluster.id} at http://{host}:{port}/ (Ctrl+C to stop).")
     # uvicorn re-raises the Ctrl+C it handled once shut down: stopping that way is success (exit 0).
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[sock])
 
 
 @tokens_app.command("issue")

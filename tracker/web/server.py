@@ -1,4 +1,4 @@
-"""Serving the portal: the limits uvicorn does not enforce by itself.
+"""Serving the portal: the listening socket, and the limits uvicorn does not enforce by itself.
 
 uvicorn (0.55, h11) never times out a request that is still arriving: its keep-alive timer only runs
 between requests and is cancelled by every byte received (uvicorn#157, "timeout-request-start", is
@@ -16,12 +16,16 @@ counted out, and only make the cap refuse the real users. :class:`GuardedH11Prot
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import time
 from dataclasses import dataclass
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from tracker.errors import TrackerError
 
 log = logging.getLogger("uvicorn.error")
 
@@ -134,14 +138,51 @@ def protocol_class(limits: ServerLimits) -> type[GuardedH11Protocol]:
                                                               "cut_off": cut_off})
 
 
-def build_server(app, limits: ServerLimits = ServerLimits(), *, host: str = "127.0.0.1", port: int = 8000,
-                 forwarded_allow_ips: str | None = None, log_config: dict | None = None):
-    """A uvicorn server for ``app`` under ``limits``, listening on ``host:port`` when run."""
+def bind(host: str, port: int) -> socket.socket:
+    """The portal's listening socket, bound before anything says it is serving.
+
+    Raises :class:`TrackerError` (exit code 2) naming the address when it cannot be had.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        # create_server sets SO_REUSEADDR, as uvicorn does: a restart does not wait for TIME_WAIT.
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise _cannot_listen(host, port, exc) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> TrackerError:
+    where_vi, where_en = f"cổng {port} trên địa chỉ {host}", f"port {port} on {host}"
+    if exc.errno == errno.EADDRINUSE:
+        return TrackerError(
+            f"Không mở được {where_vi}: cổng đang được một chương trình khác dùng. Chọn cổng khác bằng "
+            f"--port, hoặc dừng chương trình đó.",
+            f"Cannot listen on {where_en}: the port is already in use by another program. Choose another "
+            f"with --port, or stop that program.")
+    if exc.errno == errno.EACCES:
+        return TrackerError(
+            f"Không mở được {where_vi}: không có quyền (cổng dưới 1024 cần quyền quản trị). Chọn cổng từ "
+            f"1024 trở lên bằng --port và đặt một reverse proxy phía trước.",
+            f"Cannot listen on {where_en}: permission denied (ports below 1024 need administrator rights). "
+            f"Choose a port from 1024 with --port and put a reverse proxy in front.")
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return TrackerError(
+            f"Không mở được {where_vi}: máy này không có địa chỉ {host}. Dùng --host 127.0.0.1 (chỉ máy "
+            f"này) hoặc --host 0.0.0.0 (mọi địa chỉ của máy).",
+            f"Cannot listen on {where_en}: this machine has no address {host}. Use --host 127.0.0.1 (this "
+            f"machine only) or --host 0.0.0.0 (all its addresses).")
+    return TrackerError(f"Không mở được {where_vi}: {exc.strerror or exc}.",
+                        f"Cannot listen on {where_en}: {exc.strerror or exc}.")
+
+
+def build_server(app, limits: ServerLimits = ServerLimits(), *, forwarded_allow_ips: str | None = None,
+                 log_config: dict | None = None):
+    """A uvicorn server for ``app`` under ``limits``; run it with ``server.run(sockets=[bind(...)])``."""
     import uvicorn
 
     config = uvicorn.Config(
         # No WebSocket support: an upgraded connection would leave the protocol, and with it the limits.
-        app, host=host, port=port, http=protocol_class(limits), ws="none", log_config=log_config, log_level="info",
+        app, http=protocol_class(limits), ws="none", log_config=log_config, log_level="info",
         proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, server_header=False,
         # One more than the cap: the protocol refuses connections beyond it; uvicorn's own check (which
         # counts the connection asking, and running tasks) then only stops tasks piling up after their

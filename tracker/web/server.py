@@ -1,10 +1,10 @@
 """Serving the portal: the listening socket, and the limits uvicorn does not enforce by itself.
 
 uvicorn (0.55, h11) never times out a request that is still arriving: its keep-alive timer only runs
-between requests and is cancelled by every byte received (uvicorn#157, "timeout-request-start", is
-still open). A client sending half a request header held its connection, and a file descriptor, for
-ever. Its ``limit_concurrency`` only answers 503 to *complete* requests, so such connections are never
-counted out, and only make the cap refuse the real users. :class:`GuardedH11Protocol` adds:
+between requests and is cancelled by every byte received (uvicorn#157 asked for a
+"timeout-request-start"; 0.55 has none). A client sending half a request header held its connection,
+and a file descriptor, for ever. Its ``limit_concurrency`` only answers 503 to *complete* requests, so
+such connections are never counted out, and only make the cap refuse the real users. :class:`GuardedH11Protocol` adds:
 
 - a deadline for the request line and headers, counted from when the server starts waiting for them
   (the connection opened, or the previous response ended), not reset by each byte;

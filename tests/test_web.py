@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -261,6 +262,34 @@ def test_the_dashboard_draws_its_charts_and_caches_them(client, ctx):
     assert client.get(src).content == r.content
     assert client.get(link + "/charts/nothing.png").status_code == 404
     assert client.get("/h/" + "A" * 43 + "/charts/ranking.png").status_code == 404
+
+
+def test_the_chart_cache_keeps_only_the_folders_used_last(client, ctx, monkeypatch):
+    from tracker.web import charts
+
+    monkeypatch.setattr(charts, "CACHE_FOLDERS", 3)
+    link = issue(ctx, head=True)
+    root = ctx.settings.paths.reports / "web" / "charts"
+    (root / "notes").mkdir(parents=True)  # not a cache folder: never deleted
+
+    def chart(day: int) -> bytes:
+        r = client.get(f"{link}/charts/ranking.png?ngay={day:02d}/06/2023")
+        assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+        return r.content
+
+    def cached_days() -> set[int]:
+        return {int(p.name[8:10]) for p in root.iterdir() if p.name.startswith("2023-06-")}
+
+    for day in range(1, 6):
+        chart(day)
+        time.sleep(0.02)  # distinct modification times even on a coarse file system
+    assert cached_days() == {3, 4, 5}
+    third = chart(3)  # a hit: day 3 becomes the most recently used
+    time.sleep(0.02)
+    chart(6)
+    assert cached_days() == {3, 5, 6}
+    assert (root / "notes").is_dir()
+    assert chart(3) == third
 
 
 # --- uploads through the intake ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from tracker.config import Settings
 from tracker.context import Context, open_context
@@ -164,6 +165,12 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     async def _unexpected(request: Request, exc: Exception):
         # Logged by the server (uvicorn) as well; the person sees a page in their language.
         return _error_page(request, 500, state)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_left(request: Request, exc: ClientDisconnect):
+        # The client went away mid-request (or was cut off for sending too slowly, see tracker.web.server):
+        # nobody is left to answer, and it is not a server error to log with a traceback.
+        return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

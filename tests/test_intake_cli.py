@@ -61,19 +61,34 @@ def test_pull_moves_every_file_by_content_and_leaves_temporary_ones(ctx, cli):
     drop(inbox / "readme.txt", b"not a workbook")
     drop(inbox / "~$DD.xlsx", b"lock")
     drop(inbox / ".hidden.xlsx", report_for("HK", JUNE_30, FIGS))
-    (inbox / "copying.xlsx").write_bytes(report_for("LB", JUNE_30, FIGS))  # written just now
+    (inbox / "just copied.xlsx").write_bytes(report_for("LB", JUNE_30, FIGS))  # written just now
     result = cli("pull")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert len(lines) == 3 and all(line.startswith("[inbox] ") for line in lines)
+    assert len(lines) == 4 and all(line.startswith("[inbox] ") for line in lines)
     assert "bao cao tuan 26: đã chấp nhận (accepted) — HM" in result.stdout
+    assert "just copied.xlsx: đã chấp nhận (accepted) — LB" in result.stdout  # after waiting for it to settle
     assert "DD.xlsx: bị từ chối (rejected)" in result.stdout and "readme.txt: bị từ chối" in result.stdout
-    assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "copying.xlsx", "~$DD.xlsx"]
-    assert "1 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
+    assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "~$DD.xlsx"]
+    assert "2 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
     archived = list(ctx.settings.paths.archive.rglob("*bao cao tuan 26"))
     assert len(archived) == 1 and archived[0].read_bytes() == hm
     quarantined = {p.name for p in ctx.settings.paths.quarantine.rglob("*") if p.is_file()}
     assert {"DD.xlsx", "readme.txt", "DD_can-sua.xlsx", "bao-cao-loi.txt"} <= quarantined
+
+
+def test_pull_names_a_file_still_being_written_and_leaves_it_for_next_time(ctx, cli):
+    from tests.test_intake_pull import still_writing
+
+    inbox = ctx.settings.paths.inbox
+    inbox.mkdir(parents=True)
+    with still_writing(inbox / "HK.xlsx", every=0.2):
+        result = cli("pull")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == ("[inbox] HK.xlsx: đang được ghi, sẽ nhận ở lần sau "
+                             "(still being written, will be taken next time)\n")
+    assert "1 tệp (files): 0 chấp nhận" in result.stderr and "1 đang được ghi (still being written)" in result.stderr
+    assert [p.name for p in inbox.iterdir()] == ["HK.xlsx"]
 
 
 def test_pull_of_an_empty_inbox_succeeds(ctx, cli):

@@ -105,7 +105,7 @@ def ingest(
 
     from tracker.errors import TrackerError
     from tracker.intake.ingest import Incoming, format_result, ingest_many
-    from tracker.intake.pull import notify_if_rejected, read_capped
+    from tracker.intake.pull import failed_item, notify_if_rejected, read_capped
 
     paths = [Path(name) for name in files]
     missing = [str(f) for f in paths if not f.is_file()]
@@ -119,7 +119,7 @@ def ingest(
         result = outcome.result
         if result is None:
             bad += 1
-            out(f"{outcome.item.filename}: không xử lý được (failed): {outcome.error}")
+            out(failed_item("cli", outcome.item.filename, outcome.error).text())
             continue
         bad += result.status == "rejected"
         out(format_result(result))

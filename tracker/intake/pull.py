@@ -53,11 +53,15 @@ class PullItem:
     deferred: bool = False
 
     def line(self) -> str:
+        """The line shown for the file: ``[source] text``."""
+        return f"[{self.source}] {self.text()}"
+
+    def text(self) -> str:
         if self.result is not None:
-            return f"[{self.source}] {format_result(self.result)}"
+            return format_result(self.result)
         if self.deferred:
-            return f"[{self.source}] {self.name}: {DEFERRED_VI} ({DEFERRED_EN})"
-        return f"[{self.source}] {self.name}: không xử lý được (failed): {self.error}"
+            return f"{self.name}: {DEFERRED_VI} ({DEFERRED_EN})"
+        return f"{self.name}: không xử lý được (failed): {self.error}"
 
 
 DEFERRED_VI, DEFERRED_EN = "đang được ghi, sẽ nhận ở lần sau", "still being written, will be taken next time"
@@ -192,9 +196,7 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
     for outcome in ingest_many(ctx, items):
         path = paths[id(outcome.item)]
         if outcome.result is None:
-            exc = outcome.error
-            log.error("inbox file %s could not be handled: %s", path.name, exc, exc_info=exc)
-            yield PullItem("inbox", path.name, error=f"{type(exc).__name__}: {exc}")
+            yield failed_item("inbox", path.name, outcome.error)
             continue
         try:  # its bytes are now kept in the archive or quarantine, under a name that cannot collide
             if _oversized(outcome.result) and outcome.result.stored_path is not None:
@@ -207,6 +209,14 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
         yield PullItem("inbox", path.name, result=outcome.result)
     for path in listing.busy:
         yield PullItem("inbox", path.name, deferred=True)
+
+
+def failed_item(source: str, name: str, exc: BaseException | None) -> PullItem:
+    """A file that could not be handled: one line saying why; the traceback only in the debug log."""
+    from tracker.intake.failures import explain
+
+    log.debug("%s file %s could not be handled", source, name, exc_info=exc)
+    return PullItem(source, name, error=explain(exc) if exc is not None else "?")
 
 
 def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
@@ -222,7 +232,10 @@ def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
     try:
         notify_rejection(ctx, result)
     except Exception as exc:  # noqa: BLE001 - the sheet is stored; its notice must not stop the others
-        log.error("rejection notice for %s could not be queued: %s", result.file_name, exc, exc_info=exc)
+        from tracker.intake.failures import explain
+
+        log.error("rejection notice for %s could not be queued: %s", result.file_name, explain(exc),
+                  exc_info=exc if log.isEnabledFor(logging.DEBUG) else None)
 
 
 def read_capped(path: Path) -> bytes:
@@ -263,8 +276,11 @@ def pull(ctx: Context, sources: Sequence[tuple[str, Source]] | None = None,
                 if on_item is not None:
                     on_item(item)
         except Exception as exc:  # noqa: BLE001 - a source that fails does not stop the others
-            log.warning("source %s failed: %s", name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-            report.source_errors.append((name, str(exc) or type(exc).__name__))
+            from tracker.intake.failures import explain
+
+            message = explain(exc)
+            log.warning("source %s failed: %s", name, message, exc_info=log.isEnabledFor(logging.DEBUG))
+            report.source_errors.append((name, message))
     return report
 
 

@@ -50,6 +50,32 @@ def test_ingest_of_a_missing_file_is_a_usage_error(ctx, cli, tmp_path):
     assert result.exit_code == 2 and "nope.xlsx" in result.stderr and result.stdout == ""
 
 
+def test_ingest_of_a_folder_takes_the_files_directly_in_it_in_name_order(ctx, cli, tmp_path):
+    folder = tmp_path / "bao cao tuan 26"
+    (folder / "cu").mkdir(parents=True)
+    (folder / "cu" / "HK.xlsx").write_bytes(report_for("HK", JUNE_30, FIGS))  # a subfolder: not searched
+    (folder / "b HM.xlsx").write_bytes(report_for("HM", JUNE_30, FIGS))
+    (folder / "a HBT.xlsx").write_bytes(report_for("HBT", JUNE_30, FIGS))
+    (folder / "c LB").write_bytes(report_for("LB", JUNE_30, FIGS))  # no extension: content decides
+    for skipped in ("~$a HBT.xlsx", ".~lock.b HM.xlsx#", ".DS_Store", "d.xlsx.part"):
+        (folder / skipped).write_bytes(b"x")
+    result = cli("ingest", folder)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == ["a HBT.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023",
+                                          "b HM.xlsx: đã chấp nhận (accepted) — HM, 30/06/2023",
+                                          "c LB: đã chấp nhận (accepted) — LB, 30/06/2023"]
+
+
+def test_ingest_of_a_folder_with_no_file_says_so(ctx, cli, tmp_path):
+    folder = tmp_path / "trống"
+    (folder / "cu").mkdir(parents=True)
+    (folder / "~$HBT.xlsx").write_bytes(b"lock")
+    result = cli("ingest", folder)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Không có tệp nào để nhận trong thư mục: {folder}" in result.stderr
+    assert f"No file to ingest in folder: {folder}" in result.stderr
+
+
 def test_ingest_before_init_asks_for_init(cli, tmp_path):
     good = tmp_path / "HBT.xlsx"
     good.write_bytes(report_for("HBT", JUNE_30, FIGS))

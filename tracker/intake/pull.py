@@ -125,6 +125,11 @@ def is_candidate(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """The candidate files directly in a folder (subfolders are not searched), in name order."""
+    return sorted((path for path in folder.iterdir() if is_candidate(path)), key=lambda path: path.name)
+
+
 # A candidate's state as seen by one look at the folder: name -> (size, modification time in ns).
 Snapshot = dict[str, tuple[int, int]]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,6 +120,19 @@ def require_defused_openpyxl() -> None:
         raise RuntimeError("defusedxml must be installed: openpyxl would expand XML entities in uploads")
 
 
+def quiet_openpyxl_reading() -> None:
+    """Silence what openpyxl says about an upload it reads ("Workbook contains no default style" for a
+    Gnumeric file, parts it drops from the copy): nothing the district or the operator can act on, and
+    printed on the terminal of whoever runs the intake.
+
+    A filter added for good rather than ``warnings.catch_warnings()`` around the call: that one swaps
+    the process's filters in and out, which is not safe while the portal ingests in several threads.
+    Called each time (adding the same filter again replaces it) so it holds even after something reset
+    the filters."""
+    warnings.filterwarnings("ignore", category=UserWarning,
+                            module=r"openpyxl\.(styles\.stylesheet|reader\.|worksheet\._reader)")
+
+
 def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding], report_sheet: str | None
                        ) -> bytes | None:
     """The workbook with every finding's cell highlighted and commented (.xlsx bytes)."""
@@ -129,6 +143,7 @@ def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding],
     wb = None
     small = len(data) <= _OPEN_ORIGINAL_MAX_BYTES and not any(s.truncated for s in grid.sheets.values())
     if grid.format in ("xlsx", "xlsm") and small:
+        quiet_openpyxl_reading()
         try:  # the bytes passed the safe reader's zip and XML checks; openpyxl runs with defusedxml
             wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False)
         except Exception:  # noqa: BLE001 - a file openpyxl cannot open gets the rebuilt copy

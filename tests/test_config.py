@@ -143,3 +143,14 @@ def test_english_output_is_not_built_yet_and_the_setting_says_so(tmp_path, caplo
     with caplog.at_level("WARNING", logger="tracker"):
         open_context(path)
     assert "English output is not available yet" in caplog.text
+
+
+def test_a_bad_value_from_the_environment_names_the_variable_not_the_file():
+    with pytest.raises(ConfigError) as info:
+        load_settings(SAMPLE_CONFIG, env={"TRACKER_SMTP_PORT": "cổng 25"})
+    assert info.value.key == "mail.port" and info.value.env == "TRACKER_SMTP_PORT"
+    assert str(info.value).startswith("Lỗi cấu hình trong biến môi trường `TRACKER_SMTP_PORT` (thay cho khoá "
+                                      "`mail.port`")
+    with pytest.raises(ConfigError) as info:
+        load_settings(SAMPLE_CONFIG, env={"TRACKER_DATABASE_URL": "mysql://u:s3cret@h/db"})
+    assert info.value.env == "TRACKER_DATABASE_URL" and "s3cret" not in str(info.value)

@@ -107,8 +107,8 @@ def jobs_list(
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
                            f"Unknown format {fmt!r} (choose table or json).")
     from jobs.lock import scheduler_lock
-    from jobs.runs import require_initialised
     from jobs.scheduler import describe_jobs
+    from tracker.context import require_initialised
 
     ctx = context()
     require_initialised(ctx)
@@ -223,8 +223,9 @@ def jobs_run(
     name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | outbox")],
     as_of: AsOf = None,
 ) -> None:
-    from jobs.runs import require_initialised, summary_line
+    from jobs.runs import summary_line
     from jobs.tasks import TASKS, execute, unknown_job
+    from tracker.context import require_initialised
 
     if name not in TASKS:
         raise unknown_job(name)

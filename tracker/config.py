@@ -175,9 +175,25 @@ class Mailbox(_Strict):
     processed_folder: str = "Processed"
     password: str | None = Field(default=None, exclude=True, repr=False)
 
+    @model_validator(mode="after")
+    def _processed_elsewhere(self) -> Mailbox:
+        if same_folder(self.folder, self.processed_folder):
+            raise _KeyedError(
+                "mailbox.processed_folder",
+                f"phải khác thư mục đọc thư `folder` ({self.folder!r}): nếu trùng, mỗi lần nhận lại đọc đúng các "
+                f"thư đó và từ chối lại", f"must differ from `folder` ({self.folder!r}): otherwise every pull "
+                f"reads the same messages again and repeats the rejections")
+        return self
+
     @property
     def enabled(self) -> bool:
         return bool(self.host)
+
+
+def same_folder(a: str, b: str) -> bool:
+    """Whether two IMAP folder names are one folder: INBOX in any case is the inbox (RFC 3501 §5.1); other
+    names are compared as written, as servers may tell them apart by case."""
+    return a.upper() == b.upper() == "INBOX" or a == b
 
 
 class Schedule(_Strict):

@@ -38,21 +38,9 @@ def register(app: typer.Typer) -> None:
 
 def _ready():
     """The context, after checking that `tracker init` has been run."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from tracker.context import require_initialised
 
-    from tracker import models
-    from tracker.errors import TrackerError
-
-    ctx = context()
-    try:
-        with ctx.session() as session:
-            known = session.get(models.Cluster, ctx.cluster_id) is not None
-    except SQLAlchemyError:
-        known = False
-    if not known:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
-    return ctx
+    return require_initialised(context())
 
 
 def _start_reader() -> None:

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from tracker.config import Settings
-from tracker.context import Context, open_context
+from tracker.context import Context, open_context, require_initialised
 from tracker.web import security
 from tracker.web.limits import FORM_OVERHEAD, BodySizeLimit
 
@@ -120,7 +120,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     ``now`` replaces the clock (tests; it returns an aware datetime); ``max_upload`` lowers the upload cap.
     """
     ctx = open_context(settings=settings)
-    _require_cluster(ctx)
+    require_initialised(ctx)
     secret = security.load_or_create_secret(security.secret_path(settings.source))
     templates = _templates(settings)
     state = Portal(
@@ -198,21 +198,6 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
         return "ok"
 
     return app
-
-
-def _require_cluster(ctx: Context) -> None:
-    from tracker import models
-    from tracker.errors import TrackerError
-
-    try:
-        with ctx.session() as session:
-            found = session.get(models.Cluster, ctx.cluster_id) is not None
-    except Exception:  # no tables at all
-        found = False
-    if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.",
-                           exit_code=2)
 
 
 def _error_page(request: Request, status: int, state: Portal, detail=None) -> Response:

@@ -17,9 +17,8 @@ from sqlmodel import select
 
 from jobs import clock
 from tracker.context import Context
-from tracker.models import JobRun
+from tracker.models import JobOutcome, JobRun
 
-OUTCOMES = ("running", "ok", "error", "skipped", "missed")
 _MAX_ERROR = 4000  # keep a traceback's tail readable without letting one run bloat the table
 
 
@@ -33,16 +32,16 @@ def start_run(ctx: Context, job: str, trigger: str, counts: dict[str, Any] | Non
     """Insert a ``running`` row; returns its id."""
     with ctx.session(write=True) as session:
         run = JobRun(cluster_id=ctx.cluster_id, job=job, trigger=trigger, started_at=clock.now(),
-                     outcome="running", counts=dict(counts or {}))
+                     outcome=JobOutcome.running, counts=dict(counts or {}))
         session.add(run)
         session.flush()
         return int(run.id)
 
 
-def finish_run(ctx: Context, run_id: int, outcome: str, counts: dict[str, Any] | None = None,
+def finish_run(ctx: Context, run_id: int, outcome: JobOutcome, counts: dict[str, Any] | None = None,
                message: str | None = None) -> JobRun:
     """Close a run with its outcome; ``counts`` are merged into what the start recorded."""
-    assert outcome in OUTCOMES, outcome
+    outcome = JobOutcome(outcome)  # an unknown outcome is a bug: ValueError before anything is written
     with ctx.session(write=True) as session:
         run = session.get(JobRun, run_id)
         run.finished_at = clock.now()
@@ -54,10 +53,10 @@ def finish_run(ctx: Context, run_id: int, outcome: str, counts: dict[str, Any] |
         return run
 
 
-def record_run(ctx: Context, job: str, trigger: str, outcome: str, *, message: str | None = None,
+def record_run(ctx: Context, job: str, trigger: str, outcome: JobOutcome, *, message: str | None = None,
                counts: dict[str, Any] | None = None, started_at: datetime | None = None) -> JobRun:
     """A run known only from its end (a missed run, an error before the job could record itself)."""
-    assert outcome in OUTCOMES, outcome
+    outcome = JobOutcome(outcome)  # an unknown outcome is a bug: ValueError before anything is written
     at = clock.now()
     with ctx.session(write=True) as session:
         run = JobRun(cluster_id=ctx.cluster_id, job=job, trigger=trigger, started_at=started_at or at,
@@ -67,7 +66,8 @@ def record_run(ctx: Context, job: str, trigger: str, outcome: str, *, message: s
         return run
 
 
-OUTCOME_VI = {"ok": "thành công", "error": "lỗi", "skipped": "bỏ qua", "missed": "lỡ lịch", "running": "đang chạy"}
+OUTCOME_VI = {JobOutcome.ok: "thành công", JobOutcome.error: "lỗi", JobOutcome.skipped: "bỏ qua",
+              JobOutcome.missed: "lỡ lịch", JobOutcome.running: "đang chạy"}
 
 
 def outcome_text(outcome: str | None) -> str:
@@ -112,11 +112,11 @@ def close_interrupted_runs(ctx: Context) -> list[JobRun]:
 
     with ctx.session() as session:
         stale = list(session.exec(select(JobRun).where(JobRun.cluster_id == ctx.cluster_id,
-                                                       JobRun.outcome == "running")))
+                                                       JobRun.outcome == JobOutcome.running)))
     closed = []
     for run in stale:
         if job_lock(ctx, run.job).is_free():
-            closed.append(finish_run(ctx, run.id, "error", message=(
+            closed.append(finish_run(ctx, run.id, JobOutcome.error, message=(
                 "Tiến trình đã dừng giữa lần chạy này (tắt máy, bị dừng hẳn); kết quả không rõ, chạy lại nếu cần. / "
                 "The process ended during this run (shutdown, killed); its result is unknown, run it again if needed."
             )))

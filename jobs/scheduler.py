@@ -51,6 +51,7 @@ from jobs.runs import record_run
 from jobs.tasks import TASKS, run_scheduled, use_context
 from tracker.config import JOB_NAMES, Settings, cron_fields
 from tracker.context import Context
+from tracker.models import JobOutcome
 from tracker.text import format_datetime
 
 log = logging.getLogger("jobs.scheduler")
@@ -153,7 +154,7 @@ class SharedPoolExecutor(DueTimeExecutor):
         log.warning("%s/%s: chưa đến lượt thì bộ lập lịch dừng / never ran, the scheduler stopped first",
                     self._ctx.cluster_id, job.id)
         try:
-            record_run(self._ctx, job.id, "schedule", "missed", started_at=due,
+            record_run(self._ctx, job.id, "schedule", JobOutcome.missed, started_at=due,
                        counts={"scheduled_for": due.isoformat()},
                        message=(f"Bộ lập lịch dừng khi lần chạy lúc {when} còn chờ đến lượt; chạy bằng tay nếu cần: "
                                 f"tracker jobs run {job.id} / The scheduler stopped while the run due {when} was "
@@ -203,7 +204,7 @@ def _add_listeners(scheduler: ClusterScheduler, ctx: Context) -> None:
                            f"({_hours(late)} h late, beyond the {_hours_s(grace)} h grace time); run it by hand "
                            f"if needed: tracker jobs run {job}")
                 log.warning("%s: lỡ lịch / missed run due %s", job, due.astimezone(tz).isoformat())
-                record_run(ctx, job, "schedule", "missed", message=message, started_at=due,
+                record_run(ctx, job, "schedule", JobOutcome.missed, message=message, started_at=due,
                            counts={"scheduled_for": due.isoformat()})
             elif event.code == EVENT_JOB_MAX_INSTANCES:
                 assert isinstance(event, JobSubmissionEvent)
@@ -212,7 +213,7 @@ def _add_listeners(scheduler: ClusterScheduler, ctx: Context) -> None:
                            f"{format_datetime(due.astimezone(tz))} / The previous run of {job} is still going; "
                            f"skipped the run due {format_datetime(due.astimezone(tz))}")
                 log.warning("%s: bỏ qua / skipped, still running", job)
-                record_run(ctx, job, "schedule", "skipped", message=message, started_at=due,
+                record_run(ctx, job, "schedule", JobOutcome.skipped, message=message, started_at=due,
                            counts={"scheduled_for": due.isoformat()})
             elif event.code == EVENT_JOB_ERROR:
                 assert isinstance(event, JobExecutionEvent)
@@ -220,7 +221,7 @@ def _add_listeners(scheduler: ClusterScheduler, ctx: Context) -> None:
                 # (the config could not be loaded, the database was unreachable, ...).
                 text = f"{type(event.exception).__name__}: {event.exception}\n{event.traceback or ''}"
                 log.error("%s: lỗi ngoài công việc / error outside the job: %s", job, text.splitlines()[0])
-                record_run(ctx, job, "schedule", "error", message=text, started_at=event.scheduled_run_time)
+                record_run(ctx, job, "schedule", JobOutcome.error, message=text, started_at=event.scheduled_run_time)
             elif event.code == EVENT_JOB_EXECUTED:
                 log.debug("%s: executed, %s", job, event.retval)
         except Exception:

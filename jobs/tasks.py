@@ -30,7 +30,7 @@ from jobs import clock
 from jobs.periods import Plan, plan_reminders, plan_review, plan_weekly
 from jobs.runs import finish_run, record_run, start_run
 from tracker.context import Context
-from tracker.models import JobRun
+from tracker.models import JobOutcome, JobRun
 from tracker.text import format_date
 
 log = logging.getLogger("jobs")
@@ -266,11 +266,11 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
     if not lock.acquire():
         refusal = lock.refusal()
         log.warning("%s: bỏ qua / skipped: %s", name, refusal.en)
-        return record_run(ctx, name, trigger, "skipped", message=f"{refusal.vi} / {refusal.en}", counts=planned)
+        return record_run(ctx, name, trigger, JobOutcome.skipped, message=f"{refusal.vi} / {refusal.en}", counts=planned)
     try:
         if plan.skipped:
             log.info("%s: bỏ qua / skipped — %s", name, plan.reason)
-            return record_run(ctx, name, trigger, "skipped", message=plan.reason, counts=planned)
+            return record_run(ctx, name, trigger, JobOutcome.skipped, message=plan.reason, counts=planned)
         if task.quiet:
             return _run_quiet(ctx, task, plan, trigger, planned)
         run_id = start_run(ctx, name, trigger, planned)
@@ -278,7 +278,7 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
         try:
             outcome, counts, message = _run_body(task, ctx, plan)
         except BaseException as exc:  # Ctrl-C, SystemExit: record the run as cut short, then stop
-            finish_run(ctx, run_id, "error", message=f"Bị dừng giữa chừng / interrupted: {_error_text(exc)}")
+            finish_run(ctx, run_id, JobOutcome.error, message=f"Bị dừng giữa chừng / interrupted: {_error_text(exc)}")
             raise
         run = finish_run(ctx, run_id, outcome, counts, message=message)
         _log_end(name, outcome, counts, message)
@@ -287,7 +287,7 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
         lock.release()
 
 
-def _run_body(task: Task, ctx: Context, plan: Plan) -> tuple[str, Counts, str | None]:
+def _run_body(task: Task, ctx: Context, plan: Plan) -> tuple[JobOutcome, Counts, str | None]:
     """(outcome, counts, message) of one call of the body; re-raises only what must stop the process."""
     started = time.monotonic()
 
@@ -297,14 +297,14 @@ def _run_body(task: Task, ctx: Context, plan: Plan) -> tuple[str, Counts, str | 
     try:
         counts = as_counts(task.body(ctx, plan))
     except JobFailed as exc:
-        return "error", timed(exc.counts), str(exc)
+        return JobOutcome.error, timed(exc.counts), str(exc)
     except JobSkipped as exc:
-        return "skipped", timed(exc.counts), exc.reason
+        return JobOutcome.skipped, timed(exc.counts), exc.reason
     except JobIdle:
         raise
     except Exception as exc:
-        return "error", timed({}), _error_text(exc)
-    return "ok", timed(counts), None
+        return JobOutcome.error, timed({}), _error_text(exc)
+    return JobOutcome.ok, timed(counts), None
 
 
 def _run_quiet(ctx: Context, task: Task, plan: Plan, trigger: str, planned: Counts) -> JobRun:
@@ -314,17 +314,17 @@ def _run_quiet(ctx: Context, task: Task, plan: Plan, trigger: str, planned: Coun
     except JobIdle:
         log.debug("%s: nothing due", task.name)
         return JobRun(cluster_id=ctx.cluster_id, job=task.name, trigger=trigger, started_at=started_at,
-                      finished_at=clock.now(), outcome="ok", counts={**planned, "idle": True})
+                      finished_at=clock.now(), outcome=JobOutcome.ok, counts={**planned, "idle": True})
     _log_end(task.name, outcome, counts, message)
     return record_run(ctx, task.name, trigger, outcome, message=message, counts={**planned, **counts},
                       started_at=started_at)
 
 
-def _log_end(name: str, outcome: str, counts: Counts, message: str | None) -> None:
+def _log_end(name: str, outcome: JobOutcome, counts: Counts, message: str | None) -> None:
     seconds = counts.get("seconds", 0.0)
-    if outcome == "ok":
+    if outcome == JobOutcome.ok:
         log.info("%s: xong / ok in %.1f s %s", name, seconds, _short(counts))
-    elif outcome == "skipped":
+    elif outcome == JobOutcome.skipped:
         log.info("%s: bỏ qua / skipped — %s", name, message)
     else:
         log.error("%s: lỗi / error after %.1f s — %s", name, seconds, (message or "").splitlines()[0])

@@ -2,6 +2,11 @@
 
 Times are stored as aware UTC datetimes and shown in the cluster's local time. Nothing is deleted:
 targets keep their registration history, submissions their versions (``superseded_by_id``).
+
+A column with a fixed vocabulary is typed with its StrEnum below and stored as the member's value in a
+plain text column (no database enum type, no CHECK): the stored strings are the ones every existing
+database already holds. The code writes members; a row read back holds the text, which compares equal
+to its member (``run.outcome == JobOutcome.ok``).
 """
 # No `from __future__ import annotations` here: SQLModel relationships break under it.
 
@@ -10,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -27,10 +32,34 @@ class Severity(enum.StrEnum):
     warning = "warning"
 
 
+class SubmissionSource(enum.StrEnum):
+    """Where a received file came from."""
+
+    cli = "cli"  # `tracker ingest`
+    inbox = "inbox"  # the inbox folder, by `tracker pull`
+    mailbox = "mailbox"  # an e-mail attachment, by `tracker pull`
+    web = "web"  # an upload through the portal
+
+
 class OutboxStatus(enum.StrEnum):
-    pending = "pending"
+    """Where a message is in its delivery (docs/outputs.md §8)."""
+
+    pending = "pending"  # waiting for its next attempt, at ``next_attempt_at``
+    # In flight: claimed by a delivery run, which holds it until its lease ends at ``next_attempt_at``;
+    # a run that died leaves it to be claimed again after that.
+    sending = "sending"
     sent = "sent"
-    failed = "failed"
+    failed = "failed"  # refused for good; not tried again
+
+
+class JobOutcome(enum.StrEnum):
+    """How a run of a job ended (docs/schedule.md §7)."""
+
+    running = "running"  # started and not finished (or the process died mid-run)
+    ok = "ok"
+    error = "error"
+    skipped = "skipped"  # the job decided not to act; the run's message says why
+    missed = "missed"  # the scheduler came back after the grace time
 
 
 class Cluster(SQLModel, table=True):
@@ -94,11 +123,11 @@ class Submission(SQLModel, table=True):
     file_hash: str = Field(max_length=64)  # sha256 hex of the bytes
     file_name: str = ""
     stored_path: str = ""  # where the original bytes are kept
-    source: str = "cli"  # cli | inbox | mailbox | web | demo
+    source: SubmissionSource = Field(default=SubmissionSource.cli, sa_type=AutoString)
     sender: str | None = None
     message_id: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
-    status: str = SubmissionStatus.accepted
+    status: SubmissionStatus = Field(default=SubmissionStatus.accepted, sa_type=AutoString)
     district_id: int | None = Field(default=None, foreign_key="district.id")
     as_of: date | None = None
     sheet: str | None = None
@@ -133,7 +162,7 @@ class Finding(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
     submission_id: int = Field(foreign_key="submission.id", index=True)
-    severity: str  # error | warning
+    severity: Severity = Field(sa_type=AutoString)
     code: str = Field(max_length=40)
     sheet: str | None = None
     cell: str | None = None
@@ -148,14 +177,14 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("cluster_id", "idempotency_key"),)
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
-    kind: str = Field(max_length=20)  # weekly | review | reminder | rejection
+    kind: str = Field(max_length=20)  # one of tracker.mail.outbox.KINDS
     period: str = Field(max_length=40)  # 2023-W26, 2023-H1, a submission hash, ...
     recipient_key: str = Field(max_length=200)  # "head", a district code, a sender address
     idempotency_key: str = Field(max_length=300)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     subject: str
     message: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the RFC 5322 bytes
-    status: str = Field(default=OutboxStatus.pending, index=True)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True, sa_type=AutoString)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = None
@@ -174,7 +203,7 @@ class JobRun(SQLModel, table=True):
     trigger: str = "schedule"  # schedule | manual | demo
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    outcome: str = "running"  # running | ok | error | skipped | missed
+    outcome: JobOutcome = Field(default=JobOutcome.running, sa_type=AutoString)
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
 

@@ -145,6 +145,7 @@ def zone_line(name: str, at: datetime) -> str:
 
 def _print_table(ctx, infos, running: bool, holder: str) -> None:
     from jobs import clock
+    from tracker.models import JobOutcome
 
     tz = ctx.settings.tz
     if running:
@@ -167,7 +168,7 @@ def _print_table(ctx, infos, running: bool, holder: str) -> None:
         last = info.last
         rows.append((info.name, "; ".join(info.crons), next_run,
                      _local(last.started_at, tz) if last else "—", _outcome(last)))
-        if last is not None and last.outcome != "ok" and last.error:
+        if last is not None and last.outcome != JobOutcome.ok and last.error:
             notes.append(f"  {info.name}: {last.error.splitlines()[0]}")
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     for r in (header, *rows):
@@ -242,6 +243,7 @@ def jobs_run(
     from jobs.runs import summary_line
     from jobs.tasks import TASKS, execute, unknown_job
     from tracker.context import require_initialised
+    from tracker.models import JobOutcome
 
     if name not in TASKS:
         raise unknown_job(name)
@@ -251,6 +253,6 @@ def jobs_run(
     run = execute(ctx, name, trigger="manual", as_of=day)
     out(summary_line(run))
     if run.error:
-        (err if run.outcome == "error" else out)(run.error)
-    if run.outcome == "error":
+        (err if run.outcome == JobOutcome.error else out)(run.error)
+    if run.outcome == JobOutcome.error:
         sys.exit(1)

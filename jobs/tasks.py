@@ -266,7 +266,8 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
     if not lock.acquire():
         refusal = lock.refusal()
         log.warning("%s: bỏ qua / skipped: %s", name, refusal.en)
-        return record_run(ctx, name, trigger, JobOutcome.skipped, message=f"{refusal.vi} / {refusal.en}", counts=planned)
+        return record_run(ctx, name, trigger, JobOutcome.skipped, message=f"{refusal.vi} / {refusal.en}",
+                          counts=planned)
     try:
         if plan.skipped:
             log.info("%s: bỏ qua / skipped — %s", name, plan.reason)

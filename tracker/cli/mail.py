@@ -138,6 +138,7 @@ def outbox_list(
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
                            f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
     from tracker.mail.outbox import list_messages
+    from tracker.models import OutboxStatus
     from tracker.text import format_datetime
 
     ctx = context()
@@ -150,7 +151,7 @@ def outbox_list(
         out(json.dumps([{
             "id": r.id, "kind": r.kind, "period": r.period, "recipient_key": r.recipient_key,
             "recipients": r.recipients, "subject": r.subject, "status": r.status, "attempts": r.attempts,
-            "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,
+            "next_attempt_at": r.next_attempt_at.isoformat() if r.status == OutboxStatus.pending else None,
             "sent_at": r.sent_at.isoformat() if r.sent_at else None, "last_error": r.last_error,
             "refused": r.refused, "size": len(r.message),
         } for r in rows], ensure_ascii=False, indent=2))
@@ -158,12 +159,13 @@ def outbox_list(
     if not rows:
         out("Hộp thư đi trống. / The outbox is empty.")
         return
-    words = {"pending": "chờ gửi", "sent": "đã gửi", "failed": "thất bại", "sending": "đang gửi"}
+    words = {OutboxStatus.pending: "chờ gửi", OutboxStatus.sending: "đang gửi", OutboxStatus.sent: "đã gửi",
+             OutboxStatus.failed: "thất bại"}
     for r in rows:
         when = ""
-        if r.status == "sent" and r.sent_at:
+        if r.status == OutboxStatus.sent and r.sent_at:
             when = f", lúc {format_datetime(r.sent_at.astimezone(tz))}"
-        elif r.status == "pending":
+        elif r.status == OutboxStatus.pending:
             when = f", thử lại lúc / next try {format_datetime(r.next_attempt_at.astimezone(tz))}"
         out(f"#{r.id} {r.kind} {r.period} [{r.recipient_key}] → {_recipients(r.recipients)}: "
             f"{words.get(r.status, r.status)} ({r.status}), {r.attempts} lần thử / attempts{when}")
@@ -171,7 +173,7 @@ def outbox_list(
         if r.refused:
             for addr, reply in r.refused.items():
                 out(f"    từ chối / refused {addr}: {reply}")
-        if r.last_error and r.status != "sent":
+        if r.last_error and r.status != OutboxStatus.sent:
             out(f"    lỗi / error: {r.last_error}")
 
 

@@ -4,8 +4,9 @@
   The key is unique per cluster, so a second send of the same thing finds the row and mails nothing.
 - ``claim_due`` takes messages for one delivery run with a conditional UPDATE (status and attempt
   counter must still be what was read), so two runners — the scheduler and a person typing
-  ``tracker outbox retry`` — never send the same message twice. A claimed row is ``sending`` until
-  its lease ends; a runner that died mid-run leaves it to be taken again after the lease.
+  ``tracker outbox retry`` — never send the same message twice. A claimed row is in flight
+  (``OutboxStatus.sending``) until its lease ends, the time ``next_attempt_at`` holds meanwhile; a
+  runner that died mid-run leaves it to be taken again after the lease.
 - ``record`` stores the outcome of one attempt: sent, back to pending with exponential backoff, or
   failed with the server's words.
 
@@ -25,8 +26,6 @@ from sqlmodel import Session
 
 from tracker.models import OutboxMessage, OutboxStatus, utcnow
 
-# A transient state, not in OutboxStatus: a runner holds the message until next_attempt_at (its lease).
-SENDING = "sending"
 KINDS = ("weekly", "review", "reminder", "rejection", "receipt")  # receipt: the mailbox's reply to a sender
 
 BACKOFF_FIRST = timedelta(minutes=2)
@@ -92,7 +91,7 @@ def enqueue(session: Session, cluster_id: str, *, kind: str, period: str, recipi
         raise ValueError(f"outbox key too long: {key!r}")
     values = dict(cluster_id=cluster_id, kind=kind, period=period, recipient_key=recipient_key,
                   idempotency_key=key, recipients=list(recipients), subject=subject, message=message,
-                  status=OutboxStatus.pending.value, attempts=0, next_attempt_at=now, refused={},
+                  status=OutboxStatus.pending, attempts=0, next_attempt_at=now, refused={},
                   created_at=now)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -111,10 +110,10 @@ def enqueue(session: Session, cluster_id: str, *, kind: str, period: str, recipi
 
 
 def _due_filter(cluster_id: str, now: datetime, force: bool):
-    pending = OutboxMessage.status == OutboxStatus.pending.value
+    pending = OutboxMessage.status == OutboxStatus.pending
     if not force:
         pending = and_(pending, OutboxMessage.next_attempt_at <= now)
-    stale = and_(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now)
+    stale = and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.next_attempt_at <= now)
     return and_(OutboxMessage.cluster_id == cluster_id, or_(pending, stale))
 
 
@@ -138,7 +137,7 @@ def claim_due(session: Session, cluster_id: str, *, now: datetime, lease: timede
         result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == msg_id, OutboxMessage.status == status, OutboxMessage.attempts == attempts)
-            .values(status=SENDING, attempts=attempts + 1, next_attempt_at=until)
+            .values(status=OutboxStatus.sending, attempts=attempts + 1, next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
@@ -166,14 +165,14 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, *, now: datetim
     if outcome.refused:
         values["refused"] = dict(outcome.refused)
     if outcome.status == "sent":
-        values.update(status=OutboxStatus.sent.value, sent_at=now, next_attempt_at=now)
+        values.update(status=OutboxStatus.sent, sent_at=now, next_attempt_at=now)
     elif outcome.status == "failed":
-        values.update(status=OutboxStatus.failed.value, next_attempt_at=now)
+        values.update(status=OutboxStatus.failed, next_attempt_at=now)
     else:
-        values.update(status=OutboxStatus.pending.value, next_attempt_at=now + backoff(claimed.attempt))
+        values.update(status=OutboxStatus.pending, next_attempt_at=now + backoff(claimed.attempt))
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == claimed.id, OutboxMessage.status == SENDING,
+        .where(OutboxMessage.id == claimed.id, OutboxMessage.status == OutboxStatus.sending,
                OutboxMessage.attempts == claimed.attempt)
         .values(**values)
         .execution_options(synchronize_session=False)
@@ -181,7 +180,7 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, *, now: datetim
     return result.rowcount == 1
 
 
-def list_messages(session: Session, cluster_id: str, *, status: str | None = None,
+def list_messages(session: Session, cluster_id: str, *, status: OutboxStatus | str | None = None,
                   limit: int | None = None) -> list[OutboxMessage]:
     """Newest first."""
     query = select(OutboxMessage).where(OutboxMessage.cluster_id == cluster_id)

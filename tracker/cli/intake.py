@@ -131,19 +131,20 @@ def ingest(
 
     from tracker.intake.ingest import Incoming, format_result, ingest_many
     from tracker.intake.pull import failed_item, notify_if_rejected, read_capped
+    from tracker.models import SubmissionSource, SubmissionStatus
 
     paths = _files_to_ingest(files)
     _start_reader()
     ctx = _ready()
     bad = 0
-    items = [Incoming(partial(read_capped, path), path.name, source="cli") for path in paths]
+    items = [Incoming(partial(read_capped, path), path.name, source=SubmissionSource.cli) for path in paths]
     for outcome in ingest_many(ctx, items):
         result = outcome.result
         if result is None:
             bad += 1
-            out(failed_item("cli", outcome.item.filename, outcome.error).text())
+            out(failed_item(SubmissionSource.cli, outcome.item.filename, outcome.error).text())
             continue
-        bad += result.status == "rejected"
+        bad += result.status == SubmissionStatus.rejected
         out(format_result(result))
         notify_if_rejected(ctx, result)
         if result.report_path is not None and not result.repeated:

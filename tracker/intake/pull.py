@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.intake.ingest import Incoming, IngestResult, format_result, ingest_many
+from tracker.models import SubmissionSource
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -196,7 +197,8 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
             received = datetime.fromtimestamp(min(path.stat().st_mtime, time.time()), UTC)
         except OSError:
             continue  # gone meanwhile
-        items.append(Incoming(partial(read_capped, path), path.name, source="inbox", received_at=received))
+        items.append(Incoming(partial(read_capped, path), path.name, source=SubmissionSource.inbox,
+                              received_at=received))
     paths = {id(item): folder / item.filename for item in items}
     for outcome in ingest_many(ctx, items):
         path = paths[id(outcome.item)]

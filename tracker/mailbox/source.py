@@ -40,6 +40,7 @@ from tracker.intake.pull import PullItem, failed_item
 from tracker.mailbox.imap import MailboxUnavailable, ensure_folder, open_mailbox
 from tracker.mailbox.message import Attachment, InboundMessage, parse_message
 from tracker.mailbox.senders import REJECTION_CODE, may_submit_for, rejection_messages
+from tracker.models import SubmissionSource
 
 if TYPE_CHECKING:
     from imap_tools import BaseMailBox
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tracker.mailbox")
 
-SOURCE = "mailbox"
+SOURCE = SubmissionSource.mailbox
 # A message larger than this is not downloaded (the intake's own cap on a workbook is far lower).
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")

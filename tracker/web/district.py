@@ -94,11 +94,12 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
         raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
     from tracker.intake.files import received_name
     from tracker.intake.ingest import ingest_bytes
+    from tracker.models import SubmissionSource
 
     filename = received_name(upload.filename)  # whole: the stored files get names that fit the disk
 
     result = await run_in_threadpool(
-        ingest_bytes, state.ctx, data, filename, source="web", sender=views.web_sender(access.token_id),
+        ingest_bytes, state.ctx, data, filename, source=SubmissionSource.web, sender=views.web_sender(access.token_id),
         received_at=state.now(), checks=[link_check(access)],
     )
     if not await run_in_threadpool(_visible, state, access, result.submission_id):

@@ -36,6 +36,7 @@ from tracker.intake.grid import (
     Cell,
     CellValue,
     SheetGrid,
+    UnreadableCode,
     UnreadableWorkbook,
     WorkbookGrid,
     pick_sheet,
@@ -66,7 +67,7 @@ def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise safety.unreadable(
-            "not_workbook", "tệp nén bị hỏng hoặc không trọn vẹn", "damaged or truncated zip"
+            UnreadableCode.not_workbook, "tệp nén bị hỏng hoặc không trọn vẹn", "damaged or truncated zip"
         ) from exc
     with zf:
         safety.check_zip(zf)
@@ -74,7 +75,7 @@ def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
         if kind == "ods" and "META-INF/manifest.xml" in zf.namelist():
             manifest = safety.read_member(zf, "META-INF/manifest.xml", data)
             if b"encryption-data" in manifest:  # content.xml is ciphertext: say why it cannot be read
-                raise safety.unreadable("encrypted")
+                raise safety.unreadable(UnreadableCode.encrypted)
         # Every XML part, not only those read here: whoever opens these bytes later (openpyxl for the
         # annotated copy) then never meets a DTD either. OPC forbids DTDs in packages anyway.
         parts: dict[str, bytes] = {}
@@ -168,7 +169,7 @@ def _safe_xml(part: str, xml: bytes) -> bytes:
         return re.sub(r"^\s*<\?xml[^>]*\?>", "", text).encode("utf-8")
     m = _ENCODING.match(xml[:200])
     if m and m.group(1).decode().lower() not in _ASCII_SAFE:
-        raise safety.unreadable("xml_attack", part)
+        raise safety.unreadable(UnreadableCode.xml_attack, part)
     return xml
 
 
@@ -177,7 +178,7 @@ def _xml_root(part: str, xml: bytes):
     try:
         return fromstring(_safe_xml(part, xml))
     except ParseError as exc:
-        raise safety.unreadable("corrupt", f"{part}: {exc}") from exc
+        raise safety.unreadable(UnreadableCode.corrupt, f"{part}: {exc}") from exc
 
 
 def _xml_events(part: str, xml: bytes, events: tuple[str, ...] = ("end",)):
@@ -185,7 +186,7 @@ def _xml_events(part: str, xml: bytes, events: tuple[str, ...] = ("end",)):
     try:
         yield from iterparse(io.BytesIO(_safe_xml(part, xml)), events=events)
     except ParseError as exc:
-        raise safety.unreadable("corrupt", f"{part}: {exc}") from exc
+        raise safety.unreadable(UnreadableCode.corrupt, f"{part}: {exc}") from exc
 
 
 def is_date_format(fmt: str) -> bool:
@@ -217,7 +218,7 @@ class _XlsxReader:
 
     def part(self, name: str) -> bytes:
         if name not in self.names:
-            raise safety.unreadable("corrupt", f"thiếu phần {name}", f"missing part {name}")
+            raise safety.unreadable(UnreadableCode.corrupt, f"thiếu phần {name}", f"missing part {name}")
         cached = self.parts.get(name)
         return cached if cached is not None else safety.read_member(self.zf, name)
 
@@ -277,7 +278,7 @@ class _XlsxReader:
                 for row, col, index, formula in refs:
                     if index >= len(strings):
                         raise safety.unreadable(
-                            "corrupt",
+                            UnreadableCode.corrupt,
                             f"{grid.name}: thiếu chuỗi dùng chung {index}",
                             f"{grid.name}: missing shared string {index}",
                         )
@@ -762,7 +763,7 @@ def _scan_biff(ole: safety.OleFile) -> dict[str, _BiffSheet]:
         elif rec == 0x000A:  # EOF
             current = None
         elif rec == 0x002F and current is None:  # FILEPASS: the workbook is encrypted
-            raise safety.unreadable("encrypted")
+            raise safety.unreadable(UnreadableCode.encrypted)
         elif rec == 0x0085 and len(body) >= 8:  # BOUNDSHEET8: where each sheet's substream starts
             (ply_pos,) = struct.unpack_from("<I", body)
             cch, high = body[6], body[7] & 1
@@ -785,7 +786,7 @@ def _scan_biff(ole: safety.OleFile) -> dict[str, _BiffSheet]:
     for name, sheet in sheets.items():
         r1, r2, c1, c2 = sheet.bounds
         if r2 >= 0 and (r2 - r1 + 1) * (c2 - c1 + 1) > safety.MAX_DECLARED_CELLS:
-            raise safety.unreadable("too_many_cells", f"{name}: {r2 - r1 + 1} × {c2 - c1 + 1}")
+            raise safety.unreadable(UnreadableCode.too_many_cells, f"{name}: {r2 - r1 + 1} × {c2 - c1 + 1}")
     return sheets
 
 
@@ -795,9 +796,9 @@ def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None 
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError as exc:
-        raise safety.unreadable("encrypted") from exc
+        raise safety.unreadable(UnreadableCode.encrypted) from exc
     except (pc.CalamineError, ValueError, OSError) as exc:
-        raise safety.unreadable("corrupt", str(exc)[:200]) from exc
+        raise safety.unreadable(UnreadableCode.corrupt, str(exc)[:200]) from exc
     with wb:
         names = list(wb.sheet_names)
         grids: dict[str, SheetGrid] = {}
@@ -810,7 +811,7 @@ def _read_calamine(data: bytes, kind: str, extras: dict[str, _BiffSheet] | None 
                 merged = sheet.merged_cell_ranges or []
                 end = sheet.end
             except pc.CalamineError as exc:
-                raise safety.unreadable("corrupt", f"{meta.name}: {str(exc)[:200]}") from exc
+                raise safety.unreadable(UnreadableCode.corrupt, f"{meta.name}: {str(exc)[:200]}") from exc
             grid = SheetGrid(name=meta.name, hidden=meta.visible != pc.SheetVisibleEnum.Visible)
             if end is not None and (end[0] + 1 > MAX_ROWS or end[1] + 1 > MAX_COLS):
                 grid.truncated = True
@@ -857,7 +858,7 @@ def encode_grid(grid: WorkbookGrid) -> dict:
     text = sum(len(c.value) for s in grid.sheets.values() for c in s.cells.values() if isinstance(c.value, str))
     text += sum(len(c.formula or "") for s in grid.sheets.values() for c in s.cells.values())
     if text > MAX_TEXT_CHARS:  # e.g. one huge shared string repeated in every cell
-        raise safety.unreadable("too_many_cells", f"{text:,} ký tự", f"{text:,} characters")
+        raise safety.unreadable(UnreadableCode.too_many_cells, f"{text:,} ký tự", f"{text:,} characters")
     return {
         "ok": True,
         "format": grid.format,
@@ -928,7 +929,7 @@ def _handle(header: dict, payload: bytes) -> dict:
     except MemoryError:
         raise
     except Exception as exc:  # a library bug on a strange file: refuse the file, keep the worker
-        return encode_error(safety.unreadable("corrupt", f"{type(exc).__name__}: {str(exc)[:200]}"))
+        return encode_error(safety.unreadable(UnreadableCode.corrupt, f"{type(exc).__name__}: {str(exc)[:200]}"))
 
 
 def main() -> None:
@@ -953,11 +954,11 @@ def main() -> None:
         try:
             reply = _handle(header, payload)
         except MemoryError:
-            reply = {"ok": False, "code": "crashed", "restart": True}
+            reply = {"ok": False, "code": UnreadableCode.crashed, "restart": True}
         except BaseException as exc:  # Rust panics (pyo3 PanicException) derive from BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            reply = {"ok": False, "code": "crashed", "restart": True, "detail": type(exc).__name__}
+            reply = {"ok": False, "code": UnreadableCode.crashed, "restart": True, "detail": type(exc).__name__}
         body = json.dumps(reply, ensure_ascii=False).encode()
         out.write(REPLY.pack(len(body)) + body)
         out.flush()

@@ -8,6 +8,7 @@ tested without files.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -57,12 +58,25 @@ class WorkbookGrid:
     sheets: dict[str, SheetGrid]  # the sheets that were read (all of them, up to a small number)
 
 
+class UnreadableCode(enum.StrEnum):
+    """Why a file could not be read. Stable: a refusal is stored as the finding ``file_<code>``."""
+
+    too_large = "too_large"  # over the size limit, refused unread
+    not_workbook = "not_workbook"  # empty, or not a spreadsheet container (by content, never by name)
+    encrypted = "encrypted"  # password-protected
+    zip_bomb = "zip_bomb"  # too many parts, or parts too large or too compressed
+    xml_attack = "xml_attack"  # a DTD or entity declaration
+    too_many_cells = "too_many_cells"  # an absurd declared range, or too much text
+    timeout = "timeout"  # the reader took longer than its time limit
+    crashed = "crashed"  # the reader process died, or ran out of its memory
+    corrupt = "corrupt"  # a damaged container or part
+
+
 @dataclass(frozen=True)
 class UnreadableWorkbook(Exception):
-    """The bytes cannot be read as a workbook, safely or at all. ``code`` is stable, for tests."""
+    """The bytes cannot be read as a workbook, safely or at all."""
 
-    # too_large | not_workbook | encrypted | zip_bomb | xml_attack | too_many_cells | timeout | crashed | corrupt
-    code: str
+    code: UnreadableCode
     message_vi: str
     message_en: str
 

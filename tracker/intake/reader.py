@@ -28,7 +28,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 from tracker.intake import safety
-from tracker.intake.grid import Cell, SheetGrid, UnreadableWorkbook, WorkbookGrid
+from tracker.intake.grid import Cell, SheetGrid, UnreadableCode, UnreadableWorkbook, WorkbookGrid
 
 READ_TIMEOUT = 15.0  # seconds for one file; a district report takes a few milliseconds
 START_TIMEOUT = 60.0  # a fresh worker on a busy machine; the read's own timeout starts after its receipt
@@ -167,20 +167,20 @@ class WorkbookReader:
             size = int.from_bytes(self._receive(proc, 4, deadline), "big")
             if size > MAX_REPLY_BYTES:  # cells repeating a huge text: refuse rather than hold it
                 self._stop(kill=True)
-                raise safety.unreadable("too_many_cells", f"{size // 1_000_000} MB")
+                raise safety.unreadable(UnreadableCode.too_many_cells, f"{size // 1_000_000} MB")
             reply = json.loads(self._receive(proc, size, deadline))
         except TimeoutError:
             self._stop(kill=True)
-            raise safety.unreadable("timeout", f"{limit:g}".replace(".", ","), f"{limit:g}") from None
+            raise safety.unreadable(UnreadableCode.timeout, f"{limit:g}".replace(".", ","), f"{limit:g}") from None
         except EOFError:
             status = self._stop(kill=True)
             raise _crashed(status) from None
         if reply.get("restart"):
             self._stop()
-        if not reply.get("ok") and reply.get("code") == "crashed":
+        if not reply.get("ok") and reply.get("code") == UnreadableCode.crashed:
             if reply.get("detail"):  # a native library panicked
-                raise safety.unreadable("crashed", str(reply["detail"]))
-            raise safety.unreadable("crashed", "vượt giới hạn bộ nhớ", "memory limit reached")
+                raise safety.unreadable(UnreadableCode.crashed, str(reply["detail"]))
+            raise safety.unreadable(UnreadableCode.crashed, "vượt giới hạn bộ nhớ", "memory limit reached")
         return reply
 
     def _send(self, message: bytes) -> subprocess.Popen:
@@ -193,7 +193,7 @@ class WorkbookReader:
                 return proc
             except OSError:
                 self._stop(kill=True)
-        raise safety.unreadable("crashed", "không khởi động được tiến trình đọc", "the reader process did not start")
+        raise _not_started()
 
     def _acknowledged(self, proc: subprocess.Popen, message: bytes) -> subprocess.Popen:
         """Wait for the worker's receipt of ``message``, which was written to ``proc``.
@@ -210,7 +210,7 @@ class WorkbookReader:
             self._stop(kill=True)
             if attempt == 0:
                 proc = self._send(message)
-        raise safety.unreadable("crashed", "không khởi động được tiến trình đọc", "the reader process did not start")
+        raise _not_started()
 
     def _deliver(self, message: bytes) -> subprocess.Popen:
         """Hand one request to a live worker and wait for its receipt."""
@@ -285,7 +285,8 @@ class PendingRead:
             raise
         except (KeyError, TypeError, ValueError) as exc:  # a worker that answers nonsense is not trusted
             reader.close()
-            raise safety.unreadable("crashed", f"trả lời không hợp lệ: {exc}", f"invalid reply: {exc}") from None
+            raise safety.unreadable(UnreadableCode.crashed, f"trả lời không hợp lệ: {exc}",
+                                    f"invalid reply: {exc}") from None
 
     def discard(self) -> None:
         """Give up on this read (a batch that stops early): the worker is replaced, the reader freed."""
@@ -303,15 +304,21 @@ class PendingRead:
         self._done = True
 
 
+def _not_started() -> UnreadableWorkbook:
+    return safety.unreadable(UnreadableCode.crashed, "không khởi động được tiến trình đọc",
+                             "the reader process did not start")
+
+
 def _crashed(status: int | None) -> UnreadableWorkbook:
     if status is not None and status < 0:
         try:
             name = signal.Signals(-status).name
         except ValueError:
             name = f"signal {-status}"
-        return safety.unreadable("crashed", f"tiến trình đọc bị dừng bởi {name}", f"the reader process died of {name}")
+        return safety.unreadable(UnreadableCode.crashed, f"tiến trình đọc bị dừng bởi {name}",
+                                 f"the reader process died of {name}")
     return safety.unreadable(
-        "crashed", f"tiến trình đọc thoát với mã {status}", f"the reader process exited ({status})"
+        UnreadableCode.crashed, f"tiến trình đọc thoát với mã {status}", f"the reader process exited ({status})"
     )
 
 
@@ -332,7 +339,7 @@ def _decode_value(value: object):
 
 def _decode(reply: dict) -> WorkbookGrid:
     if not reply.get("ok"):
-        raise UnreadableWorkbook(str(reply["code"]), str(reply["vi"]), str(reply["en"]))
+        raise UnreadableWorkbook(UnreadableCode(reply["code"]), str(reply["vi"]), str(reply["en"]))
     sheets: dict[str, SheetGrid] = {}
     for s in reply["sheets"]:
         grid = SheetGrid(
@@ -367,8 +374,7 @@ def default_reader() -> WorkbookReader:
 def read_workbook(data: bytes, filename: str = "") -> WorkbookGrid:
     """Read untrusted workbook bytes (.xlsx, .xlsm, .xls, .ods, recognised by content) safely.
 
-    Raises :class:`UnreadableWorkbook` with ``code`` one of too_large, not_workbook, encrypted, zip_bomb,
-    xml_attack, too_many_cells, timeout, crashed, corrupt.
+    Raises :class:`UnreadableWorkbook` whose ``code`` (an :class:`~tracker.intake.grid.UnreadableCode`) says why.
     """
     return default_reader().read(data, filename)
 

@@ -13,7 +13,7 @@ import struct
 import zipfile
 import zlib
 
-from tracker.intake.grid import UnreadableWorkbook
+from tracker.intake.grid import UnreadableCode, UnreadableWorkbook
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a district report is ~10 KB; anything above 10 MB is refused unread
 MAX_ZIP_ENTRIES = 1000  # a workbook has ~10-30 parts
@@ -28,43 +28,43 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "too_large": (
+_MESSAGES: dict[UnreadableCode, tuple[str, str]] = {
+    UnreadableCode.too_large: (
         "Tệp quá lớn ({size}); giới hạn là {limit}. Một báo cáo chỉ cần một bảng tính nhỏ.",
         "The file is too large ({size}); the limit is {limit}. A report needs only a small workbook.",
     ),
-    "not_workbook": (
+    UnreadableCode.not_workbook: (
         "Tệp không phải là bảng tính đọc được (.xlsx, .xlsm, .xls hoặc .ods){detail}.",
         "The file is not a readable workbook (.xlsx, .xlsm, .xls or .ods){detail}.",
     ),
-    "encrypted": (
+    UnreadableCode.encrypted: (
         "Tệp được bảo vệ bằng mật khẩu nên không đọc được. Hãy gỡ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm "
         "việc) rồi gửi lại.",
         "The file is password-protected and cannot be read. Remove the password and send it again.",
     ),
-    "zip_bomb": (
+    UnreadableCode.zip_bomb: (
         "Tệp có cấu trúc nén bất thường ({detail}), có thể là tệp độc hại, nên không được đọc.",
         "The file's compressed structure is abnormal ({detail}), possibly malicious; it was not read.",
     ),
-    "xml_attack": (
+    UnreadableCode.xml_attack: (
         "Tệp chứa khai báo XML không được phép (DTD/thực thể) trong phần {detail}, có thể là tệp độc hại, "
         "nên không được đọc.",
         "The file contains forbidden XML declarations (DTD/entities) in part {detail}, possibly malicious; "
         "it was not read.",
     ),
-    "too_many_cells": (
+    UnreadableCode.too_many_cells: (
         "Trang tính khai báo vùng dữ liệu quá lớn ({detail}) nên không được đọc.",
         "A sheet declares an oversized data range ({detail}); it was not read.",
     ),
-    "timeout": (
+    UnreadableCode.timeout: (
         "Đọc tệp quá lâu (hơn {detail} giây) nên đã dừng; tệp có thể bị hỏng hoặc độc hại.",
         "Reading the file took too long (over {detail} s) and was stopped; the file may be damaged or malicious.",
     ),
-    "crashed": (
+    UnreadableCode.crashed: (
         "Trình đọc bảng tính gặp sự cố khi đọc tệp này ({detail}); tệp có thể bị hỏng hoặc độc hại.",
         "The workbook reader failed on this file ({detail}); the file may be damaged or malicious.",
     ),
-    "corrupt": (
+    UnreadableCode.corrupt: (
         "Tệp bảng tính bị hỏng, không đọc được ({detail}). Hãy mở và lưu lại bằng Excel hoặc LibreOffice rồi gửi lại.",
         "The workbook is damaged and cannot be read ({detail}). Open and save it again in Excel or LibreOffice, "
         "then send it again.",
@@ -72,7 +72,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def unreadable(code: str, detail: str = "", detail_en: str | None = None, **fields: str) -> UnreadableWorkbook:
+def unreadable(code: UnreadableCode, detail: str = "", detail_en: str | None = None,
+               **fields: str) -> UnreadableWorkbook:
     """The refusal for ``code`` with its Vietnamese and English message filled in.
 
     ``detail`` goes into both messages unless ``detail_en`` gives the English one.
@@ -80,7 +81,7 @@ def unreadable(code: str, detail: str = "", detail_en: str | None = None, **fiel
     vi, en = _MESSAGES[code]
     if detail_en is None:
         detail_en = detail
-    if code == "not_workbook":
+    if code == UnreadableCode.not_workbook:
         detail = f" ({detail})" if detail else ""
         detail_en = f" ({detail_en})" if detail_en else ""
     return UnreadableWorkbook(code, vi.format(detail=detail, **fields), en.format(detail=detail_en, **fields))
@@ -93,9 +94,9 @@ def _mb(size: int) -> str:
 def check_size(data: bytes, limit: int = MAX_FILE_BYTES) -> None:
     """Refuse empty and oversized files before anything reads them."""
     if not data:
-        raise unreadable("not_workbook", "tệp rỗng", "empty file")
+        raise unreadable(UnreadableCode.not_workbook, "tệp rỗng", "empty file")
     if len(data) > limit:
-        raise unreadable("too_large", size=_mb(len(data)), limit=_mb(limit))
+        raise unreadable(UnreadableCode.too_large, size=_mb(len(data)), limit=_mb(limit))
 
 
 def sniff_container(data: bytes) -> str:
@@ -104,7 +105,7 @@ def sniff_container(data: bytes) -> str:
         return "zip"
     if data.startswith(OLE_MAGIC):
         return "ole"
-    raise unreadable("not_workbook")
+    raise unreadable(UnreadableCode.not_workbook)
 
 
 # ---------------------------------------------------------------------------------------------- zip
@@ -118,7 +119,7 @@ def check_zip(zf: zipfile.ZipFile) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_ENTRIES:
         raise unreadable(
-            "zip_bomb", f"{len(infos)} phần > {MAX_ZIP_ENTRIES}", f"{len(infos)} parts > {MAX_ZIP_ENTRIES}"
+            UnreadableCode.zip_bomb, f"{len(infos)} phần > {MAX_ZIP_ENTRIES}", f"{len(infos)} parts > {MAX_ZIP_ENTRIES}"
         )
     total = 0
     seen: set[str] = set()
@@ -126,24 +127,25 @@ def check_zip(zf: zipfile.ZipFile) -> None:
         name = info.filename
         key = name.replace("\\", "/").lstrip("/").casefold()
         if key in seen:
-            raise unreadable("corrupt", f"phần trùng tên {name!r}", f"duplicate part {name!r}")
+            raise unreadable(UnreadableCode.corrupt, f"phần trùng tên {name!r}", f"duplicate part {name!r}")
         seen.add(key)
         if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or "\x00" in name:
-            raise unreadable("corrupt", f"tên phần không hợp lệ {name!r}", f"bad part name {name!r}")
+            raise unreadable(UnreadableCode.corrupt, f"tên phần không hợp lệ {name!r}", f"bad part name {name!r}")
         if info.flag_bits & 0x1:
-            raise unreadable("encrypted")
+            raise unreadable(UnreadableCode.encrypted)
         total += info.file_size
         if total > MAX_UNCOMPRESSED_TOTAL:
             raise unreadable(
-                "zip_bomb",
+                UnreadableCode.zip_bomb,
                 f"hơn {_mb(MAX_UNCOMPRESSED_TOTAL)} sau giải nén",
                 f"over {_mb(MAX_UNCOMPRESSED_TOTAL)} uncompressed",
             )
         if info.file_size > MAX_PART_BYTES:
-            raise unreadable("zip_bomb", f"{name}: {_mb(info.file_size)} > {_mb(MAX_PART_BYTES)}")
+            raise unreadable(UnreadableCode.zip_bomb, f"{name}: {_mb(info.file_size)} > {_mb(MAX_PART_BYTES)}")
         if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise unreadable("zip_bomb", f"{name}: tỉ lệ nén {ratio}:1", f"{name}: compression ratio {ratio}:1")
+            raise unreadable(UnreadableCode.zip_bomb, f"{name}: tỉ lệ nén {ratio}:1",
+                             f"{name}: compression ratio {ratio}:1")
 
 
 def read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None = None) -> bytes:
@@ -161,13 +163,14 @@ def read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None = None) -> byt
     except UnreadableWorkbook:
         raise
     except RuntimeError as exc:  # "File is encrypted, password required"
-        raise unreadable("encrypted") from exc
+        raise unreadable(UnreadableCode.encrypted) from exc
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise unreadable("corrupt", f"{name}: {exc}") from exc
+        raise unreadable(UnreadableCode.corrupt, f"{name}: {exc}") from exc
     except Exception as exc:  # zlib.error and friends
-        raise unreadable("corrupt", f"{name}: {exc}") from exc
+        raise unreadable(UnreadableCode.corrupt, f"{name}: {exc}") from exc
     if len(data) > limit:
-        raise unreadable("zip_bomb", f"{name}: lớn hơn kích thước khai báo", f"{name}: larger than declared")
+        raise unreadable(UnreadableCode.zip_bomb, f"{name}: lớn hơn kích thước khai báo",
+                         f"{name}: larger than declared")
     return data
 
 
@@ -197,7 +200,7 @@ def _member_direct(raw: bytes, info: zipfile.ZipInfo, limit: int) -> bytes | Non
     stored = method == zipfile.ZIP_STORED
     data = body[: limit + 1] if stored else zlib.decompressobj(-15).decompress(body, limit + 1)
     if len(data) <= limit and zlib.crc32(data) != info.CRC:
-        raise unreadable("corrupt", f"{info.filename}: dữ liệu không khớp mã kiểm tra (CRC-32)",
+        raise unreadable(UnreadableCode.corrupt, f"{info.filename}: dữ liệu không khớp mã kiểm tra (CRC-32)",
                          f"{info.filename}: bad CRC-32")
     return data
 
@@ -211,21 +214,21 @@ def zip_kind(zf: zipfile.ZipFile, raw: bytes | None = None) -> str:
         if mimetype == ODS_MIMETYPE:
             return "ods"
         raise unreadable(
-            "not_workbook",
+            UnreadableCode.not_workbook,
             "tài liệu OpenDocument nhưng không phải bảng tính",
             "an OpenDocument file but not a spreadsheet",
         )
     if "[Content_Types].xml" in names:
         if any(n.startswith("xl/") and n.endswith("workbook.bin") for n in names):
             raise unreadable(
-                "not_workbook",
+                UnreadableCode.not_workbook,
                 "định dạng .xlsb chưa được hỗ trợ, hãy lưu thành .xlsx",
                 ".xlsb is not supported, save it as .xlsx",
             )
         if "xl/workbook.xml" in names or _content_types_mention(zf, raw, b"sheet.main+xml", b"sheet.macroEnabled"):
             macro = "xl/vbaProject.bin" in names or _content_types_mention(zf, raw, b"macroEnabled")
             return "xlsm" if macro else "xlsx"
-    raise unreadable("not_workbook")
+    raise unreadable(UnreadableCode.not_workbook)
 
 
 def _content_types_mention(zf: zipfile.ZipFile, raw: bytes | None, *needles: bytes) -> bool:
@@ -249,12 +252,12 @@ def forbid_dtd(part: str, xml: bytes) -> None:
         try:
             text = xml.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise unreadable("corrupt", f"{part}: {exc}") from exc
+            raise unreadable(UnreadableCode.corrupt, f"{part}: {exc}") from exc
         found = re.search(r"<!\s*(DOCTYPE|ENTITY)", text, re.IGNORECASE) is not None
     else:
         found = _DTD.search(xml) is not None
     if found:
-        raise unreadable("xml_attack", part)
+        raise unreadable(UnreadableCode.xml_attack, part)
 
 
 # ---------------------------------------------------------------------------------------------- ole
@@ -273,12 +276,12 @@ class OleFile:
 
     def __init__(self, data: bytes):
         if len(data) < 512 or not data.startswith(OLE_MAGIC):
-            raise unreadable("not_workbook")
+            raise unreadable(UnreadableCode.not_workbook)
         self.data = data
         try:
             self._parse()
         except (struct.error, ValueError, IndexError) as exc:
-            raise unreadable("corrupt", f"OLE: {exc}") from exc
+            raise unreadable(UnreadableCode.corrupt, f"OLE: {exc}") from exc
 
     def _parse(self) -> None:
         data = self.data
@@ -346,7 +349,7 @@ class OleFile:
         """A stream's bytes (at most ``MAX_PART_BYTES``); ``corrupt`` if it is shorter than it declares."""
         kind, start, size = self.entries[name.casefold()]
         if size > MAX_PART_BYTES:
-            raise unreadable("zip_bomb", f"{name}: {_mb(size)}")
+            raise unreadable(UnreadableCode.zip_bomb, f"{name}: {_mb(size)}")
         try:
             if size >= self.mini_cutoff:
                 body = self._chain(start, size)
@@ -359,9 +362,9 @@ class OleFile:
                     current, visited = self.minifat[current], visited + 1
                 body = b"".join(pieces)[:size]
         except (struct.error, ValueError, IndexError) as exc:
-            raise unreadable("corrupt", f"OLE {name}: {exc}") from exc
+            raise unreadable(UnreadableCode.corrupt, f"OLE {name}: {exc}") from exc
         if len(body) < size:
-            raise unreadable("corrupt", f"OLE {name}: thiếu dữ liệu", f"OLE {name}: truncated")
+            raise unreadable(UnreadableCode.corrupt, f"OLE {name}: thiếu dữ liệu", f"OLE {name}: truncated")
         return body
 
 
@@ -369,10 +372,11 @@ def ole_kind(ole: OleFile) -> str:
     """``xls`` for a BIFF workbook; refuses encrypted OOXML (``EncryptionInfo``) and other OLE files (.doc)."""
     names = ole.names
     if "encryptioninfo" in names or "encryptedpackage" in names:
-        raise unreadable("encrypted")
+        raise unreadable(UnreadableCode.encrypted)
     if "workbook" in names or "book" in names:
         return "xls"
-    raise unreadable("not_workbook", "tệp Office nhưng không phải bảng tính", "an Office file but not a workbook")
+    raise unreadable(UnreadableCode.not_workbook, "tệp Office nhưng không phải bảng tính",
+                     "an Office file but not a workbook")
 
 
 def parse_range(ref: str) -> tuple[int, int, int, int] | None:
@@ -411,4 +415,4 @@ def check_dimension(part: str, ref: str | None) -> None:
     r1, c1, r2, c2 = bounds
     cells = (r2 - r1 + 1) * (c2 - c1 + 1)
     if cells > MAX_DECLARED_CELLS:
-        raise unreadable("too_many_cells", f"{part}: {ref}")
+        raise unreadable(UnreadableCode.too_many_cells, f"{part}: {ref}")

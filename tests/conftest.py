@@ -24,6 +24,10 @@ SAMPLE_CONFIG = ROOT / "config.toml"
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 DB_FIXTURES = {"db_url", "settings", "ctx", "session"}
 
+# The workbook reader's worker obeys its test hooks (abort, sleep, memory) only with this switch and only
+# while a test runs (tracker/intake/_worker.py); set before any worker starts, so they inherit it.
+os.environ.setdefault("TRACKER_READER_TEST_HOOKS", "1")
+
 
 def pytest_collection_modifyitems(config, items):
     if not PG_URL:

@@ -510,6 +510,36 @@ def test_running_out_of_memory_is_a_crash_of_the_worker_only(reader):
     assert reader.read(xlsx_bytes(district_workbook())).sheets["Báo cáo"].get(3, 2).value == "HBT"
 
 
+def test_without_the_test_switch_the_hooks_do_nothing(monkeypatch):
+    import time
+
+    from tracker.intake._worker import MEMORY_HEADROOM
+
+    monkeypatch.delenv("TRACKER_READER_TEST_HOOKS")
+    with WorkbookReader(timeout=10) as r:
+        r.start()
+        pid = r.worker_pid
+        for action, fields in (("abort", {}), ("sleep", {"seconds": 30}), ("memory", {"bytes": 2 * MEMORY_HEADROOM})):
+            started = time.monotonic()
+            reply = r._debug(action, **fields)
+            assert reply["ok"] is False and reply["code"] == "not_workbook", action  # an empty file, nothing more
+            assert time.monotonic() - started < 5, action
+        assert r.worker_pid == pid  # it never died, so it was never replaced
+
+
+@pytest.mark.parametrize(("env", "allowed"), [
+    ({}, False),
+    ({"TRACKER_READER_TEST_HOOKS": "1"}, False),  # the switch outside a test run
+    ({"PYTEST_CURRENT_TEST": "tests/test_reader.py::x (call)"}, False),  # a test run that did not ask
+    ({"TRACKER_READER_TEST_HOOKS": "yes", "PYTEST_CURRENT_TEST": "tests/test_reader.py::x (call)"}, False),
+    ({"TRACKER_READER_TEST_HOOKS": "1", "PYTEST_CURRENT_TEST": "tests/test_reader.py::x (call)"}, True),
+])
+def test_the_hooks_need_the_switch_and_a_running_test(env, allowed):
+    from tracker.intake._worker import hooks_allowed
+
+    assert hooks_allowed(env) is allowed
+
+
 def test_a_worker_that_died_while_idle_is_replaced_transparently():
     import os
     import signal

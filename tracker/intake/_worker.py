@@ -25,6 +25,7 @@ import re
 import struct
 import sys
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from xml.etree.ElementTree import ParseError, fromstring, iterparse
@@ -887,6 +888,12 @@ HEADER = struct.Struct("!II")  # request: JSON header length, payload length
 REPLY = struct.Struct("!I")  # reply: JSON length
 ACK = b"\x06"
 MEMORY_HEADROOM = 768 * 1024 * 1024  # address space the worker may add on top of its start-up size
+# The test hooks make the worker misbehave on purpose (abort, hang, exhaust its memory) so the tests can
+# check that the parent survives. A worker honours them only when its environment has both this switch,
+# which the test suite sets, and pytest's mark of a running test; it reads them once, at start. Otherwise
+# a request's "debug" field is ignored, whatever sent it.
+TEST_HOOKS_ENV = "TRACKER_READER_TEST_HOOKS"
+_TEST_RUN_ENV = "PYTEST_CURRENT_TEST"
 
 
 def _limit_resources() -> None:
@@ -910,7 +917,13 @@ def _read_exact(stream, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _handle(header: dict, payload: bytes) -> dict:
+def hooks_allowed(env: Mapping[str, str]) -> bool:
+    """Whether a worker started with ``env`` obeys the test hooks: only inside a test run that asked for them."""
+    return env.get(TEST_HOOKS_ENV) == "1" and bool(env.get(_TEST_RUN_ENV))
+
+
+def _misbehave(header: dict) -> None:
+    """The test hooks: ``abort``, ``sleep`` (``seconds``), ``memory`` (``bytes``)."""
     debug = header.get("debug")
     if debug == "abort":
         os.abort()
@@ -921,6 +934,11 @@ def _handle(header: dict, payload: bytes) -> dict:
     if debug == "memory":  # more address space than the limit allows (calloc: no real memory is touched)
         hog = bytearray(int(header.get("bytes", 1 << 40)))
         del hog
+
+
+def _handle(header: dict, payload: bytes, *, test_hooks: bool = False) -> dict:
+    if test_hooks:
+        _misbehave(header)
     sheet = header.get("sheet")
     try:
         return encode_grid(parse_workbook(payload, sheet if isinstance(sheet, str) else None))
@@ -941,6 +959,7 @@ def main() -> None:
     stdin = sys.stdin.buffer
     import python_calamine  # noqa: F401  (loaded before the limit, once per worker)
 
+    test_hooks = hooks_allowed(os.environ)
     _limit_resources()
     while True:
         head = _read_exact(stdin, HEADER.size)
@@ -952,7 +971,7 @@ def main() -> None:
         out.write(ACK)  # receipt: from now on a death of this process is the file's doing
         out.flush()
         try:
-            reply = _handle(header, payload)
+            reply = _handle(header, payload, test_hooks=test_hooks)
         except MemoryError:
             reply = {"ok": False, "code": UnreadableCode.crashed, "restart": True}
         except BaseException as exc:  # Rust panics (pyo3 PanicException) derive from BaseException

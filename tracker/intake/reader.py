@@ -244,7 +244,9 @@ class WorkbookReader:
     # -- test hooks ----------------------------------------------------------------------------
 
     def _debug(self, action: str, timeout: float | None = None, **fields: object) -> dict:
-        """Make the worker misbehave on purpose (``abort``, ``sleep``, ``memory``): for tests only."""
+        """Make the worker misbehave on purpose (``abort``, ``sleep``, ``memory``): for tests only. A worker
+        obeys only inside a test run with ``TRACKER_READER_TEST_HOOKS=1`` (:func:`._worker.hooks_allowed`);
+        any other worker reads the empty request as an empty file."""
         return self._request({"debug": action, **fields}, b"", timeout)
 
 

@@ -63,3 +63,33 @@ def test_a_mailbox_that_would_read_its_processed_messages_again_stops_pull_with_
     result = cli("pull")
     assert result.exit_code == 2 and result.stdout == ""
     assert "khoá `mailbox.processed_folder`" in result.stderr and "Traceback" not in result.stderr
+
+
+FORMAT_COMMANDS = {("status",): ["table", "json", "csv"], ("jobs", "list"): ["table", "json"],
+                   ("outbox", "list"): ["table", "json"], ("overview",): ["table", "json"]}
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_every_format_option_shows_its_choices_and_refuses_others_vietnamese_first(cli, config_path):
+    import re
+
+    import typer
+
+    from tracker.cli import app
+
+    with_format = {path for path, command in _commands(typer.main.get_command(app))
+                   if any("--format" in getattr(p, "opts", ()) for p in command.params)}
+    assert with_format == set(FORMAT_COMMANDS)
+    for path, choices in FORMAT_COMMANDS.items():
+        extra = [str(config_path)] if path == ("overview",) else []  # its configs argument
+        shown = re.search(r"--format <([a-z|]+)>", cli(*path, "--help").stdout)
+        assert shown is not None and shown.group(1).split("|") == choices, path
+        bad = cli(*path, *extra, "--format", "xml")
+        listed = ", ".join(choices[:-1]) + " hoặc " + choices[-1]
+        assert bad.exit_code == 2 and bad.stdout == "", path
+        assert bad.stderr.startswith(f"Định dạng không hợp lệ: 'xml' (chọn {listed}).\nUnknown format 'xml'"), path

@@ -5,6 +5,7 @@ stdout carries only a command's result; logs and progress go to stderr.
 
 from __future__ import annotations
 
+import enum
 import logging
 import sys
 from dataclasses import dataclass
@@ -109,3 +110,49 @@ def parse_as_of(value: str | None) -> date | None:
 
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Ngày số liệu / as-of date (dd/mm/yyyy).")]
+
+
+class Format(enum.StrEnum):
+    """What a listing command prints: a table for people, or JSON for programs."""
+
+    table = "table"
+    json = "json"
+
+
+class StatusFormat(enum.StrEnum):
+    """What `tracker status` prints: also CSV, for a spreadsheet."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _one_of(words: list[str], conjunction: str) -> str:
+    """``table, json hoặc csv``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def format_option(formats: type[enum.StrEnum]):
+    """``--format/-f`` taking a member of ``formats``, its choices shown in the help.
+
+    A value outside them is a usage error (exit 2) in the project's words, Vietnamese first, rather than
+    typer's English one: typer hands every value, the default included, to this parser.
+    """
+
+    def parse(value):
+        if isinstance(value, formats):
+            return value
+        try:
+            return formats(value)
+        except ValueError:
+            from tracker.errors import TrackerError
+
+            words = [f.value for f in formats]
+            raise TrackerError(f"Định dạng không hợp lệ: {value!r} (chọn {_one_of(words, 'hoặc')}).",
+                               f"Unknown format {value!r} (choose {_one_of(words, 'or')}).", exit_code=2) from None
+
+    return typer.Option("--format", "-f", parser=parse, help="Định dạng kết quả / output format.")
+
+
+FormatOption = Annotated[Format, format_option(Format)]
+StatusFormatOption = Annotated[StatusFormat, format_option(StatusFormat)]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, Format, FormatOption, context, err, out, parse_as_of
 
 VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")  # the second is the old name, still accepted by tzdata
 
@@ -103,13 +103,8 @@ def scheduler_run(
          "schedule without running anything.\n\nExample: tracker jobs list --format json",
 )
 def jobs_list(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.errors import TrackerError
-
-    if fmt not in ("table", "json"):
-        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
-                           f"Unknown format {fmt!r} (choose table or json).")
     from jobs.lock import scheduler_lock
     from jobs.scheduler import describe_jobs
     from tracker.context import require_initialised
@@ -120,7 +115,7 @@ def jobs_list(
     lock = scheduler_lock(ctx)
     running = not lock.is_free()
     holder = lock.holder() if running else ""
-    if fmt == "json":
+    if fmt == Format.json:
         _print_json(ctx, infos, running, holder)
     else:
         _print_table(ctx, infos, running, holder)

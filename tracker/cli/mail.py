@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, Format, FormatOption, context, err, out, parse_as_of
 
 if TYPE_CHECKING:
     from tracker.mail.delivery import DeliveryReport
@@ -130,13 +130,8 @@ def outbox_default(ctx: typer.Context) -> None:
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="pending | sent | failed | sending")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Số thư tối đa / at most this many.")] = 50,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.errors import TrackerError
-
-    if fmt not in ("table", "json"):
-        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
-                           f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
     from tracker.mail.outbox import list_messages
     from tracker.models import OutboxStatus
     from tracker.text import format_datetime
@@ -145,7 +140,7 @@ def outbox_list(
     with ctx.session() as session:
         rows = list_messages(session, ctx.cluster_id, status=status, limit=limit)
     tz = ctx.settings.tz
-    if fmt == "json":
+    if fmt == Format.json:
         import json
 
         out(json.dumps([{

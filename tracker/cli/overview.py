@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, err, out, parse_as_of, show_rich
+from tracker.cli.common import AsOf, Format, FormatOption, err, out, parse_as_of, show_rich
 
 if TYPE_CHECKING:
     from tracker.overview import Overview
@@ -29,20 +29,15 @@ def overview(
     as_of: AsOf = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Thư mục ghi bảng Excel / workbook folder (default reports/overview/<tuần>).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.errors import TrackerError
-
-    if fmt not in ("table", "json"):
-        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
-                           f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
     from tracker.overview import build_overview
 
     result = build_overview(configs, parse_as_of(as_of), output)
     view = result.overview
     for warning in view.warnings:
         err(warning)
-    if fmt == "json":
+    if fmt == Format.json:
         import json
 
         out(json.dumps(view.to_json(), ensure_ascii=False, indent=2))

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of, show_rich
+from tracker.cli.common import AsOf, StatusFormat, StatusFormatOption, context, err, out, parse_as_of, show_rich
 
 if TYPE_CHECKING:
     from tracker.progress import ClusterProgress
 
-FORMATS = ("table", "json", "csv")
 STATUS_STYLES = {
     "achieved": "bold green",
     "on_track": "green",
@@ -34,13 +33,8 @@ def register(app: typer.Typer) -> None:
 
 def status(
     as_of: AsOf = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
+    fmt: StatusFormatOption = StatusFormat.table,
 ) -> None:
-    from tracker.errors import TrackerError
-
-    if fmt not in FORMATS:
-        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table, json hoặc csv).",
-                           f"Unknown format {fmt!r} (choose table, json or csv).", exit_code=2)
     from tracker.context import require_initialised
     from tracker.progress import compute
     from tracker.standing import load_input, resolve_as_of

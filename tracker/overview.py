@@ -89,7 +89,7 @@ class Overview:
     @property
     def federation_name(self) -> str:
         """What the clusters' names share after their dash (``LĐLĐ thành phố Hà Nội``), else a generic title."""
-        from tracker.reporting.wording import cluster_short_name
+        from tracker.calendar import cluster_short_name
 
         suffixes = {line.name[len(cluster_short_name(line.name)):].strip(" -–—") for line in self.clusters}
         suffixes.discard("")
@@ -262,8 +262,9 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from tracker.calendar import cluster_short_name
     from tracker.reporting import palette
-    from tracker.reporting.wording import STATUS_VI, cluster_short_name, rules_paragraph
+    from tracker.reporting.wording import STATUS_VI, rules_paragraph
     from tracker.reporting.xlsx import (
         FMT_COUNT,
         FMT_PERCENT,
@@ -416,7 +417,7 @@ class OverviewResult:
 
 def default_dir(as_of: date) -> Path:
     """``reports/overview/2023-W26`` under the current folder."""
-    from tracker.reporting.wording import week_period
+    from tracker.calendar import week_period
 
     return Path("reports") / "overview" / week_period(as_of)
 
@@ -424,7 +425,8 @@ def default_dir(as_of: date) -> Path:
 def build_overview(paths: Iterable[Path], as_of: date | None = None, out_dir: Path | None = None, *,
                    env: dict[str, str] | None = None) -> OverviewResult:
     """Load the configs, compute every cluster, write the workbook into ``out_dir``; returns both."""
-    from tracker.reporting.wording import iso_week, safe_filename
+    from tracker.calendar import iso_week
+    from tracker.reporting.wording import safe_filename
 
     settings, warnings = load_federation(paths, env=env)
     overview = federation_overview(settings, as_of, warnings)

@@ -126,13 +126,13 @@ def render(name: str, **model: Any) -> str:
 
 
 def short_cluster(ctx: Context) -> str:
-    from tracker.reporting.wording import cluster_short_name
+    from tracker.calendar import cluster_short_name
 
     return cluster_short_name(ctx.settings.cluster.name)
 
 
 def week_of(day: date) -> tuple[int, int, str]:
-    from tracker.reporting.wording import iso_week, week_period
+    from tracker.calendar import iso_week, week_period
 
     year, week = iso_week(day)
     return year, week, week_period(day)

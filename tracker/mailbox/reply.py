@@ -103,7 +103,7 @@ def _deliver(ctx: Context, outbox_id: int, now: datetime | None) -> ReceiptOutco
 
 def receipt_model(ctx: Context, msg: InboundMessage, results: list[IngestResult]) -> dict:
     """What the templates show: one entry per sheet, figures with label, value, unit and cell."""
-    from tracker.reporting.wording import cluster_short_name
+    from tracker.calendar import cluster_short_name
 
     settings = ctx.settings
     short = cluster_short_name(settings.cluster.name)

@@ -217,7 +217,7 @@ def _deadline_section(p: ClusterProgress, spec: IndicatorSpec, number: int) -> S
 
 
 def _short(d: DistrictProgress) -> str:
-    from tracker.reporting.wording import district_short_name
+    from tracker.calendar import district_short_name
 
     return district_short_name(d.name)
 

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.calendar import cluster_short_name
 from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
 from tracker.reporting.data import ReportData
 from tracker.reporting.weekly import Chart, chart_cid, render_template
-from tracker.reporting.wording import cluster_short_name, review_subject, safe_filename
+from tracker.reporting.wording import review_subject, safe_filename
 from tracker.text import format_date
 
 if TYPE_CHECKING:

@@ -13,21 +13,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.calendar import cluster_short_name, iso_week, week_period
 from tracker.progress import STATUSES, ClusterProgress, DistrictProgress
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import (
     STATUS_VI,
-    cluster_short_name,
     headline,
     indicator_deadline,
-    iso_week,
     percent_text,
     projection_text,
     rules_paragraph,
     safe_filename,
     value_text,
-    week_period,
     weekly_subject,
 )
 from tracker.text import format_date, format_number, nfc

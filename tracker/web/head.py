@@ -43,8 +43,8 @@ def _as_of(state: Portal, text: str | None):
 def dashboard(request: Request, token: str, ngay: str | None = None,
               access: tokens.Access = Depends(head_access)):
     state = portal(request)
+    from tracker.calendar import district_short_name as short_name
     from tracker.progress import STATUSES
-    from tracker.reporting.wording import district_short_name as short_name
     from tracker.reporting.wording import rules_paragraph
     from tracker.standing import cluster_progress
 

@@ -232,7 +232,7 @@ def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
     """
     if result.status != "rejected" or result.repeated or not ctx.settings.mail.enabled:
         return
-    from tracker.mail import notify_rejection
+    from tracker.workflows.notices import notify_rejection
 
     try:
         notify_rejection(ctx, result)

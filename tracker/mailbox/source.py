@@ -176,8 +176,7 @@ def _reply(ctx: Context, msg: InboundMessage, verdicts: list[tuple[Attachment, I
     if not ctx.settings.mail.enabled or not msg.sender or msg.automatic:
         return
     try:
-        from tracker.mail import notify_rejection
-        from tracker.mailbox.reply import send_receipt
+        from tracker.workflows.notices import notify_rejection, send_receipt
 
         for _, result in verdicts:
             if result.status == "rejected":

@@ -265,7 +265,7 @@ def plan_sheets(cluster: ClusterPlan) -> list[Sheet]:
 def _write_cluster(job: tuple[str, str, str, str]) -> int:
     """Worker: write every sheet of one cluster (``(scale, config path, cluster id, sheets folder)``)."""
     from tracker.config import load_settings
-    from tracker.intake.pull import touch
+    from tracker.intake.inbox import touch
     from tracker.intake.template import build_template
 
     scale, config, cid, folder = job

@@ -34,10 +34,10 @@ from jobs.runs import finish_run, record_run, start_run
 from tracker.config import ConfigError
 from tracker.context import Context, open_context
 from tracker.errors import TrackerError
-from tracker.intake.pull import pull
 from tracker.mail.delivery import deliver_pending
 from tracker.models import JobRun
 from tracker.text import format_date
+from tracker.workflows.pull import pull
 from tracker.workflows.sending import send_reminders, send_review, send_weekly
 
 log = logging.getLogger("jobs")

@@ -290,7 +290,7 @@ def _stable(data: bytes, when: datetime) -> bytes:
 
 def generate_sample_sheets(settings: Settings, folder: Path) -> list[Path]:
     """Write every sample file into ``folder``; each file's modification time is when it was sent."""
-    from tracker.intake.pull import touch
+    from tracker.intake.inbox import touch
 
     folder.mkdir(parents=True, exist_ok=True)
     sheets = plan(settings)
@@ -305,8 +305,8 @@ def generate_sample_sheets(settings: Settings, folder: Path) -> list[Path]:
 
 def demo_step(ctx: Context) -> str:
     """Generate the sample sheets into the inbox and pull them; a short summary in Vietnamese."""
-    from tracker.intake.pull import pull
     from tracker.text import format_date
+    from tracker.workflows.pull import pull
 
     settings = ctx.settings
     paths = generate_sample_sheets(settings, settings.paths.inbox)

@@ -203,14 +203,14 @@ class Sheet:
 
 def weeks() -> list[date]:
     """The 26 Fridays of January–June 2023."""
-    from tracker.sample import weeks as sample_weeks
+    from tracker.workflows.sample import weeks as sample_weeks
 
     return sample_weeks()
 
 
 def _walk(rng: random.Random, final: float, kind: str, days: list[date], done: date) -> list[float]:
     """Year-to-date figures rising to ``final`` by ``done`` (slower in the Tết weeks)."""
-    from tracker.sample import TET_WEEKS
+    from tracker.workflows.sample import TET_WEEKS
 
     weights = [0.0 if day > done else rng.uniform(0.6, 1.4) * (0.4 if day in TET_WEEKS else 1.0) for day in days]
     total, running, out = sum(weights) or 1.0, 0.0, []

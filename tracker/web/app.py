@@ -119,6 +119,29 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
                      "frame-ancestors 'none'; base-uri 'none'")
         return response
 
+    _handle_errors(app, state)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(district.router)
+    app.include_router(head.router)
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        return state.render(request, "home.html")
+
+    @app.get("/status.css")
+    def status_css():
+        return Response(status_stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz():
+        return "ok"
+
+    return app
+
+
+def _handle_errors(app: FastAPI, state: Portal) -> None:
+    """How errors are answered: a page in both languages, never a traceback (a client gone gets nothing)."""
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         return _error_page(request, exc.status_code, state, getattr(exc, "detail", None))
@@ -137,24 +160,6 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         return _error_page(request, 404 if request.method == "GET" else 400, state)
-
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(district.router)
-    app.include_router(head.router)
-
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request):
-        return state.render(request, "home.html")
-
-    @app.get("/status.css")
-    def status_css():
-        return Response(status_stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
-
-    @app.get("/healthz", response_class=PlainTextResponse)
-    def healthz():
-        return "ok"
-
-    return app
 
 
 def _error_page(request: Request, status: int, state: Portal, detail=None) -> Response:

@@ -203,14 +203,14 @@ class Sheet:
 
 def weeks() -> list[date]:
     """The 26 Fridays of January–June 2023."""
-    from tracker.sample import weeks as sample_weeks
+    from tracker.workflows.sample import weeks as sample_weeks
 
     return sample_weeks()
 
 
 def _walk(rng: random.Random, final: float, kind: str, days: list[date], done: date) -> list[float]:
     """Year-to-date figures rising to ``final`` by ``done`` (slower in the Tết weeks)."""
-    from tracker.sample import TET_WEEKS
+    from tracker.workflows.sample import TET_WEEKS
 
     weights = [0.0 if day > done else rng.uniform(0.6, 1.4) * (0.4 if day in TET_WEEKS else 1.0) for day in days]
     total, running, out = sum(weights) or 1.0, 0.0, []
@@ -265,7 +265,7 @@ def plan_sheets(cluster: ClusterPlan) -> list[Sheet]:
 def _write_cluster(job: tuple[str, str, str, str]) -> int:
     """Worker: write every sheet of one cluster (``(scale, config path, cluster id, sheets folder)``)."""
     from tracker.config import load_settings
-    from tracker.intake.pull import touch
+    from tracker.intake.inbox import touch
     from tracker.intake.template import build_template
 
     scale, config, cid, folder = job

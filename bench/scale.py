@@ -6,7 +6,7 @@ For each database (SQLite file, and a PostgreSQL database created for the run an
 admin URL from ``TRACKER_BENCH_PG_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``):
 
 1. ``init`` of every cluster (one config per cluster, data from ``bench/generate.py``);
-2. ingest of the first 25 weeks through ``tracker.intake.pull`` (the inbox pull, as real uploads):
+2. ingest of the first 25 weeks through ``tracker.workflows.pull`` (the inbox pull, as real uploads):
    half of the clusters in ONE process, the other half in ``--workers`` processes at once;
 3. the weekly cycle of week 26 (30/06/2023) for every cluster, in ``--workers`` long-lived processes
    (as one scheduler per cluster would run it): the ``pull`` job, the status (load + rules + JSON),
@@ -187,7 +187,7 @@ def phase_init(run: Path, args) -> dict:
 
 
 def _pull_chunk(run: Path, ids: list[str]) -> dict:
-    from tracker.intake.pull import pull
+    from tracker.workflows.pull import pull
 
     counts = {"files": 0, "accepted": 0, "rejected": 0, "duplicate": 0, "failed": 0}
     started = time.perf_counter()

@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tracker.context import Context
+from jobs.scheduler import prepare, start_scheduler, take_scheduler_lock
+from tracker.context import Context, open_context
 from tracker.errors import TrackerError
+from tracker.overview import load_federation
 
 log = logging.getLogger("jobs.scheduler")
 
@@ -33,9 +35,6 @@ def load_clusters(paths: Iterable[Path], env: dict[str, str] | None = None) -> l
     Same discovery and checks as ``tracker overview`` (:func:`tracker.overview.load_federation`); raises
     ``TrackerError`` (exit 2) when the configs name different databases.
     """
-    from tracker.context import open_context
-    from tracker.overview import load_federation
-
     settings, warnings = load_federation(paths, env=env)
     for warning in warnings:
         log.warning("%s", warning)
@@ -60,8 +59,6 @@ def _safe(url: str) -> str:
 
 def serve_federation(ctxs: list[Context], stop: threading.Event, *, lock_check_seconds: float = 30.0) -> int:
     """Serve every cluster of ``ctxs`` until ``stop`` is set; returns the exit code (1: a lock was lost)."""
-    from jobs.scheduler import prepare, start_scheduler, take_scheduler_lock
-
     locks = []
     code = 0
     try:

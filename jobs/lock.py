@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from tracker.context import Context
 from tracker.errors import TrackerError
+from tracker.text import format_datetime
 
 log = logging.getLogger("jobs.lock")
 
@@ -278,8 +279,6 @@ class ProcessLock:
         return f"{row.application_name or '?'} ({row.client_addr or 'local'}), từ / since {since}"
 
     def _local(self, iso: str | None) -> str:
-        from tracker.text import format_datetime
-
         try:
             return format_datetime(datetime.fromisoformat(str(iso)).astimezone(self.tz))
         except ValueError:

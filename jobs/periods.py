@@ -33,8 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tracker.calendar import week_period
 from tracker.progress import iso_week_start
-from tracker.reporting.wording import week_period
 from tracker.text import format_date
 
 

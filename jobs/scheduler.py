@@ -47,10 +47,12 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import inspect, select
 
 from jobs import clock
-from jobs.runs import record_run
+from jobs.lock import scheduler_lock
+from jobs.runs import close_interrupted_runs, last_runs, record_run
 from jobs.tasks import TASKS, run_scheduled, use_context
 from tracker.config import JOB_NAMES, Settings, cron_fields
-from tracker.context import Context
+from tracker.context import Context, require_initialised
+from tracker.errors import TrackerError
 from tracker.models import JobOutcome
 from tracker.text import format_datetime
 
@@ -293,8 +295,6 @@ def take_scheduler_lock(ctx: Context):
     """The cluster's scheduler lock, held; raises ``LockHeld`` (exit 2, naming the holder) or exit 1 (no database)."""
     from sqlalchemy.exc import OperationalError
 
-    from jobs.lock import scheduler_lock
-    from tracker.errors import TrackerError
 
     lock = scheduler_lock(ctx)
     try:
@@ -309,9 +309,6 @@ def take_scheduler_lock(ctx: Context):
 
 def prepare(ctx: Context) -> None:
     """Before a scheduler starts (lock held): the database is initialised; runs cut short are closed."""
-    from jobs.runs import close_interrupted_runs
-    from tracker.context import require_initialised
-
     require_initialised(ctx)
     for run in close_interrupted_runs(ctx):
         log.warning("%s: lần chạy #%s bị ngắt khi tiến trình dừng / run #%s was cut short when its process "
@@ -323,8 +320,6 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
 
     Holds the scheduler lock for its whole life; gives up (exit code 1) if it loses the lock.
     """
-    from tracker.context import require_initialised
-
     require_initialised(ctx)  # before the lock, whose SQLite file would otherwise land in a folder never set up
     lock = take_scheduler_lock(ctx)
     code = 0
@@ -387,8 +382,6 @@ class JobInfo:
 
 def describe_jobs(ctx: Context) -> list[JobInfo]:
     """Each job: schedule, next run (local), last run — for ``tracker jobs list``."""
-    from jobs.runs import last_runs
-
     settings = ctx.settings
     tz = settings.tz
     stored = stored_jobs(ctx)

@@ -1,11 +1,12 @@
-"""The jobs themselves: thin module-level functions that call ``tracker`` and record every run.
+"""The jobs themselves: thin module-level functions that each call one workflow and record every run.
 
 Three ways in, one implementation (:func:`execute`):
 
 - the scheduler calls :func:`run_scheduled` with plain arguments (the job name and the config path),
   because APScheduler pickles a job's function reference and arguments into its job store;
 - ``tracker jobs run NAME [--as-of DATE]`` calls :func:`execute` with ``trigger="manual"``;
-- ``make demo`` calls :func:`run_cycle`: pull → weekly-report → reminders → review-pack.
+- ``make demo`` runs :func:`run_cycle` (pull → weekly-report → reminders → review-pack): `tracker demo`
+  hands it to the demo workflow, which never imports the jobs.
 
 Every run is recorded in ``JobRun`` (see :mod:`jobs.runs`), holds a per-job lock so the same job never
 runs twice at once across processes, and never raises for a failure of the job body: the failure is
@@ -27,11 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from jobs import clock
+from jobs.lock import job_lock
 from jobs.periods import Plan, plan_reminders, plan_review, plan_weekly
 from jobs.runs import finish_run, record_run, start_run
-from tracker.context import Context
+from tracker.config import ConfigError
+from tracker.context import Context, open_context
+from tracker.errors import TrackerError
+from tracker.mail.delivery import deliver_pending
 from tracker.models import JobOutcome, JobRun
 from tracker.text import format_date
+from tracker.workflows.pull import pull
+from tracker.workflows.sending import send_reminders, send_review, send_weekly
 
 log = logging.getLogger("jobs")
 
@@ -46,36 +53,6 @@ class Task:
     plan: Callable[[Context, date, date | None], Plan]
     body: Callable[[Context, Plan], Any]  # its report; execute() keeps the plain numbers (as_counts)
     quiet: bool = False  # runs where nothing was due (JobIdle) are not recorded
-
-
-class NotAvailable(RuntimeError):
-    """The function a job calls is not part of this installation (yet)."""
-
-
-def _resolve(candidates: tuple[str, ...], name: str) -> Callable[..., Any]:
-    """The first of ``module:function`` candidates that imports; module paths of other areas may move."""
-    import importlib
-
-    for candidate in candidates:
-        module_name, _, attr = candidate.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-                continue
-            raise
-        if hasattr(module, attr):
-            return getattr(module, attr)
-    raise NotAvailable(f"{name}: none of {', '.join(candidates)} is available")
-
-
-# Where each job's library function lives (the first that imports wins).
-PULL = ("tracker.intake.pull:pull",)
-SEND_WEEKLY = ("tracker.mail:send_weekly", "tracker.mail.send:send_weekly")
-SEND_REMINDERS = ("tracker.mail:send_reminders", "tracker.mail.send:send_reminders")
-SEND_REVIEW = ("tracker.mail:send_review", "tracker.mail.send:send_review")
-DELIVER_PENDING = ("tracker.mail:deliver_pending", "tracker.mail.send:deliver_pending",
-                   "tracker.mail.delivery:deliver_pending")
 
 
 def as_counts(result: Any) -> Counts:
@@ -142,7 +119,7 @@ class JobIdle(Exception):
 
 
 def pull_body(ctx: Context, plan: Plan) -> Any:
-    report = _resolve(PULL, "pull")(ctx)
+    report = pull(ctx)
     counts = {"files": len(report.items), "accepted": report.accepted, "duplicate": report.duplicate,
               "rejected": report.rejected, "failed": report.failed, "deferred": report.deferred,
               "source_errors": len(report.source_errors)}
@@ -189,19 +166,19 @@ def _mail_result(report: Any) -> Counts:
 
 
 def weekly_body(ctx: Context, plan: Plan) -> Any:
-    return _mail_result(_resolve(SEND_WEEKLY, "send_weekly")(ctx, plan.as_of, now=clock.now()))
+    return _mail_result(send_weekly(ctx, plan.as_of, now=clock.now()))
 
 
 def reminders_body(ctx: Context, plan: Plan) -> Any:
-    return _mail_result(_resolve(SEND_REMINDERS, "send_reminders")(ctx, plan.as_of, now=clock.now()))
+    return _mail_result(send_reminders(ctx, plan.as_of, now=clock.now()))
 
 
 def review_body(ctx: Context, plan: Plan) -> Any:
-    return _mail_result(_resolve(SEND_REVIEW, "send_review")(ctx, plan.period, now=clock.now()))
+    return _mail_result(send_review(ctx, plan.period, now=clock.now()))
 
 
 def outbox_body(ctx: Context, plan: Plan) -> Any:
-    report = _resolve(DELIVER_PENDING, "deliver_pending")(ctx, now=clock.now())
+    report = deliver_pending(ctx, now=clock.now())
     counts = as_counts(report)
     if not report.attempted:
         raise JobIdle
@@ -228,9 +205,7 @@ TASKS: dict[str, Task] = {
 CYCLE = ("pull", "weekly-report", "reminders", "review-pack")
 
 
-def unknown_job(name: str):
-    from tracker.errors import TrackerError
-
+def unknown_job(name: str) -> TrackerError:
     return TrackerError(f"Không có công việc {name!r}. Các công việc: {', '.join(TASKS)}.",
                         f"No job named {name!r}. Jobs: {', '.join(TASKS)}.")
 
@@ -252,8 +227,6 @@ def execute(ctx: Context, name: str, *, trigger: str = "manual", as_of: date | N
     day the run counts as happening on;
     ``as_of`` overrides the data date the job would derive from it (see :mod:`jobs.periods`).
     """
-    from jobs.lock import job_lock
-
     task = TASKS.get(name)
     if task is None:
         raise unknown_job(name)
@@ -332,12 +305,6 @@ def _log_end(name: str, outcome: JobOutcome, counts: Counts, message: str | None
 
 
 def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, NotAvailable):
-        return (f"Chức năng mà công việc này gọi chưa có trong bản cài đặt: {exc} / "
-                f"The function this job calls is not installed: {exc}")
-    from tracker.config import ConfigError
-    from tracker.errors import TrackerError
-
     if isinstance(exc, TrackerError | ConfigError):  # a message for people, already in both languages
         return str(exc).replace("\n", " / ")
     frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-3:]))
@@ -372,8 +339,6 @@ def use_context(ctx: Context) -> None:
 def context_for(config: str) -> Context:
     ctx = _contexts.get(config)
     if ctx is None:
-        from tracker.context import open_context
-
         ctx = _contexts[config] = open_context(Path(config))
     return ctx
 

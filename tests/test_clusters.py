@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from tests.conftest import write_config
 from tracker.config import load_settings
 from tracker.db import get_engine
-from tracker.intake.pull import touch
+from tracker.intake.inbox import touch
 from tracker.intake.template import build_template
 from tracker.models import Finding
 

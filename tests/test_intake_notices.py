@@ -12,7 +12,7 @@ from tests.conftest import write_config
 from tests.intake_factory import report_for
 from tests.mail_factories import with_mail
 from tests.smtp_server import HOST, SmtpServer
-from tracker.intake.pull import pull
+from tracker.workflows.pull import pull
 
 JUNE_30 = date(2023, 6, 30)
 GOOD = {"new_unions": 16, "agreements": 11, "congresses": 40, "new_members": 1200, "union_fees": 2000}

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 from tests.intake_factory import report_for
-from tracker.intake.pull import PullItem, inbox_files, is_candidate, pull, pull_inbox, settle_delay, settled
+from tracker.intake.inbox import PullItem, inbox_files, is_candidate, pull_inbox, settle_delay, settled
+from tracker.workflows.pull import pull
 
 JUNE_30 = date(2023, 6, 30)
 FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
@@ -150,7 +151,7 @@ def test_a_source_that_fails_does_not_stop_the_others(ctx):
 
 
 def test_the_mailbox_is_a_source_only_when_configured(ctx):
-    from tracker.intake.pull import default_sources
+    from tracker.workflows.pull import default_sources
 
     assert [name for name, _ in default_sources(ctx)] == ["inbox"]
     with_mailbox = ctx.settings.model_copy(update={"mailbox": ctx.settings.mailbox.model_copy(

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from tests.conftest import SAMPLE_CONFIG
 from tracker.config import load_settings
-from tracker.sample import CONGRESSES_DONE, FORGOTTEN, LATE, plan, series
+from tracker.workflows.sample import CONGRESSES_DONE, FORGOTTEN, LATE, plan, series
 
 JUNE_30 = date(2023, 6, 30)
 
@@ -67,7 +67,7 @@ def test_the_plan_has_mistakes_each_resent_a_late_sheet_and_a_forgotten_week(sam
 
 def test_demo_step_ingests_the_sheets_through_the_inbox(ctx):
     from tracker import models
-    from tracker.sample import demo_step
+    from tracker.workflows.sample import demo_step
 
     summary = demo_step(ctx)
     assert "156 chấp nhận" in summary and "4 bị từ chối" in summary and "2 cảnh báo" in summary
@@ -89,7 +89,7 @@ def test_demo_step_ingests_the_sheets_through_the_inbox(ctx):
     assert datetime(2023, 4, 15, 8, 30) <= local <= datetime(2023, 4, 15, 9, 0)  # Saturday: after the deadline
     # The files are deterministic: made again, they are "already received" (running the demo twice adds nothing).
     from tracker.intake.ingest import ingest_bytes
-    from tracker.sample import _previous, plan, render
+    from tracker.workflows.sample import _previous, plan, render
 
     sheets = plan(ctx.settings)
     for sheet in sheets[:3] + [s for s in sheets if s.mistake][:1]:

@@ -13,10 +13,12 @@ from tests.intake_factory import report_for
 from tests.mail_factories import png_bytes, with_mail
 from tests.smtp_server import HOST, SmtpServer
 from tracker.intake.ingest import ingest_bytes
-from tracker.mail import deliver_pending, notify_rejection, send_reminders, send_review, send_weekly
 from tracker.mail.compose import MAX_MESSAGE_BYTES, Draft, Part, build, cids_in_html
-from tracker.mail.messages import fit_to_size_cap, rejection_recipients, review_subject
+from tracker.mail.delivery import deliver_pending
+from tracker.mail.messages import fit_to_size_cap
 from tracker.models import OutboxMessage
+from tracker.workflows.notices import notify_rejection, rejection_recipients
+from tracker.workflows.sending import review_subject, send_reminders, send_review, send_weekly
 
 JUNE_30 = date(2023, 6, 30)
 NOW = datetime(2023, 6, 30, 10, 0, tzinfo=UTC)  # Friday 17:00 in Hà Nội

@@ -17,8 +17,8 @@ from tests.smtp_server import HOST, SmtpServer
 from tracker import models
 from tracker.config import Mailbox
 from tracker.context import Context
-from tracker.intake.pull import default_sources, pull
-from tracker.mailbox.source import pull_mailbox
+from tracker.workflows.mailbox_source import pull_mailbox
+from tracker.workflows.pull import default_sources, pull
 
 JUNE_30 = date(2023, 6, 30)
 JUNE_23 = date(2023, 6, 23)
@@ -372,7 +372,7 @@ def test_bounces_are_ignored_and_programs_get_no_answer(mctx, box, smtp):
 
 
 def test_a_message_too_large_to_download_is_reported_and_set_aside(mctx, box, monkeypatch):
-    import tracker.mailbox.source as source
+    import tracker.mailbox.imap as source
 
     monkeypatch.setattr(source, "MAX_MESSAGE_BYTES", 20_000)  # the real cap is 50 MB; a smaller one here
     box.append(build_message("hm@example.org", [("HM.xlsx", report_for("HM", JUNE_30, FIGS)),

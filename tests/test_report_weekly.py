@@ -13,10 +13,11 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.test_report_factories import sample_input
+from tracker.calendar import cluster_short_name
 from tracker.progress import weekly_history
 from tracker.reporting.data import ReportData
 from tracker.reporting.weekly import WeeklyReport, render_weekly
-from tracker.reporting.wording import cluster_short_name, weekly_subject
+from tracker.reporting.wording import weekly_subject
 from tracker.reporting.xlsx import SHEETS
 
 

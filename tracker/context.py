@@ -11,8 +11,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tracker import models
+from tracker.cluster import sync_cluster
 from tracker.config import Settings, load_settings
 from tracker.db import check_sqlite_file, explained, get_engine, migrate, session_scope, sqlite_path
+from tracker.errors import TrackerError
 
 
 @dataclass
@@ -46,8 +49,6 @@ def open_context(config: str | Path | None = None, *, settings: Settings | None 
 
 def init_database(ctx: Context):
     """Migrate to the newest schema and load the cluster from the settings (``tracker init``)."""
-    from tracker.cluster import sync_cluster
-
     url = ctx.settings.database.url
     with explained(url):
         revision = migrate(url)
@@ -60,9 +61,6 @@ def require_initialised(ctx: Context) -> Context:
     """``ctx``, once its database can be used and ``tracker init`` has loaded its cluster; otherwise one clear
     TrackerError saying what to do. Creates nothing: a command run before `tracker init` leaves no empty
     database behind."""
-    from tracker import models
-    from tracker.errors import TrackerError
-
     url = ctx.settings.database.url
     if (path := sqlite_path(url)) is not None:
         check_sqlite_file(path)

@@ -23,8 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tracker.calendar import cluster_short_name, iso_week, week_period
+from tracker.config import Settings, load_settings
+from tracker.context import open_context
+from tracker.errors import TrackerError
 from tracker.progress import (
     STATUSES,
     ClusterProgress,
@@ -33,11 +36,10 @@ from tracker.progress import (
     TotalProgress,
     _number,
     _round,
+    compute,
     percent_of,
 )
-
-if TYPE_CHECKING:
-    from tracker.config import Settings
+from tracker.standing import load_input, resolve_as_of
 
 WORKBOOK_SHEETS = ("Tổng hợp các cụm", "Các đơn vị", "Cách tính")
 
@@ -89,8 +91,6 @@ class Overview:
     @property
     def federation_name(self) -> str:
         """What the clusters' names share after their dash (``LĐLĐ thành phố Hà Nội``), else a generic title."""
-        from tracker.reporting.wording import cluster_short_name
-
         suffixes = {line.name[len(cluster_short_name(line.name)):].strip(" -–—") for line in self.clusters}
         suffixes.discard("")
         return suffixes.pop() if len(suffixes) == 1 else "Các cụm thi đua"
@@ -190,9 +190,6 @@ def load_federation(paths: Iterable[Path], env: dict[str, str] | None = None) ->
     Two clusters sharing an inbox, archive, quarantine or reports folder, or one mailbox folder, is a
     warning: their pulls would take each other's sheets and their dashboards show each other's reports.
     """
-    from tracker.config import load_settings
-    from tracker.errors import TrackerError
-
     files = config_files(paths)
     if not files:
         raise TrackerError("Không tìm thấy tệp cấu hình nào (*.toml).", "No config file (*.toml) found.", exit_code=2)
@@ -237,11 +234,6 @@ def load_federation(paths: Iterable[Path], env: dict[str, str] | None = None) ->
 def federation_overview(settings: Sequence[Settings], as_of: date | None = None,
                         warnings: Sequence[str] = ()) -> Overview:
     """Each cluster's progress as of ``as_of`` (default: as ``tracker status``), side by side."""
-    from tracker.context import open_context
-    from tracker.errors import TrackerError
-    from tracker.progress import compute
-    from tracker.standing import load_input, resolve_as_of
-
     day = resolve_as_of(settings[0], as_of).day
     lines, missing = [], []
     for s in settings:
@@ -263,7 +255,7 @@ def write_workbook(overview: Overview, path: Path) -> Path:
     from openpyxl.utils import get_column_letter
 
     from tracker.reporting import palette
-    from tracker.reporting.wording import STATUS_VI, cluster_short_name, rules_paragraph
+    from tracker.reporting.wording import STATUS_VI, rules_paragraph
     from tracker.reporting.xlsx import (
         FMT_COUNT,
         FMT_PERCENT,
@@ -416,15 +408,13 @@ class OverviewResult:
 
 def default_dir(as_of: date) -> Path:
     """``reports/overview/2023-W26`` under the current folder."""
-    from tracker.reporting.wording import week_period
-
     return Path("reports") / "overview" / week_period(as_of)
 
 
 def build_overview(paths: Iterable[Path], as_of: date | None = None, out_dir: Path | None = None, *,
                    env: dict[str, str] | None = None) -> OverviewResult:
     """Load the configs, compute every cluster, write the workbook into ``out_dir``; returns both."""
-    from tracker.reporting.wording import iso_week, safe_filename
+    from tracker.reporting.wording import safe_filename
 
     settings, warnings = load_federation(paths, env=env)
     overview = federation_overview(settings, as_of, warnings)

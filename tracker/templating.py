@@ -1,6 +1,8 @@
 """Jinja2 rendering for e-mails and report bodies: one environment per template folder set, built once.
 
 ``.html.j2`` templates are autoescaped; missing values raise (StrictUndefined); the result is NFC.
+:data:`SHARED_TEMPLATES` holds what every e-mail's HTML extends (``_base.html.j2``: the font, the
+footer), so the mail area's messages and the mailbox's receipt look alike without importing each other.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tracker.text import nfc
+
+SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @cache

@@ -91,7 +91,7 @@ def _files_to_ingest(names: list[str]) -> list[Path]:
     """The files named, a folder standing for the files directly in it (name order; hidden, office lock
     and temporary files skipped, as in the inbox). A missing file or a folder with none is a usage error."""
     from tracker.errors import TrackerError
-    from tracker.intake.pull import folder_files
+    from tracker.intake.inbox import folder_files
 
     paths: list[Path] = []
     missing, empty = [], []
@@ -129,9 +129,10 @@ def ingest(
 ) -> None:
     from functools import partial
 
+    from tracker.intake.inbox import failed_item, read_capped
     from tracker.intake.ingest import Incoming, format_result, ingest_many
-    from tracker.intake.pull import failed_item, notify_if_rejected, read_capped
     from tracker.models import SubmissionSource, SubmissionStatus
+    from tracker.workflows.pull import notify_if_rejected
 
     paths = _files_to_ingest(files)
     _start_reader()
@@ -154,7 +155,7 @@ def ingest(
 
 
 def pull() -> None:
-    from tracker.intake.pull import pull as run_pull
+    from tracker.workflows.pull import pull as run_pull
 
     _start_reader()
     ctx = _ready()

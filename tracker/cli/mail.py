@@ -1,7 +1,7 @@
 """`tracker send weekly|review|reminders` and `tracker outbox [list|retry]` (docs/commands.md §10, §11).
 
-Thin: each command calls one function of :mod:`tracker.mail`, prints one line per message on stdout
-and exits 1 when a message of the run is not delivered (pending or failed).
+Thin: each command calls one function of :mod:`tracker.workflows.sending` or :mod:`tracker.mail`, prints
+one line per message on stdout and exits 1 when a message of the run is not delivered (pending or failed).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def send(
     if kind not in KINDS:
         raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review hoặc reminders).",
                            f"Unknown kind {kind!r} (choose weekly, review or reminders).", exit_code=2)
-    from tracker import mail
     from tracker.standing import resolve_as_of
+    from tracker.workflows import sending
 
     ctx = context()
     day = resolve_as_of(ctx.settings, parse_as_of(as_of))
@@ -63,11 +63,11 @@ def send(
     if period is not None and kind != "review":
         err("--period chỉ dùng cho review; bỏ qua. / --period applies to review only; ignored.")
     if kind == "weekly":
-        report = mail.send_weekly(ctx, day.day, dry_run=dry_run)
+        report = sending.send_weekly(ctx, day.day, dry_run=dry_run)
     elif kind == "reminders":
-        report = mail.send_reminders(ctx, day.day, dry_run=dry_run)
+        report = sending.send_reminders(ctx, day.day, dry_run=dry_run)
     else:
-        report = mail.send_review(ctx, period, dry_run=dry_run)
+        report = sending.send_review(ctx, period, dry_run=dry_run)
     print_send_report(report)
     if not report.ok:
         sys.exit(1)
@@ -92,7 +92,7 @@ def print_send_report(report: SendReport) -> None:
         out(line)
         if m.attachments:
             out(f"    tệp đính kèm / attachments: {', '.join(m.attachments)}")
-        if m.note and m.note != "existing":
+        if m.note:
             out(f"    {m.note}")
         if m.error and m.state not in ("sent", "already-sent"):
             out(f"    lỗi / error: {m.error}")

@@ -56,7 +56,7 @@ def render_table(view: Overview, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tracker.reporting.wording import cluster_short_name, district_short_name
+    from tracker.calendar import cluster_short_name, district_short_name
     from tracker.text import format_date, format_percent
 
     table = Table(title=f"{view.federation_name} — tổng hợp {len(view.clusters)} cụm, số liệu đến ngày "

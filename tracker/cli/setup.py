@@ -34,8 +34,9 @@ def init() -> None:
 
 
 def demo() -> None:
-    from tracker.demo import run_demo
+    from jobs.tasks import run_cycle
+    from tracker.workflows.demo import run_demo
 
-    code = run_demo(context())
+    code = run_demo(context(), run_cycle, out=out, err=err)
     if code:
         raise typer.Exit(code)

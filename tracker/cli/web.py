@@ -35,7 +35,7 @@ def web(
     Example: tracker web --host 0.0.0.0 --port 8000, then give each district its link from
     `tracker tokens issue HBT`. A port already in use is a usage error (exit code 2).
     """
-    from tracker.web import create_app
+    from tracker.web.app import create_app
     from tracker.web.logs import uvicorn_log_config
     from tracker.web.server import ServerLimits, bind, build_server
 

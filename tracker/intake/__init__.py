@@ -5,6 +5,6 @@
   that compare a sheet with the district's earlier figures (pure); ``findings``: the codes and messages;
 - ``ingest``: one verdict per file, stored in one transaction (``ingest_bytes``, ``ingest_many``,
   ``format_result``); ``rejection``: what a rejected file leaves in quarantine; ``files``: where bytes are kept;
-- ``pull``: the inbox folder and pluggable sources (``tracker pull``);
+- ``inbox``: the inbox folder as a source of ``tracker pull`` (running the sources is :mod:`tracker.workflows.pull`'s);
 - ``template``: the district's upload workbook; ``targets_workbook``: the targets workbook (template, import).
 """

@@ -18,10 +18,12 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import os
+import re
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
     from tracker.config import Mailbox
 
 KEYRING_SERVICE = "tracker-imap"
+# A message larger than this is not downloaded (the intake's own cap on a workbook is far lower).
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 CA_FILE_ENV = "TRACKER_IMAP_CA_FILE"
 TIMEOUT = 30.0  # seconds, for the connection and every command: a hanging server must not hang the pull
 
@@ -150,3 +156,70 @@ def _reason(exc: BaseException) -> tuple[str, str]:
                 f"TLS certificate not trusted ({exc.verify_message})")
     text = str(exc).strip() or type(exc).__name__
     return text, text
+
+
+# ---------------------------------------------------------------------------------------- the folder's steps
+
+
+def ensure_processed_folder(box: BaseMailBox, name: str) -> None:
+    """The folder handled messages move to, created if missing; MailboxUnavailable if it cannot be."""
+    from imap_tools.errors import UnexpectedCommandStatusError
+
+    try:
+        ensure_folder(box, name)
+    except UnexpectedCommandStatusError as exc:
+        raise MailboxUnavailable(
+            f"Không tạo được thư mục {name!r} trong hộp thư (khoá mailbox.processed_folder): {exc}",
+            f"Cannot create the folder {name!r} in the mailbox (key mailbox.processed_folder): {exc}") from exc
+
+
+def fetch(box: BaseMailBox, uid: str) -> tuple[bytes | None, datetime | None, int] | None:
+    """(raw bytes or None when too large, the server's reception time, size); None if the message is gone.
+
+    BODY.PEEK leaves the message unread in the district's view of the mailbox until it is handled.
+    """
+    from imap_tools.errors import MailboxFetchError
+    from imap_tools.utils import check_command_status
+
+    result = box.client.uid("FETCH", uid, "(UID RFC822.SIZE INTERNALDATE)")
+    check_command_status(result, MailboxFetchError)
+    head = b" ".join(part if isinstance(part, bytes) else part[0] for part in result[1] if part)
+    if not head:
+        return None
+    m = _SIZE.search(head)
+    size = int(m.group(1)) if m else 0
+    received_at = internaldate(head)
+    if size > MAX_MESSAGE_BYTES:
+        return None, received_at, size
+    result = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    check_command_status(result, MailboxFetchError)
+    raw = next((part[1] for part in result[1] if isinstance(part, tuple)), None)
+    if raw is None:
+        return None
+    return raw, received_at, size
+
+
+def internaldate(head: bytes) -> datetime | None:
+    """The server's INTERNALDATE (``17-Jul-2023 16:50:02 +0700``) as aware UTC, never after now."""
+    m = _INTERNALDATE.search(head)
+    if not m:
+        return None
+    try:
+        stamp = datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return min(stamp.astimezone(UTC), datetime.now(UTC))
+
+
+def move(box: BaseMailBox, uid: str, folder: str) -> None:
+    """Move a handled message; MailboxUnavailable if the server refuses (it is handled again next time)."""
+    from imap_tools.errors import UnexpectedCommandStatusError
+
+    try:
+        box.move(uid, folder)
+    except UnexpectedCommandStatusError as exc:
+        raise MailboxUnavailable(
+            f"Không chuyển được thư sang thư mục {folder!r}; thư sẽ được xử lý lại ở lần nhận sau "
+            f"(không ghi trùng số liệu): {exc}",
+            f"Cannot move a message to the folder {folder!r}; it will be handled again by the next pull "
+            f"(no figure is stored twice): {exc}") from exc

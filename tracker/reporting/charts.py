@@ -17,15 +17,10 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from tracker.calendar import district_short_name
 from tracker.progress import ClusterProgress, IndicatorSpec, Status, elapsed_fraction
 from tracker.reporting import palette
-from tracker.reporting.wording import (
-    STATUS_VI,
-    district_short_name,
-    indicator_deadline,
-    percent_text,
-    value_text,
-)
+from tracker.reporting.wording import STATUS_VI, indicator_deadline, percent_text, value_text
 from tracker.text import format_date, format_number, nfc
 
 # A 16:9-ish canvas: fills a slide, and 1320×744 px at the PNG resolution of the review pack.

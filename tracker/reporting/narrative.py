@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.calendar import district_short_name
 from tracker.progress import ClusterProgress, DistrictProgress, IndicatorProgress, IndicatorSpec
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import (
@@ -217,8 +218,6 @@ def _deadline_section(p: ClusterProgress, spec: IndicatorSpec, number: int) -> S
 
 
 def _short(d: DistrictProgress) -> str:
-    from tracker.reporting.wording import district_short_name
-
     return district_short_name(d.name)
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from tracker.calendar import district_short_name
 from tracker.progress import ClusterProgress
 from tracker.reporting import palette
 from tracker.reporting.charts import style
-from tracker.reporting.wording import STATUS_VI, district_short_name, percent_text
+from tracker.reporting.wording import STATUS_VI, percent_text
 from tracker.text import format_date, format_number, nfc
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches

@@ -13,11 +13,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.calendar import cluster_short_name
 from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
+from tracker.reporting import narrative
 from tracker.reporting.data import ReportData
+from tracker.reporting.source import gather
 from tracker.reporting.weekly import Chart, chart_cid, render_template
-from tracker.reporting.wording import cluster_short_name, review_subject, safe_filename
+from tracker.reporting.wording import review_subject, safe_filename
 from tracker.text import format_date
 
 if TYPE_CHECKING:
@@ -92,8 +95,6 @@ class ReviewPack:
 def build_review(ctx: Context, period: str | None = None, out_dir: Path | None = None, *,
                  now: datetime | None = None) -> ReviewPack:
     """Build the review pack of the context's cluster for ``period`` (default: :func:`default_period`)."""
-    from tracker.reporting.source import gather
-
     settings = ctx.settings
     if period is None:
         today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
@@ -106,7 +107,8 @@ def build_review(ctx: Context, period: str | None = None, out_dir: Path | None =
 
 def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack:
     """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database)."""
-    from tracker.reporting import charts, narrative, pdf, slides, xlsx
+    # matplotlib, python-pptx and openpyxl: loaded only when a pack is drawn
+    from tracker.reporting import charts, pdf, slides, xlsx
 
     progress = data.progress
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,10 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from tracker.calendar import district_short_name
 from tracker.progress import ClusterProgress
 from tracker.reporting import palette
-from tracker.reporting.wording import STATUS_VI, district_short_name, percent_text
+from tracker.reporting.wording import STATUS_VI, percent_text
 from tracker.text import format_date, format_number, nfc
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)

@@ -1,35 +1,39 @@
 """The weekly report to the cluster head: workbook, chart PNGs, e-mail subject, HTML body and plain text.
 
 ``build_weekly(ctx, as_of, out_dir)`` reads the database once and writes everything into ``out_dir``;
-the mail area turns the returned :class:`WeeklyReport` into a MIME message (HTML + text alternative,
-each chart as an inline part with its ``Content-ID``, the workbook and the PNGs as attachments).
+the sending workflow (:mod:`tracker.workflows.sending`) turns the returned :class:`WeeklyReport` into a
+MIME message (HTML + text alternative, each chart as an inline part with its ``Content-ID``, the
+workbook and the PNGs as attachments).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from tracker.calendar import cluster_short_name, iso_week, week_period
 from tracker.progress import STATUSES, ClusterProgress, DistrictProgress
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
+from tracker.reporting.source import gather
 from tracker.reporting.wording import (
     STATUS_VI,
-    cluster_short_name,
     headline,
     indicator_deadline,
-    iso_week,
     percent_text,
     projection_text,
     rules_paragraph,
     safe_filename,
     value_text,
-    week_period,
     weekly_subject,
 )
+from tracker.standing import resolve_as_of
+from tracker.templating import render
 from tracker.text import format_date, format_number, nfc
 
 if TYPE_CHECKING:
@@ -85,9 +89,6 @@ def default_dir(reports: Path, as_of: date) -> Path:
 def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None = None, *,
                  now: datetime | None = None) -> WeeklyReport:
     """Build the weekly report of the context's cluster as of ``as_of`` (default: as ``tracker status``)."""
-    from tracker.reporting.source import gather
-    from tracker.standing import resolve_as_of
-
     day = resolve_as_of(ctx.settings, as_of).day
     data = gather(ctx, day, now=now)
     out_dir = out_dir or default_dir(ctx.settings.paths.reports, day)
@@ -96,7 +97,7 @@ def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None =
 
 def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
     """Write the weekly outputs of ``data`` into ``out_dir`` (pure rendering, no database)."""
-    from tracker.reporting import charts, xlsx
+    from tracker.reporting import charts, xlsx  # matplotlib and openpyxl: loaded only when a report is drawn
 
     progress = data.progress
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -136,15 +137,11 @@ def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
 
 def chart_cid(cluster: str, period: str, key: str) -> str:
     """A Content-ID (RFC 2392 / 5322 msg-id) unique per cluster, period and chart."""
-    import re
-
     safe = re.sub(r"[^A-Za-z0-9.\-_]", "-", f"{period}.{key}.{cluster}")
     return f"{safe}@{CID_DOMAIN}"
 
 
 def render_template(name: str, model: dict) -> str:
-    from tracker.templating import render
-
     return render(Path(__file__).parent / "templates", name, model, trim=False)
 
 
@@ -252,6 +249,4 @@ def highlights(progress: ClusterProgress) -> list[dict]:
 
 
 def _zone(progress: ClusterProgress):
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(progress.rules.timezone)

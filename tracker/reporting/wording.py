@@ -1,7 +1,7 @@
-"""The words every report shares: status labels, short names, the week, the rules paragraph.
+"""The words every report shares: status labels, subjects, figures, the rules paragraph.
 
-Pure functions over plain data. Numbers and dates are written with ``tracker.text`` (1.234,5 and
-dd/mm/yyyy); every string returned is NFC.
+Pure functions over plain data; week keys and short names are :mod:`tracker.calendar`'s. Numbers and
+dates are written with ``tracker.text`` (1.234,5 and dd/mm/yyyy); every string returned is NFC.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from tracker.calendar import cluster_short_name, iso_week
 from tracker.progress import (
     STATUSES,
     ClusterProgress,
@@ -21,42 +22,7 @@ from tracker.progress import (
 )
 from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
-
-def status_text(status: Status) -> str:
-    """The status word users see, the same as `tracker status` shows (one source: the progress engine)."""
-    return status_label(status, "vi")
-
-
 STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
-
-_SEPARATOR = re.compile(r"\s+[-–—]\s+")
-_DISTRICT_PREFIX = re.compile(
-    r"^(?:LĐLĐ|Liên đoàn Lao động|LDLD)\s+(?:quận|huyện|thị xã|thành phố|TP\.?)\s+", re.IGNORECASE
-)
-
-
-def cluster_short_name(name: str) -> str:
-    """``Cụm thi đua số 1 - LĐLĐ thành phố Hà Nội`` → ``Cụm thi đua số 1`` (the part before a dash)."""
-    name = nfc(name).strip()
-    return _SEPARATOR.split(name, maxsplit=1)[0].strip() or name
-
-
-def district_short_name(name: str) -> str:
-    """``LĐLĐ quận Hai Bà Trưng`` → ``Hai Bà Trưng``, for chart axes; other names are kept whole."""
-    name = nfc(name).strip()
-    return _DISTRICT_PREFIX.sub("", name).strip() or name
-
-
-def iso_week(as_of: date) -> tuple[int, int]:
-    """(ISO year, ISO week) of a date: 30/06/2023 → (2023, 26)."""
-    iso = as_of.isocalendar()
-    return iso.year, iso.week
-
-
-def week_period(as_of: date) -> str:
-    """``2023-W26``: the period key of a weekly report (folders, outbox)."""
-    year, week = iso_week(as_of)
-    return f"{year}-W{week:02d}"
 
 
 def weekly_subject(cluster_name: str, as_of: date) -> str:

@@ -25,10 +25,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tracker.calendar import district_short_name, week_period
 from tracker.progress import STATUSES, ClusterProgress, IndicatorSpec
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
-from tracker.reporting.wording import STATUS_VI, district_short_name, headline, rules_paragraph, week_period
+from tracker.reporting.wording import STATUS_VI, headline, rules_paragraph
 from tracker.safe_cells import clean_text, write_text
 from tracker.text import format_date
 

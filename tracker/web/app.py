@@ -8,8 +8,7 @@ bodies are capped (:mod:`tracker.web.limits`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,9 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from tracker.config import Settings
-from tracker.context import Context, open_context, require_initialised
-from tracker.web import security
+from tracker.context import open_context, require_initialised
+from tracker.intake.safety import MAX_FILE_BYTES
+from tracker.progress import status_label
+from tracker.text import format_date, format_datetime, format_number, format_percent
+from tracker.web import district, head, security
 from tracker.web.limits import FORM_OVERHEAD, BodySizeLimit
+from tracker.web.portal import Portal
+from tracker.web.views import status_css as status_stylesheet
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,45 +47,7 @@ ERROR_TEXT: dict[int, tuple[str, str]] = {
 }
 
 
-@dataclass
-class Portal:
-    """What every request handler works with."""
-
-    ctx: Context
-    secret: bytes
-    templates: Jinja2Templates
-    now: Callable[[], datetime]  # aware
-    max_upload: int  # bytes of the uploaded file itself
-
-    @property
-    def settings(self) -> Settings:
-        return self.ctx.settings
-
-    def today(self) -> date:
-        """Today in the cluster's time zone."""
-        return self.now().astimezone(self.settings.tz).date()
-
-    def local(self, value: datetime | None) -> datetime | None:
-        """A stored UTC time in the cluster's local time (naive values from some drivers are UTC)."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(self.settings.tz)
-
-    def render(self, request: Request, name: str, status_code: int = 200, **values) -> HTMLResponse:
-        values.setdefault("cluster_name", self.settings.cluster.name)
-        return self.templates.TemplateResponse(request, name, values, status_code=status_code)
-
-
-def portal(request: Request) -> Portal:
-    return request.app.state.portal
-
-
 def _templates(settings: Settings) -> Jinja2Templates:
-    from tracker.progress import status_label
-    from tracker.text import format_date, format_datetime, format_number, format_percent
-
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
     env.autoescape = True
@@ -99,8 +65,6 @@ def _templates(settings: Settings) -> Jinja2Templates:
 
 
 def _filesize(n: int) -> str:
-    from tracker.text import format_number
-
     if n >= 1024 * 1024:
         return f"{format_number(round(n / 1024 / 1024, 1))} MB"
     return f"{format_number(round(n / 1024))} KB"
@@ -108,8 +72,6 @@ def _filesize(n: int) -> str:
 
 def upload_limit() -> int:
     """The largest file accepted: the intake's own cap, so a file refused here is never one `pull` takes."""
-    from tracker.intake.safety import MAX_FILE_BYTES
-
     return MAX_FILE_BYTES
 
 
@@ -157,6 +119,29 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
                      "frame-ancestors 'none'; base-uri 'none'")
         return response
 
+    _handle_errors(app, state)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(district.router)
+    app.include_router(head.router)
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        return state.render(request, "home.html")
+
+    @app.get("/status.css")
+    def status_css():
+        return Response(status_stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz():
+        return "ok"
+
+    return app
+
+
+def _handle_errors(app: FastAPI, state: Portal) -> None:
+    """How errors are answered: a page in both languages, never a traceback (a client gone gets nothing)."""
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         return _error_page(request, exc.status_code, state, getattr(exc, "detail", None))
@@ -176,35 +161,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     async def _invalid(request: Request, exc: RequestValidationError):
         return _error_page(request, 404 if request.method == "GET" else 400, state)
 
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    from tracker.web import district, head
-
-    app.include_router(district.router)
-    app.include_router(head.router)
-
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request):
-        return state.render(request, "home.html")
-
-    @app.get("/status.css")
-    def status_css():
-        from tracker.web.views import status_css
-
-        return Response(status_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
-
-    @app.get("/healthz", response_class=PlainTextResponse)
-    def healthz():
-        return "ok"
-
-    return app
-
 
 def _error_page(request: Request, status: int, state: Portal, detail=None) -> Response:
     vi, en = ERROR_TEXT.get(status, ("Đã có lỗi xảy ra", "Something went wrong"))
     if status == 413:
-        from tracker.text import format_number
-
         mb = format_number(round(state.max_upload / 1024 / 1024, 1))
         vi = f"Tệp quá lớn: tệp báo cáo không được vượt quá {mb} MB."
         en = f"File too large: a report file may be at most {mb} MB."

@@ -17,17 +17,14 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import select
 
 from tracker import models
-
-if TYPE_CHECKING:
-    from tracker.context import Context
-    from tracker.progress import ClusterProgress
-
+from tracker.context import Context
+from tracker.progress import ClusterProgress, compute, weekly_history
+from tracker.standing import load_input
 
 # matplotlib's style is process-global state (rc_context): one chart is drawn at a time. Pruning happens
 # under the same lock, so it never removes a folder a drawing is writing into.
@@ -114,9 +111,7 @@ def _mtime(path: Path) -> float:
 
 
 def _draw(ctx: Context, as_of: date, name: str, path: Path) -> Path | None:
-    from tracker.progress import compute, weekly_history
-    from tracker.reporting import charts
-    from tracker.standing import load_input
+    from tracker.reporting import charts  # matplotlib: loaded only when a chart is drawn
 
     with ctx.session() as session:
         inp = load_input(session, ctx.settings, as_of)

@@ -7,14 +7,22 @@ with ``source="web"`` and the link as its sender.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from tracker.intake.files import received_name
+from tracker.intake.findings import finding
+from tracker.intake.ingest import ingest_bytes
+from tracker.intake.rejection import existing_outputs
+from tracker.intake.template import default_as_of, district_template, template_filename
+from tracker.models import SubmissionSource
+from tracker.standing import cluster_progress, resolve_as_of
 from tracker.web import security, tokens, views
-from tracker.web.app import Portal, portal
+from tracker.web.portal import Portal, portal
 
 router = APIRouter()
 
@@ -32,23 +40,17 @@ def district_access(token: str, request: Request) -> tokens.Access:
 
 def _as_of(state: Portal):
     """Today (in the cluster year): the date the district's progress is shown as of."""
-    from tracker.standing import resolve_as_of
-
     return resolve_as_of(state.settings, None, today=state.today()).day
 
 
 def _template_as_of(state: Portal):
     """The as-of date of this week's template (the intake's rule: the reporting day of the week)."""
-    from tracker.intake.template import default_as_of
-
     return default_as_of(state.settings, state.today())
 
 
 @router.get("/d/{token}", response_class=HTMLResponse)
 def district_page(request: Request, token: str, access: tokens.Access = Depends(district_access)):
     state = portal(request)
-    from tracker.standing import cluster_progress
-
     as_of = _as_of(state)
     progress = cluster_progress(state.ctx, as_of)
     mine = progress.district(access.district_code)
@@ -66,8 +68,6 @@ def district_page(request: Request, token: str, access: tokens.Access = Depends(
 def download_template(request: Request, token: str, access: tokens.Access = Depends(district_access)):
     """This week's workbook for the district, prefilled by the intake's template writer."""
     state = portal(request)
-    from tracker.intake.template import district_template, template_filename
-
     as_of = _template_as_of(state)
     data = district_template(state.ctx, access.district_code, as_of)
     return Response(data, media_type=XLSX, headers=_attachment(template_filename(access.district_code, as_of)))
@@ -92,10 +92,6 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
         raise HTTPException(status_code=413)
     if not data:
         raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
-    from tracker.intake.files import received_name
-    from tracker.intake.ingest import ingest_bytes
-    from tracker.models import SubmissionSource
-
     filename = received_name(upload.filename)  # whole: the stored files get names that fit the disk
 
     result = await run_in_threadpool(
@@ -127,8 +123,6 @@ def link_check(access: tokens.Access):
 
     The message names no district: the clerk sees the sheet and the cell, and the finding is stored with
     a submission of the district the sheet names, whose own clerk may read it."""
-    from tracker.intake.findings import finding
-
     def check(report):
         if report.district is None or report.district == access.district_code:
             return []
@@ -176,8 +170,6 @@ def annotated_workbook(request: Request, token: str, submission_id: int,
 
 def _annotated_path(state: Portal, sub) -> Path | None:
     """The highlighted copy the intake kept next to a rejected file in quarantine, if it made one."""
-    from tracker.intake.rejection import existing_outputs
-
     if sub.status != "rejected" or not sub.stored_path:
         return None
     _report, annotated = existing_outputs(Path(sub.stored_path).parent)
@@ -189,7 +181,5 @@ def _text(value) -> str | None:
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    from urllib.parse import quote
-
     ascii_name = filename.encode("ascii", "ignore").decode() or "bao-cao.xlsx"
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=utf-8''{quote(filename)}"}

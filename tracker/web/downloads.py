@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 KINDS = ("weekly", "review")
 # The order files are listed in: the documents people open first, then the charts.
@@ -29,8 +30,6 @@ class Download:
     @property
     def path(self) -> str:
         """The part of the download URL after ``/h/<token>/files/``."""
-        from urllib.parse import quote
-
         return f"{self.kind}/{quote(self.period)}/{quote(self.name)}"
 
 

@@ -7,10 +7,16 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tracker.calendar import district_short_name
+from tracker.errors import TrackerError
+from tracker.progress import STATUSES
+from tracker.reporting.wording import rules_paragraph
+from tracker.standing import cluster_progress, resolve_as_of
+from tracker.text import parse_date
 from tracker.web import tokens
-from tracker.web.app import Portal, portal
-from tracker.web.charts import chart_refs
-from tracker.web.downloads import latest_groups
+from tracker.web.charts import chart_png, chart_refs
+from tracker.web.downloads import find, latest_groups
+from tracker.web.portal import Portal, portal
 
 router = APIRouter()
 
@@ -25,10 +31,6 @@ def head_access(token: str, request: Request) -> tokens.Access:
 
 
 def _as_of(state: Portal, text: str | None):
-    from tracker.errors import TrackerError
-    from tracker.standing import resolve_as_of
-    from tracker.text import parse_date
-
     day = parse_date(text) if text else None
     if text and day is None:
         raise HTTPException(status_code=400, detail=(
@@ -43,16 +45,11 @@ def _as_of(state: Portal, text: str | None):
 def dashboard(request: Request, token: str, ngay: str | None = None,
               access: tokens.Access = Depends(head_access)):
     state = portal(request)
-    from tracker.progress import STATUSES
-    from tracker.reporting.wording import district_short_name as short_name
-    from tracker.reporting.wording import rules_paragraph
-    from tracker.standing import cluster_progress
-
     as_of = _as_of(state, ngay)
     progress = cluster_progress(state.ctx, as_of.day)
     return state.render(
         request, "head.html", token=token, as_of=as_of, progress=progress, missing=progress.not_reported,
-        specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=short_name,
+        specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=district_short_name,
         charts=chart_refs(progress), downloads=latest_groups(state.settings.paths.reports),
         # The paragraph the weekly e-mail prints, from the rules these figures were computed with.
         rules_text=rules_paragraph(progress.rules),
@@ -64,8 +61,6 @@ async def chart(request: Request, token: str, name: str, ngay: str | None = None
                 access: tokens.Access = Depends(head_access)):
     """A dashboard chart as of the date shown on the dashboard (drawn in a worker thread, then cached)."""
     state = portal(request)
-    from tracker.web.charts import chart_png
-
     as_of = _as_of(state, ngay)
     png = await run_in_threadpool(chart_png, state.ctx, as_of.day, name)
     if png is None:
@@ -78,8 +73,6 @@ def download(request: Request, token: str, kind: str, period: str, name: str,
              access: tokens.Access = Depends(head_access)):
     """A file of the latest reports listed on the dashboard (any report folder of that kind, in fact)."""
     state = portal(request)
-    from tracker.web.downloads import find
-
     path = find(state.settings.paths.reports, kind, period, name)
     if path is None:
         raise HTTPException(status_code=404)

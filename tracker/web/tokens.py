@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from tracker.models import AccessToken, District, utcnow
+from tracker.text import fold
 
 ROLE_DISTRICT = "district"
 ROLE_HEAD = "head"
@@ -73,8 +74,6 @@ def link_path(role: str, token: str) -> str:
 
 
 def _district(session: Session, cluster_id: str, code: str) -> District:
-    from tracker.text import fold
-
     rows = session.exec(select(District).where(District.cluster_id == cluster_id)).all()
     for row in rows:
         if row.code == code:

@@ -13,6 +13,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from tracker import models
+from tracker.reporting.palette import FILL, INK, STRONG
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,6 @@ def _cell(sheet: str | None, cell: str | None) -> str | None:
 
 def status_css() -> str:
     """The status colours of the shared palette as CSS classes ``st-<status>`` (one palette everywhere)."""
-    from tracker.reporting.palette import FILL, INK, STRONG
-
     lines = []
     for status, fill in FILL.items():
         lines.append(f".st-{status}{{background:{fill};color:{INK[status]}}}")

@@ -7,10 +7,10 @@ For each message in ``mailbox.folder``, oldest first:
    (source ``mailbox``, the sender's address and the Message-ID in the submission, the server's
    reception time as the reception time), with one extra check, the sender rule of
    :mod:`tracker.mailbox.senders`;
-2. with mail configured, the verdict goes out: a rejection notice (``notify_rejection``: the errors by
-   cell and the annotated workbook) for each rejected sheet, and one receipt to the sender listing the
-   accepted figures — unless the message was written by a program (``Auto-Submitted``, an auto-reply):
-   those are never answered, so the tracker and an auto-responder cannot mail each other forever;
+2. with mail configured, the verdict goes out: a rejection notice (the errors by cell and the annotated
+   workbook) for each rejected sheet, and one receipt to the sender listing the accepted figures —
+   unless the message was written by a program (``Auto-Submitted``, an auto-reply): those are never
+   answered, so the tracker and an auto-responder cannot mail each other forever;
 3. only then the message moves to ``processed_folder`` (created if missing).
 
 Crash safety: a sheet already stored from this message (same Message-ID and SHA-256 in the submission
@@ -22,47 +22,43 @@ delivery report (a bounce): the workbook it carries is returned mail, never a di
 is an e-mail attached to a message (a forward as ``.eml``).
 
 A mailbox that cannot be reached raises :class:`~tracker.mailbox.imap.MailboxUnavailable` out of the
-generator; :func:`tracker.intake.pull.pull` records it as an error of this source and goes on with the
-others.
+generator; :func:`tracker.workflows.pull.pull` records it as an error of this source and goes on with
+the others. The IMAP steps and the reading of a message are the mailbox area's; this module combines
+them with the intake and the outbox.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
+from pathlib import Path
 
+from sqlmodel import select
+
+from tracker import models
+from tracker.config import Settings
+from tracker.context import Context
+from tracker.intake.findings import Finding, finding, stored_finding
+from tracker.intake.inbox import PullItem, failed_item
 from tracker.intake.ingest import IngestResult, ingest_bytes
-from tracker.intake.pull import PullItem, failed_item
-from tracker.mailbox.imap import MailboxUnavailable, ensure_folder, open_mailbox
+from tracker.intake.parser import ParsedReport
+from tracker.intake.rejection import existing_outputs
+from tracker.mailbox import imap
 from tracker.mailbox.message import Attachment, InboundMessage, parse_message
 from tracker.mailbox.senders import REJECTION_CODE, may_submit_for, rejection_messages
 from tracker.models import SubmissionSource
-
-if TYPE_CHECKING:
-    from imap_tools import BaseMailBox
-
-    from tracker.config import Settings
-    from tracker.context import Context
-    from tracker.intake.findings import Finding
-    from tracker.intake.parser import ParsedReport
+from tracker.workflows.notices import notify_rejection, send_receipt
 
 log = logging.getLogger("tracker.mailbox")
 
 SOURCE = SubmissionSource.mailbox
-# A message larger than this is not downloaded (the intake's own cap on a workbook is far lower).
-MAX_MESSAGE_BYTES = 50 * 1024 * 1024
-_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
-_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 def sender_check(settings: Settings, sender: str) -> Callable[[ParsedReport], list[Finding]]:
     """The sender rule as an intake check: an error on the ``Đơn vị`` cell when ``sender`` may not send
     the sheet of the district it names. A sheet that names no known district has its own error already."""
-    from tracker.intake.findings import finding
 
     def check(report: ParsedReport) -> list[Finding]:
         if report.district is None or may_submit_for(settings, sender, report.district):
@@ -82,12 +78,12 @@ def pull_mailbox(ctx: Context, *, before_move: Callable[[InboundMessage], None] 
     cfg = ctx.settings.mailbox
     if not cfg.enabled:
         return
-    with open_mailbox(cfg) as box:
-        _ensure_processed_folder(box, cfg.processed_folder)
+    with imap.open_mailbox(cfg) as box:
+        imap.ensure_processed_folder(box, cfg.processed_folder)
         uids = box.uids("ALL")
         log.info("mailbox %s/%s: %d message(s)", cfg.host, cfg.folder, len(uids))
         for uid in uids:
-            fetched = _fetch(box, uid)
+            fetched = imap.fetch(box, uid)
             if fetched is None:  # gone meanwhile (another client moved it)
                 continue
             raw, received_at, size = fetched
@@ -95,7 +91,7 @@ def pull_mailbox(ctx: Context, *, before_move: Callable[[InboundMessage], None] 
                 yield PullItem(SOURCE, f"UID {uid}", error=(
                     f"thư quá lớn ({size} byte), không tải về; đã chuyển sang {cfg.processed_folder} / "
                     f"message too large ({size} bytes), not downloaded; moved to {cfg.processed_folder}"))
-                _move(box, uid, cfg.processed_folder)
+                imap.move(box, uid, cfg.processed_folder)
                 continue
             msg = parse_message(raw)
             items = handle_message(ctx, msg, received_at=received_at)
@@ -109,7 +105,7 @@ def pull_mailbox(ctx: Context, *, before_move: Callable[[InboundMessage], None] 
                          " (a delivery report)" if msg.bounce else "")
             if before_move is not None:
                 before_move(msg)
-            _move(box, uid, cfg.processed_folder)
+            imap.move(box, uid, cfg.processed_folder)
 
 
 def handle_message(ctx: Context, msg: InboundMessage, *, received_at: datetime | None = None) -> list[PullItem]:
@@ -141,14 +137,6 @@ def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
     """The verdict on a sheet this very message brought before (a pull that stopped before the move), as
     (what this pull shows: "already received" or the same rejection; the original verdict, for the reply).
     None when the sheet is new. Read from the submission, its findings and its quarantine folder."""
-    from pathlib import Path
-
-    from sqlmodel import select
-
-    from tracker import models
-    from tracker.intake.findings import stored_finding
-    from tracker.intake.rejection import existing_outputs
-
     with ctx.session() as session:
         sub = session.exec(select(models.Submission).where(
             models.Submission.cluster_id == ctx.cluster_id, models.Submission.message_id == message_id,
@@ -177,77 +165,9 @@ def _reply(ctx: Context, msg: InboundMessage, verdicts: list[tuple[Attachment, I
     if not ctx.settings.mail.enabled or not msg.sender or msg.automatic:
         return
     try:
-        from tracker.mail import notify_rejection
-        from tracker.mailbox.reply import send_receipt
-
         for _, result in verdicts:
             if result.status == "rejected":
                 notify_rejection(ctx, result)
         send_receipt(ctx, msg, [result for _, result in verdicts])
     except Exception:
         log.exception("the verdict on message %s could not be mailed to %s", msg.message_id, msg.sender)
-
-
-# ---------------------------------------------------------------------------------------- IMAP steps
-
-
-def _ensure_processed_folder(box: BaseMailBox, name: str) -> None:
-    from imap_tools.errors import UnexpectedCommandStatusError
-
-    try:
-        ensure_folder(box, name)
-    except UnexpectedCommandStatusError as exc:
-        raise MailboxUnavailable(
-            f"Không tạo được thư mục {name!r} trong hộp thư (khoá mailbox.processed_folder): {exc}",
-            f"Cannot create the folder {name!r} in the mailbox (key mailbox.processed_folder): {exc}") from exc
-
-
-def _fetch(box: BaseMailBox, uid: str) -> tuple[bytes | None, datetime | None, int] | None:
-    """(raw bytes or None when too large, the server's reception time, size); None if the message is gone.
-
-    BODY.PEEK leaves the message unread in the district's view of the mailbox until it is handled.
-    """
-    from imap_tools.errors import MailboxFetchError
-    from imap_tools.utils import check_command_status
-
-    result = box.client.uid("FETCH", uid, "(UID RFC822.SIZE INTERNALDATE)")
-    check_command_status(result, MailboxFetchError)
-    head = b" ".join(part if isinstance(part, bytes) else part[0] for part in result[1] if part)
-    if not head:
-        return None
-    m = _SIZE.search(head)
-    size = int(m.group(1)) if m else 0
-    received_at = _internaldate(head)
-    if size > MAX_MESSAGE_BYTES:
-        return None, received_at, size
-    result = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
-    check_command_status(result, MailboxFetchError)
-    raw = next((part[1] for part in result[1] if isinstance(part, tuple)), None)
-    if raw is None:
-        return None
-    return raw, received_at, size
-
-
-def _internaldate(head: bytes) -> datetime | None:
-    """The server's INTERNALDATE (``17-Jul-2023 16:50:02 +0700``) as aware UTC, never after now."""
-    m = _INTERNALDATE.search(head)
-    if not m:
-        return None
-    try:
-        stamp = datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
-    except ValueError:
-        return None
-    return min(stamp.astimezone(UTC), datetime.now(UTC))
-
-
-def _move(box: BaseMailBox, uid: str, folder: str) -> None:
-    from imap_tools.errors import UnexpectedCommandStatusError
-
-    try:
-        box.move(uid, folder)
-    except UnexpectedCommandStatusError as exc:
-        raise MailboxUnavailable(
-            f"Không chuyển được thư sang thư mục {folder!r}; thư sẽ được xử lý lại ở lần nhận sau "
-            f"(không ghi trùng số liệu): {exc}",
-            f"Cannot move a message to the folder {folder!r}; it will be handled again by the next pull "
-            f"(no figure is stored twice): {exc}") from exc

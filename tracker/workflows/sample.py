@@ -29,12 +29,13 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tracker.config import Settings
-
-if TYPE_CHECKING:
-    from tracker.context import Context
+from tracker.context import Context
+from tracker.intake.inbox import touch
+from tracker.intake.template import DATE_CELL, DISTRICT_CELL, Previous, build_template, ytd_cell
+from tracker.text import format_date
+from tracker.workflows.pull import pull
 
 FIRST_WEEK = date(2023, 1, 6)
 LAST_WEEK = date(2023, 6, 30)
@@ -222,8 +223,6 @@ def plan(settings: Settings) -> list[SampleSheet]:
 
 def _previous(settings: Settings, sheets: list[SampleSheet], sheet: SampleSheet):
     """What the template shows in "Lũy kế kỳ trước": the district's last accepted figures before the week."""
-    from tracker.intake.template import Previous
-
     out: dict[str, Previous] = {}
     for s in sorted((s for s in sheets if s.district == sheet.district and s.week < sheet.week
                      and s.mistake is None), key=lambda s: s.week):
@@ -235,8 +234,6 @@ def _previous(settings: Settings, sheets: list[SampleSheet], sheet: SampleSheet)
 
 def render(settings: Settings, sheet: SampleSheet, previous) -> bytes:
     """The workbook the clerk sends: the template, filled in (mistakes included)."""
-    from tracker.intake.template import build_template
-
     figures: dict[str, float | str | None] = dict(sheet.figures)
     m = sheet.mistake
     if m is not None and m.kind == "fraction" and m.indicator:
@@ -251,8 +248,6 @@ def render(settings: Settings, sheet: SampleSheet, previous) -> bytes:
 
 def _edit(data: bytes, m: Mistake, settings: Settings) -> bytes:
     from openpyxl import load_workbook
-
-    from tracker.intake.template import DATE_CELL, DISTRICT_CELL, ytd_cell
 
     wb = load_workbook(io.BytesIO(data))
     ws = wb["Báo cáo"]
@@ -290,8 +285,6 @@ def _stable(data: bytes, when: datetime) -> bytes:
 
 def generate_sample_sheets(settings: Settings, folder: Path) -> list[Path]:
     """Write every sample file into ``folder``; each file's modification time is when it was sent."""
-    from tracker.intake.pull import touch
-
     folder.mkdir(parents=True, exist_ok=True)
     sheets = plan(settings)
     paths = []
@@ -305,9 +298,6 @@ def generate_sample_sheets(settings: Settings, folder: Path) -> list[Path]:
 
 def demo_step(ctx: Context) -> str:
     """Generate the sample sheets into the inbox and pull them; a short summary in Vietnamese."""
-    from tracker.intake.pull import pull
-    from tracker.text import format_date
-
     settings = ctx.settings
     paths = generate_sample_sheets(settings, settings.paths.inbox)
     report = pull(ctx)

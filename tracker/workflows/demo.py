@@ -4,20 +4,30 @@
 2. Sample weekly sheets for January–June of the cluster year, filled the way clerks fill the template
    (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
 3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
-   (`jobs.tasks.run_cycle`), with mail written as .eml files when no SMTP host is configured.
+   (`jobs.tasks.run_cycle`, handed in by the caller: workflows never import the jobs), with mail
+   written as .eml files when no SMTP host is configured.
 4. Where everything is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from tracker.cli.common import err, out
+from sqlalchemy.engine import make_url
+
 from tracker.context import Context, init_database
+from tracker.models import JobRun
+from tracker.standing import cluster_progress
+from tracker.text import format_date, format_number
+from tracker.workflows.sample import generate_sample_sheets
+
+Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
+Say = Callable[[str], None]
 
 
-def _outcome(run) -> str:
+def _outcome(run: JobRun) -> str:
     shown = {k: v for k, v in (run.counts or {}).items()
              if isinstance(v, int | float) and not isinstance(v, bool) and k != "seconds"}
     counts = ", ".join(f"{k}={v}" for k, v in shown.items())
@@ -31,17 +41,14 @@ def _files(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
 
 
-def run_demo(ctx: Context) -> int:
-    """Run the demo; returns the exit code (1 when a job of the cycle did not succeed)."""
-    from jobs.tasks import run_cycle
-    from tracker.sample import generate_sample_sheets
-    from tracker.standing import cluster_progress
-    from tracker.text import format_date, format_number
+def run_demo(ctx: Context, run_cycle: Cycle, *, out: Say, err: Say) -> int:
+    """Run the demo; returns the exit code (1 when a job of the cycle did not succeed).
 
+    ``run_cycle`` runs the scheduler's weekly cycle as of a date; ``out`` shows a line of the result
+    (stdout), ``err`` a line of progress (stderr).
+    """
     s = ctx.settings
     revision, summary = init_database(ctx)
-    from sqlalchemy.engine import make_url
-
     url = make_url(s.database.url).render_as_string(hide_password=True)
     out(f"[1] Cơ sở dữ liệu / database: {url} (revision {revision})")
     out(f"    Cụm / cluster {s.cluster.id}: {s.cluster.name}, năm / year {s.cluster.year}; "
@@ -64,7 +71,12 @@ def run_demo(ctx: Context) -> int:
     for d in progress.districts:
         score = "—" if d.score is None else format_number(round(d.score, 4), 4)
         out(f"    {d.rank or '-'}. {d.name}: điểm / score {score}")
+    _where(ctx, as_of, out)
+    return 0 if all(r.outcome in ("ok", "skipped") for r in runs) else 1
 
+
+def _where(ctx: Context, as_of: date, out: Say) -> None:
+    s = ctx.settings
     reports = s.paths.reports
     out("[5] Kết quả / outputs:")
     out(f"    Báo cáo tuần / weekly report:     {_latest(reports / 'weekly')}")
@@ -74,7 +86,6 @@ def run_demo(ctx: Context) -> int:
     out(f"    Tệp bị từ chối / rejected sheets: {s.paths.quarantine} (kèm báo cáo lỗi và bản đánh dấu ô lỗi / "
         "with error reports and annotated copies)")
     out(f"    Xem tiến độ / see progress:       tracker status --as-of {format_date(as_of)}")
-    return 0 if all(r.outcome in ("ok", "skipped") for r in runs) else 1
 
 
 def _latest(folder: Path) -> str:

@@ -1,21 +1,18 @@
-"""`tracker pull`: ingest every new file from the configured sources.
+"""The inbox folder: the source of `tracker pull` that takes the files dropped in ``paths.inbox``.
 
-A **source** is a function ``(ctx) -> Iterable[PullItem]`` that finds new files, runs each through
-:func:`tracker.intake.ingest.ingest_bytes` and does its own bookkeeping (the inbox folder removes the
-file once its bytes are kept in the archive or quarantine; the mailbox moves the message). Sources are
-pluggable: :func:`default_sources` lists the inbox and, when ``[mailbox]`` is configured,
-``tracker.mailbox.source.pull_mailbox``. A source that fails (a mailbox that cannot be reached) is an
-error of that source only; one bad file never stops the others.
+Every regular file directly in ``paths.inbox`` is a candidate, whatever its name (files are recognised
+by content), except hidden files, office lock/temporary files (``~$x.xlsx``, ``.~lock.x#``, ``*.tmp``,
+``*.part``, ``*.crdownload``). A file modified in the last ``SETTLE_SECONDS`` may still be being
+copied: the pull waits until it is that old (never longer than ``SETTLE_SECONDS``) and takes it if its
+size and modification time did not change meanwhile; one that changed, or that arrived during the
+wait, is reported as still being written and left for the next pull. A person who drops a sheet and
+runs ``tracker pull`` at once gets it taken. The reception time of an inbox file is its modification
+time (when it was written into the inbox), not the time of the pull, so a sheet dropped on Friday at
+16:50 and pulled on Saturday at 06:00 is on time.
 
-The inbox folder: every regular file directly in ``paths.inbox`` is a candidate, whatever its name
-(files are recognised by content), except hidden files, office lock/temporary files (``~$x.xlsx``,
-``.~lock.x#``, ``*.tmp``, ``*.part``, ``*.crdownload``). A file modified in the last ``SETTLE_SECONDS``
-may still be being copied: the pull waits until it is that old (never longer than ``SETTLE_SECONDS``)
-and takes it if its size and modification time did not change meanwhile; one that changed, or that
-arrived during the wait, is reported as still being written and left for the next pull. A person who
-drops a sheet and runs ``tracker pull`` at once gets it taken. The reception time of an inbox file
-is its modification time (when it was written into the inbox), not the time of the pull, so a sheet
-dropped on Friday at 16:50 and pulled on Saturday at 06:00 is on time.
+Each file goes through :func:`tracker.intake.ingest.ingest_many`; once its bytes are kept in the archive
+or quarantine it is removed from the inbox. :class:`PullItem` is what every source yields, one per
+file. Running the sources and sending the verdicts is :mod:`tracker.workflows.pull`'s.
 """
 
 from __future__ import annotations
@@ -23,18 +20,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tracker.context import Context
+from tracker.intake.failures import explain
 from tracker.intake.ingest import Incoming, IngestResult, format_result, ingest_many
+from tracker.intake.safety import MAX_FILE_BYTES
 from tracker.models import SubmissionSource
-
-if TYPE_CHECKING:
-    from tracker.context import Context
 
 log = logging.getLogger("tracker.intake")
 
@@ -66,56 +62,6 @@ class PullItem:
 
 
 DEFERRED_VI, DEFERRED_EN = "đang được ghi, sẽ nhận ở lần sau", "still being written, will be taken next time"
-
-
-Source = Callable[["Context"], Iterable[PullItem]]
-
-
-@dataclass
-class PullReport:
-    items: list[PullItem] = field(default_factory=list)
-    source_errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
-
-    def count(self, status: str) -> int:
-        if status == "failed":
-            return sum(1 for i in self.items if i.result is None and not i.deferred)
-        if status == "deferred":
-            return sum(1 for i in self.items if i.deferred)
-        return sum(1 for i in self.items if i.result is not None and i.result.status == status)
-
-    @property
-    def accepted(self) -> int:
-        return self.count("accepted")
-
-    @property
-    def duplicate(self) -> int:
-        return self.count("duplicate")
-
-    @property
-    def rejected(self) -> int:
-        return self.count("rejected")
-
-    @property
-    def failed(self) -> int:
-        return self.count("failed")
-
-    @property
-    def deferred(self) -> int:
-        return self.count("deferred")
-
-    @property
-    def ok(self) -> bool:
-        """Nothing rejected, nothing failed, every source reached (a file still being written is no failure:
-        the next pull takes it)."""
-        return not (self.rejected or self.failed or self.source_errors)
-
-    def summary(self) -> str:
-        text = (f"{len(self.items)} tệp (files): {self.accepted} chấp nhận (accepted), {self.duplicate} đã nhận "
-                f"trước đó (already received), {self.rejected} bị từ chối (rejected), {self.failed} lỗi xử lý "
-                f"(failed), {self.deferred} đang được ghi (still being written)")
-        for source, message in self.source_errors:
-            text += f"; nguồn {source} lỗi (source failed): {message}"
-        return text
 
 
 def is_candidate(path: Path) -> bool:
@@ -187,7 +133,7 @@ def inbox_files(folder: Path, *, settle_seconds: float = SETTLE_SECONDS) -> Inbo
 
 
 def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Iterator[PullItem]:
-    """The inbox folder source (see the module docstring)."""
+    """The inbox folder source (see the module docstring); no notices (the pull workflow sends them)."""
     folder = ctx.settings.paths.inbox
     folder.mkdir(parents=True, exist_ok=True)
     listing = inbox_files(folder, settle_seconds=settle_seconds)
@@ -212,7 +158,6 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
                 path.unlink()
         except OSError as exc:
             log.warning("inbox file %s was handled but could not be removed: %s", path.name, exc)
-        notify_if_rejected(ctx, outcome.result)
         yield PullItem("inbox", path.name, result=outcome.result)
     for path in listing.busy:
         yield PullItem("inbox", path.name, deferred=True)
@@ -220,75 +165,19 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
 
 def failed_item(source: str, name: str, exc: BaseException | None) -> PullItem:
     """A file that could not be handled: one line saying why; the traceback only in the debug log."""
-    from tracker.intake.failures import explain
-
     log.debug("%s file %s could not be handled", source, name, exc_info=exc)
     return PullItem(source, name, error=explain(exc) if exc is not None else "?")
-
-
-def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
-    """Send the district the verdict on a rejected sheet, when mail is configured (docs/outputs.md §7).
-
-    The notice goes through the outbox: an SMTP outage leaves it pending there for the retries, and a
-    failure to build it is logged without stopping the pull.
-    """
-    if result.status != "rejected" or result.repeated or not ctx.settings.mail.enabled:
-        return
-    from tracker.mail import notify_rejection
-
-    try:
-        notify_rejection(ctx, result)
-    except Exception as exc:  # noqa: BLE001 - the sheet is stored; its notice must not stop the others
-        from tracker.intake.failures import explain
-
-        log.error("rejection notice for %s could not be queued: %s", result.file_name, explain(exc),
-                  exc_info=exc if log.isEnabledFor(logging.DEBUG) else None)
 
 
 def read_capped(path: Path) -> bytes:
     """A file's bytes, but never more than one byte past the size cap: an oversized file is rejected for
     its size without being loaded whole."""
-    from tracker.intake.safety import MAX_FILE_BYTES
-
     with path.open("rb") as fh:
         return fh.read(MAX_FILE_BYTES + 1)
 
 
 def _oversized(result: IngestResult) -> bool:
     return result.status == "rejected" and any(f.code == "file_too_large" for f in result.errors)
-
-
-def _mailbox(ctx: Context) -> Iterable[PullItem]:
-    from tracker.mailbox.source import pull_mailbox  # written by the mailbox area
-
-    return pull_mailbox(ctx)
-
-
-def default_sources(ctx: Context) -> list[tuple[str, Source]]:
-    """The folder inbox, and the mailbox when ``[mailbox] host`` is set."""
-    sources: list[tuple[str, Source]] = [("inbox", pull_inbox)]
-    if ctx.settings.mailbox.enabled:
-        sources.append(("mailbox", _mailbox))
-    return sources
-
-
-def pull(ctx: Context, sources: Sequence[tuple[str, Source]] | None = None,
-         *, on_item: Callable[[PullItem], None] | None = None) -> PullReport:
-    """Run every source; ``on_item`` sees each file as soon as it is handled (for progress output)."""
-    report = PullReport()
-    for name, source in (default_sources(ctx) if sources is None else sources):
-        try:
-            for item in source(ctx):
-                report.items.append(item)
-                if on_item is not None:
-                    on_item(item)
-        except Exception as exc:  # noqa: BLE001 - a source that fails does not stop the others
-            from tracker.intake.failures import explain
-
-            message = explain(exc)
-            log.warning("source %s failed: %s", name, message, exc_info=log.isEnabledFor(logging.DEBUG))
-            report.source_errors.append((name, message))
-    return report
 
 
 def touch(path: Path, when: datetime) -> None:

@@ -1,0 +1,106 @@
+"""Sending what the cluster reads: build the product of another area, then hand it to the outbox.
+
+- the weekly report (:mod:`tracker.reporting.weekly`) to every head address, once per week;
+- the review pack (:mod:`tracker.reporting.review`) to every head address, once per period;
+- one reminder per district that has not reported the week, with its own template workbook attached
+  (:mod:`tracker.intake.template`).
+
+Each ``send_*`` plans its messages as :class:`tracker.mail.messages.Spec` and lets
+:func:`tracker.mail.messages.send` build only those the outbox does not hold yet (docs/outputs.md §9).
+``dry_run`` shows what would go to whom and writes nothing: no report files, no outbox rows, no mail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from tracker.calendar import cluster_short_name, week_period
+from tracker.context import Context
+from tracker.intake.template import district_template, template_filename
+from tracker.mail.compose import Draft, Part
+from tracker.mail.messages import SendReport, Spec, file_part, local_now, reminder_draft, reminder_subject, send
+from tracker.reporting import wording
+from tracker.reporting.review import build_review, default_period, parse_period
+from tracker.reporting.weekly import build_weekly, default_dir
+from tracker.standing import cluster_progress, resolve_as_of
+
+
+def _report_draft(ctx: Context, subject: str, text: str, html: str, charts, files) -> Draft:
+    """A report's e-mail: the body with its inline charts, the files attached in the report's order."""
+    settings = ctx.settings
+    return Draft(
+        sender=settings.mail.sender, sender_name=cluster_short_name(settings.cluster.name),
+        recipients=tuple(settings.cluster.head.emails), subject=subject, text=text, html=html,
+        inline=tuple(Part(c.filename, c.path.read_bytes(), "image/png", cid=c.cid) for c in charts),
+        attachments=tuple(file_part(p) for p in files),
+    )
+
+
+def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = False,
+                now: datetime | None = None) -> SendReport:
+    """The weekly report as of ``as_of`` (default as ``tracker status``) to every head address, once per week."""
+    settings = ctx.settings
+    day = resolve_as_of(settings, as_of).day
+
+    def make(folder: Path) -> Draft:
+        rep = build_weekly(ctx, day, folder, now=now)
+        # The workbook first: when 10 MB is tight, charts are left out before it (they are inline anyway).
+        return _report_draft(ctx, rep.subject, rep.text, rep.html, rep.charts, rep.attachments)
+
+    out_dir = None if dry_run else default_dir(settings.paths.reports, day)
+    spec = Spec("head", tuple(settings.cluster.head.emails), wording.weekly_subject(settings.cluster.name, day), make)
+    return send(ctx, "weekly", week_period(day), [spec], out_dir=out_dir, dry_run=dry_run, now=now)
+
+
+def review_subject(ctx: Context, period: str) -> str:
+    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``)."""
+    p = parse_period(period, ctx.settings.cluster.year)
+    return wording.review_subject(ctx.settings.cluster.name, p.title, p.as_of)
+
+
+def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = False,
+                now: datetime | None = None) -> SendReport:
+    """The review pack of ``period`` (``2023-H1`` or ``2023``; default: the cluster year once it is over,
+    else its first half, as ``tracker report review``) to every head address, once per period.
+
+    Attachments in the pack's order (PDF, slides, draft text, workbook, PNGs): when 10 MB is tight the
+    PNGs go first, and the e-mail says which files were left out and in which folder they are.
+    """
+    settings = ctx.settings
+    if period is None:
+        period = default_period(settings.cluster.year, local_now(ctx, now).date())
+    key = parse_period(period, settings.cluster.year).key
+
+    def make(folder: Path) -> Draft:
+        pack = build_review(ctx, key, folder, now=now)
+        return _report_draft(ctx, pack.subject, pack.text, pack.html, pack.inline_charts, pack.attachments)
+
+    out_dir = None if dry_run else settings.paths.reports / "review" / key
+    spec = Spec("head", tuple(settings.cluster.head.emails), review_subject(ctx, key), make)
+    return send(ctx, "review", key, [spec], out_dir=out_dir, dry_run=dry_run, now=now)
+
+
+def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = False,
+                   now: datetime | None = None) -> SendReport:
+    """One reminder per district that has not reported the week of ``as_of``, with its template attached."""
+    settings = ctx.settings
+    day = resolve_as_of(settings, as_of).day
+    progress = cluster_progress(ctx, day)
+    checked_at = local_now(ctx, now)
+    order = [d.code for d in settings.districts]
+    specs = []
+    for dp in sorted(progress.districts, key=lambda d: order.index(d.code)):
+        if dp.reported_this_week:
+            continue
+        district = settings.district(dp.code)
+
+        def make(folder: Path, district=district, dp=dp) -> Draft:
+            template = Part(template_filename(district.code, day), district_template(ctx, district.code, day))
+            return reminder_draft(settings, district_name=district.name, recipients=tuple(district.emails),
+                                  day=day, deadline=progress.week_deadline, checked_at=checked_at,
+                                  last_as_of=dp.last_as_of, template=template)
+
+        subject = reminder_subject(settings, day, district.name)
+        specs.append(Spec(district.code, tuple(district.emails), subject, make))
+    return send(ctx, "reminder", week_period(day), specs, out_dir=None, dry_run=dry_run, now=now)

@@ -5,7 +5,8 @@
    (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
 3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
    (`jobs.tasks.run_cycle`), with mail written as .eml files when no SMTP host is configured.
-4. Where everything is.
+4. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
+   (the scheduler's own job), and where the backup is.
 """
 
 from __future__ import annotations
@@ -74,7 +75,29 @@ def run_demo(ctx: Context) -> int:
     out(f"    Tệp bị từ chối / rejected sheets: {s.paths.quarantine} (kèm báo cáo lỗi và bản đánh dấu ô lỗi / "
         "with error reports and annotated copies)")
     out(f"    Xem tiến độ / see progress:       tracker status --as-of {format_date(as_of)}")
-    return 0 if all(r.outcome in ("ok", "skipped") for r in runs) else 1
+    proved = _verify_and_back_up(ctx)
+    return 0 if proved and all(r.outcome in ("ok", "skipped") for r in runs) else 1
+
+
+def _verify_and_back_up(ctx: Context) -> bool:
+    """`tracker verify`, then the `backup` job; prints where the backup is. True when both succeeded."""
+    from jobs.tasks import execute
+    from tracker.backup.verify import verify_archive
+
+    proof = verify_archive(ctx)
+    out(f"[6] Kiểm tra số liệu / verify (tracker verify): {proof.files} tệp / files, {proof.figures} số liệu / "
+        f"figures: " + ("không có khác biệt / no difference" if proof.ok else
+                        f"{len(proof.differences)} khác biệt / differences"))
+    for difference in proof.differences:
+        out(f"    {difference.text()}")
+    run = execute(ctx, "backup", trigger="demo")
+    if run.outcome != "ok":
+        out(f"[7] Sao lưu / backup: {_outcome(run)}")
+        return False
+    folder = ctx.settings.backup.dir / str(run.counts["backup"])
+    out(f"[7] Sao lưu / backup (tracker backup): {folder} ({run.counts['bytes'] / 2**20:.1f} MiB)")
+    out(f"    Khôi phục thử / restore drill:    tracker restore {folder} --to /tmp/khoi-phuc")
+    return proof.ok
 
 
 def _latest(folder: Path) -> str:

@@ -3,7 +3,7 @@ the real reader's worker process; the pure comparison tested on plain data."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
@@ -99,7 +99,7 @@ def test_year_restricts_the_check_to_sheets_dated_in_that_year(ctx, cli):
 # -- the pure comparison ------------------------------------------------------------------------------------------
 
 def record(**figures: Entry) -> Record:
-    return Record("sheet", 7, "a.xlsx", "/x/HBT/a.xlsx", "0" * 64, "HBT", JUNE_30, JUNE_30,
+    return Record("sheet", 7, "a.xlsx", "/x/HBT/a.xlsx", "0" * 64, "HBT", JUNE_30, datetime(2023, 6, 30, tzinfo=UTC),
                   {("Báo cáo", cell): e for cell, e in figures.items()})
 
 

@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from tracker.config import Settings
     from tracker.context import Context
+    from tracker.intake.matching import Names
 
 log = logging.getLogger("tracker.verify")
 
@@ -60,7 +61,7 @@ class Record:
     file_hash: str
     district: str | None
     as_of: date | None
-    received: date
+    received_at: datetime
     figures: dict[tuple[str, str], Entry] = field(default_factory=dict)
 
 
@@ -206,7 +207,7 @@ class WeeklySheets:
         if year is not None:
             query = query.where(S.as_of >= date(year, 1, 1), S.as_of <= date(year, 12, 31))
         records = {row.id: Record(self.name, row.id, row.file_name, row.stored_path, row.file_hash,
-                                  codes.get(row.district_id), row.as_of, row.received_at.date())
+                                  codes.get(row.district_id), row.as_of, row.received_at)
                    for row in conn.execute(query.order_by(S.id))}
         figures = (select(F.submission_id, F.sheet, F.cell, I.key, F.value, F.period_value, F.note, F.district_id,
                           F.as_of).join(I, I.id == F.indicator_id).where(F.cluster_id == cluster_id))
@@ -217,10 +218,18 @@ class WeeklySheets:
                                                               codes.get(row.district_id), row.as_of)
         return list(records.values())
 
+    def __init__(self) -> None:
+        self._names: tuple[Settings, Names] | None = None  # the parser's index of one cluster, built once
+
     def reread(self, grid: WorkbookGrid, settings: Settings, record: Record) -> Reread:
+        from tracker.intake.matching import Names
         from tracker.intake.parser import parse_report
 
-        report = parse_report(grid, settings, today=record.received)
+        if self._names is None or self._names[0] is not settings:
+            self._names = (settings, Names.of(settings))
+        received = record.received_at if record.received_at.tzinfo else record.received_at.replace(tzinfo=UTC)
+        today = received.astimezone(settings.tz).date()  # as the intake judged it: the local day of reception
+        report = parse_report(grid, settings, today=today, names=self._names[1])
         figures = {(report.sheet, row.cell): Entry(row.indicator, row.value, row.period_value, row.note,
                                                   report.district, report.as_of)
                    for row in report.rows if report.sheet is not None}

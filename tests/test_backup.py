@@ -295,6 +295,18 @@ def test_restore_never_writes_into_a_folder_that_is_not_empty(ctx, cli, tmp_path
     assert cli("restore", str(backup), "--to", str(empty), config=None).exit_code == 0  # an empty folder will do
 
 
+def test_restore_without_a_target_makes_a_new_folder_named_after_the_backup(ctx, cli, tmp_path, monkeypatch):
+    ingest_bytes(ctx, sheets(1)[0][1], "a.xlsx")
+    backup = take_backup(ctx, tmp_path / "backups").path
+    monkeypatch.chdir(tmp_path)
+    done = cli("restore", str(backup), config=None)
+    assert done.exit_code == 0, done.stderr
+    target = tmp_path / f"restored-{backup.name}"
+    assert done.stdout.startswith(f"Đã khôi phục vào / restored into {target}\n")
+    assert (target / "config.toml").is_file() and len(list((target / "data" / "archive").rglob("*.xlsx"))) == 1
+    assert cli("restore", str(backup), config=None).exit_code == 2  # the second time it is not empty any more
+
+
 def test_unchanged_files_are_linked_from_the_previous_backup_and_only_the_newest_are_kept(tmp_path, db_url):
     ctx = make_ctx(tmp_path / "live", db_url, **{"keep = 14": "keep = 2"})
     batches = sheets(9)

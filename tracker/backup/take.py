@@ -91,6 +91,8 @@ def take_backup(ctx: Context, to: Path | None = None, *, now: datetime | None = 
         raise
     report = BackupReport(final, manifest, stats, previous[0] if previous else None)
     for old in to_delete(ctx.cluster_id, os.listdir(root), s.backup.keep):
+        if old == name:  # older by name than kept ones (a clock set back): still the one just made
+            continue
         shutil.rmtree(root / old)
         report.deleted.append(root / old)
         log.info("sao lưu cũ đã xoá / old backup removed: %s", root / old)

@@ -419,3 +419,14 @@ def test_a_postgresql_restore_goes_only_into_an_empty_database(ctx, cli, tmp_pat
     assert subprocess.run(command, shell=True, env=os.environ).returncode == 0  # the printed command works
     with create_engine(url).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM figure")).scalar() == 5, dbname
+
+
+def test_restore_names_the_working_folders_the_copy_still_shares_with_the_live_installation(tmp_path, db_url, cli):
+    inbox = tmp_path / "shared-inbox"
+    ctx = make_ctx(tmp_path / "live", db_url, **{'inbox = "data/inbox"': f'inbox = "{inbox}"'})
+    ingest_bytes(ctx, sheets(1)[0][1], "a.xlsx")
+    backup = take_backup(ctx).path
+    done = cli("restore", str(backup), "--to", str(tmp_path / "copy"), config=None)
+    assert done.exit_code == 0, done.stderr
+    assert "still the live installation's" in done.stdout and f"  paths.inbox = {inbox}\n" in done.stdout
+    assert "paths.reports" not in done.stdout  # reports/ is relative to the config: inside the copy

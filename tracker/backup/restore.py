@@ -63,6 +63,7 @@ class Restored:
     files: int
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    elsewhere: list[tuple[str, Path]] = field(default_factory=list)  # config paths outside the restored folder
 
 
 def place(original: Path, config_dir: Path, target: Path, default: str) -> Path:
@@ -123,7 +124,7 @@ def _lay_out(backup: Path, to: Path, manifest: Manifest, database_url: str | Non
         kept = to / "data" / dump
         copy_out(backup, dump, kept)
         url = _restore_pg(restored, kept, origin["database_url"], database_url)
-    restored.changes = _changes(config, url, archive, quarantine)
+    restored.changes, restored.elsewhere = _changes(config, url, archive, quarantine)
     return restored
 
 
@@ -152,8 +153,11 @@ def _createdb(url) -> str:
     return " ".join([*parts, str(url.database)])
 
 
-def _changes(config: Path, url: str, archive: Path, quarantine: Path) -> list[tuple[str, str, str]]:
-    """The config keys that must change for the restored config to use the restored data."""
+def _changes(config: Path, url: str, archive: Path, quarantine: Path
+             ) -> tuple[list[tuple[str, str, str]], list[tuple[str, Path]]]:
+    """The config keys that must change for the restored config to use the restored data; and the working
+    folders it still shares with the installation it came from (inbox, reports, backups), which a copy must
+    not use before they are changed (a pull there would take the live inbox's files)."""
     from tracker.config import load_settings
     from tracker.errors import ConfigError
 
@@ -161,10 +165,12 @@ def _changes(config: Path, url: str, archive: Path, quarantine: Path) -> list[tu
     try:
         s = load_settings(config, env={})
     except ConfigError:
-        return wanted
+        return wanted, []
     now = {("database", "url"): s.database.url, ("paths", "archive"): str(s.paths.archive),
            ("paths", "quarantine"): str(s.paths.quarantine)}
-    return [(sect, key, value) for sect, key, value in wanted if now[(sect, key)] != value]
+    working = {"paths.inbox": s.paths.inbox, "paths.reports": s.paths.reports, "backup.dir": s.backup.dir}
+    elsewhere = [(key, path) for key, path in working.items() if not path.is_relative_to(config.parent)]
+    return [(sect, key, value) for sect, key, value in wanted if now[(sect, key)] != value], elsewhere
 
 
 def _require_empty(to: Path) -> None:

@@ -101,6 +101,11 @@ def instructions(r) -> list[str]:
             lines.append(f"  (hoặc / or: export TRACKER_DATABASE_URL='{url}')")
     else:
         lines.append(f"{r.config} đã trỏ vào bản khôi phục / already points at the restored copy.")
+    if r.elsewhere:
+        lines.append("Các thư mục làm việc này vẫn là của bản đang dùng; đổi chúng trước khi chạy pull hay bộ lập lịch "
+                     "trên bản khôi phục / these working folders are still the live installation's; change them "
+                     "before running pull or the scheduler on the restored copy:")
+        lines += [f"  {key} = {path}" for key, path in r.elsewhere]
     lines.append("Kiểm tra / check it:")
     lines.append(f"  tracker --config {r.config} status")
     lines.append(f"  tracker --config {r.config} verify")

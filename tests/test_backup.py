@@ -156,6 +156,11 @@ def test_backup_then_restore_gives_the_same_status_and_weekly_report(ctx, cli, t
     assert sum(d["reported_this_week"] for d in before[0]["districts"]) >= 5
     assert after == before
     assert cli("verify", config=config).exit_code == 0
+    # The copy proves its figures from its own archive, not from the live one its records name.
+    next((target / "data" / "archive").rglob("*.xlsx")).unlink()
+    done = cli("verify", config=config)
+    assert done.exit_code == 1 and "the archived file is missing" in done.stdout
+    assert str(target / "data" / "archive") in done.stdout
 
 
 def _apply_printed_changes(printed: str, config: Path) -> None:

@@ -7,7 +7,8 @@
 - ``status``   bench/status.py: status of one 700-district cluster (SQLite and PostgreSQL);
 - ``reports``  bench/reports.py: weekly report and review pack of Cluster No. 1 (SQLite and PostgreSQL);
 - ``scale``    bench/scale.py: a whole federation in one database (``--scale city`` by default, about a
-  minute per database; ``--scale national`` generates 18,000 sheets once, then ~10 minutes per database).
+  minute per database; ``--scale national`` generates 18,000 sheets once, then ~10 minutes per database);
+- ``backup``   bench/backup.py: backup, verify and restore of the same federation's data (time and size).
 
 PostgreSQL runs get a database of their own, created here and dropped at the end (admin URL from
 ``TRACKER_BENCH_PG_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); without a
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("read", "ingest", "status", "reports", "scale")
+NAMES = ("read", "ingest", "status", "reports", "scale", "backup")
 
 
 def machine() -> str:
@@ -86,6 +87,9 @@ def main() -> None:
     if "scale" in args.only:
         took["scale"] = run(f"scale ({args.scale})", [py, str(bench / "scale.py"), "--scale", args.scale,
                                                       "--db", args.db])
+    if "backup" in args.only:
+        took["backup"] = run(f"backup ({args.scale})", [py, str(bench / "backup.py"), "--scale", args.scale,
+                                                        "--db", args.db])
 
     print(f"\n{machine()}")
     print("durations: " + ", ".join(f"{k} {abs(v):.0f} s" + (" FAILED" if v < 0 else "") for k, v in took.items())

@@ -188,6 +188,12 @@ def outbox_body(ctx: Context, plan: Plan) -> Any:
     return counts
 
 
+def backup_body(ctx: Context, plan: Plan) -> Any:
+    from tracker.backup.take import take_backup
+
+    return take_backup(ctx, now=clock.now()).counts
+
+
 TASKS: dict[str, Task] = {
     t.name: t
     for t in (
@@ -199,6 +205,7 @@ TASKS: dict[str, Task] = {
              _plan_reminders, reminders_body),
         Task("review-pack", "Bộ tài liệu sơ kết / tổng kết", "Six-month / year-end review pack",
              _plan_review, review_body),
+        Task("backup", "Sao lưu dữ liệu của cụm", "Back up the cluster's data", _always, backup_body),
         Task("outbox", "Gửi lại thư đang chờ", "Retry pending e-mails", _always, outbox_body, quiet=True),
     )
 }

@@ -30,6 +30,21 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     assert s.paths.inbox == path.parent / "data" / "inbox"
     assert s.paths.outbox == path.parent / "reports" / "outbox"
     assert s.database.url == f"sqlite:///{path.parent / 'data' / 'tracker.db'}"
+    assert s.backup.dir == path.parent / "data" / "backups"
+
+
+def test_backups_default_to_data_backups_kept_14_nightly_at_23_30(tmp_path):
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = text[:text.index("[backup]")].replace('backup = "30 23 * * *"', "")
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    s = load_settings(path, env={})
+    assert (s.backup.dir, s.backup.keep) == (tmp_path / "data" / "backups", 14)
+    assert s.schedule.crons("backup") == ["30 23 * * *"]
+    absolute = text + '\n[backup]\ndir = "/mnt/usb/sao-luu"\nkeep = 30\n'
+    path.write_text(absolute, encoding="utf-8")
+    s = load_settings(path, env={})
+    assert (s.backup.dir, s.backup.keep) == (Path("/mnt/usb/sao-luu"), 30)
 
 
 def test_environment_overrides_database_and_mail():
@@ -81,6 +96,10 @@ def _bad(tmp_path: Path, old: str, new: str) -> ConfigError:
         ('user = ""\nsender', 'user = ""\npassword = "x"\nsender', "mail.password", "mật khẩu"),
         ('[database]', '[databse]', "databse", "không được hỗ trợ"),
         ('method = "capped"', 'method = "best"', "scoring.method", "không hợp lệ"),
+        ("keep = 14", "keep = 0", "backup.keep", "quá nhỏ"),
+        ('dir = "data/backups"', "dir = 5", "backup.dir", "không hợp lệ"),
+        ('backup = "30 23 * * *"', 'backup = "30 24 * * *"', "schedule.backup", ""),
+        ("[backup]", "[backups]", "backups", "không được hỗ trợ"),
     ],
 )
 def test_a_bad_config_names_the_key_and_the_file(tmp_path, old, new, key, vi_fragment):

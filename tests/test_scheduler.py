@@ -156,7 +156,7 @@ def test_a_restart_keeps_the_schedule_and_a_config_edit_replaces_it(ctx, monkeyp
     before = {job_id: job.next_run_time for job_id, job in stored_jobs(ctx).items()}
     assert before == {"pull": local(2023, 7, 4, 6, 0), "weekly-report": local(2023, 7, 10, 8, 0),
                       "reminders": local(2023, 7, 7, 9, 0), "review-pack": local(2023, 7, 5, 8, 0),
-                      "outbox": local(2023, 7, 4, 5, 10)}
+                      "backup": local(2023, 7, 4, 23, 30), "outbox": local(2023, 7, 4, 5, 10)}
     dispose_engines()  # as if the process had ended
 
     clock.set(local(2023, 7, 4, 5, 5))

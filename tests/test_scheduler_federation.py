@@ -132,7 +132,7 @@ def test_one_process_runs_each_clusters_due_jobs_under_its_own_cluster_one_at_a_
         assert weekly[0].cluster_id == c.cluster_id
         assert weekly[0].counts["period"]  # the week before Monday 03/07/2023, planned from the due time
         # each cluster's schedule sits in its own job store, which `tracker jobs list --config` reads
-        assert set(stored_jobs(c)) == {"pull", "weekly-report", "reminders", "review-pack", "outbox"}
+        assert set(stored_jobs(c)) == {"pull", "weekly-report", "reminders", "review-pack", "backup", "outbox"}
         assert jobstore_table(c.cluster_id) == f"apscheduler_jobs_{c.cluster_id}"
     # each body ran in the context of the cluster it was due for, never two at once
     assert ("cum-1", "weekly-report") in bodies.clusters and ("cum-2", "weekly-report") in bodies.clusters

@@ -98,7 +98,7 @@ def test_a_second_scheduler_is_refused_and_the_lock_dies_with_its_holder(ctx, co
 
     third = spawn("third")
     third.wait_ready()
-    assert third.text().count("giữ lịch đã lưu / kept from the store") == 5  # the store survived the kill
+    assert third.text().count("giữ lịch đã lưu / kept from the store") == 6  # the store survived the kill
 
 
 def test_sigterm_stops_the_scheduler_cleanly(ctx, spawn):

@@ -26,7 +26,7 @@ from pydantic import (
 from tracker.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
-JOB_NAMES = ("pull", "weekly-report", "reminders", "review-pack")
+JOB_NAMES = ("pull", "weekly-report", "reminders", "review-pack", "backup")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
 
@@ -203,14 +203,15 @@ class Schedule(_Strict):
     weekly_report: list[str] = Field(default_factory=lambda: ["0 8 * * mon"], alias="weekly-report")
     reminders: list[str] = Field(default_factory=lambda: ["0 9 * * fri"])
     review_pack: list[str] = Field(default_factory=lambda: ["0 8 5 1,7 *"], alias="review-pack")
+    backup: list[str] = Field(default_factory=lambda: ["30 23 * * *"])
     misfire_grace_time: int = Field(default=6 * 3600, ge=1)  # seconds
 
-    @field_validator("pull", "weekly_report", "reminders", "review_pack", mode="before")
+    @field_validator("pull", "weekly_report", "reminders", "review_pack", "backup", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("pull", "weekly_report", "reminders", "review_pack")
+    @field_validator("pull", "weekly_report", "reminders", "review_pack", "backup")
     @classmethod
     def _valid_cron(cls, v: list[str]) -> list[str]:
         for expr in v:
@@ -219,6 +220,13 @@ class Schedule(_Strict):
 
     def crons(self, job: str) -> list[str]:
         return getattr(self, job.replace("-", "_"))
+
+
+class Backup(_Strict):
+    """``[backup]``: where ``tracker backup`` writes (relative to the config's folder) and how many it keeps."""
+
+    dir: Path = Path("data/backups")
+    keep: int = Field(default=14, ge=1)
 
 
 class Settings(_Strict):
@@ -233,6 +241,7 @@ class Settings(_Strict):
     mail: Mail = Mail()
     mailbox: Mailbox = Mailbox()
     schedule: Schedule = Schedule()
+    backup: Backup = Backup()
     # Where the file was read from; relative paths were resolved against its folder.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
 
@@ -451,4 +460,6 @@ def _resolve(settings: Settings, path: Path) -> Settings:
     mail = settings.mail
     if mail.ca_file is not None:
         mail = mail.model_copy(update={"ca_file": absolute(mail.ca_file)})
-    return settings.model_copy(update={"paths": paths, "database": Database(url=url), "mail": mail, "source": path})
+    backup = settings.backup.model_copy(update={"dir": absolute(settings.backup.dir)})
+    return settings.model_copy(update={"paths": paths, "database": Database(url=url), "mail": mail, "backup": backup,
+                                       "source": path})

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import typer
 
-from tracker.cli import common, intake, jobs, mail, overview, reports, setup, status, web  # noqa: F401  (register commands)
+from tracker.cli import backup, common, intake, jobs, mail, overview, reports, setup, status, web  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, jobs, web, overview):
+for module in (setup, intake, status, reports, mail, jobs, web, overview, backup):
     module.register(app)
 
 

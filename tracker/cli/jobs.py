@@ -227,12 +227,12 @@ def _print_json(ctx, infos, running: bool, holder: str) -> None:
 @jobs_app.command(
     "run",
     help="Chạy ngay một công việc (ghi nhận là 'manual'). Run one job now (recorded as 'manual'). "
-         "NAME: pull, weekly-report, reminders, review-pack, outbox. --as-of sets the data date "
+         "NAME: pull, weekly-report, reminders, review-pack, backup, outbox. --as-of sets the data date "
          "(weekly-report: as of that date; review-pack: the half-year ended by then).\n\n"
          "Example: tracker jobs run weekly-report --as-of 31/12/2023",
 )
 def jobs_run(
-    name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | outbox")],
+    name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | backup | outbox")],
     as_of: AsOf = None,
 ) -> None:
     from jobs.runs import summary_line

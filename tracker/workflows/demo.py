@@ -6,7 +6,8 @@
 3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
    (`jobs.tasks.run_cycle`, handed in by the caller: workflows never import the jobs), with mail
    written as .eml files when no SMTP host is configured.
-4. Where everything is.
+4. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
+   (the scheduler's own job, also handed in), and where the backup is.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from tracker.context import Context, init_database
-from tracker.models import JobRun
+from tracker.backup.verify import verify_archive
+from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
 from tracker.workflows.sample import generate_sample_sheets
 
 Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
+RunJob = Callable[[Context, str], JobRun]  # jobs.tasks.execute with trigger "demo"
 Say = Callable[[str], None]
 
 
@@ -41,11 +44,12 @@ def _files(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
 
 
-def run_demo(ctx: Context, run_cycle: Cycle, *, out: Say, err: Say) -> int:
-    """Run the demo; returns the exit code (1 when a job of the cycle did not succeed).
+def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, *, out: Say, err: Say) -> int:
+    """Run the demo; returns the exit code (1 when a job did not succeed or verify found a difference).
 
-    ``run_cycle`` runs the scheduler's weekly cycle as of a date; ``out`` shows a line of the result
-    (stdout), ``err`` a line of progress (stderr).
+    ``run_cycle`` runs the scheduler's weekly cycle as of a date, ``run_job`` one job now (both are the
+    jobs' own, handed in by the caller); ``out`` shows a line of the result (stdout), ``err`` a line of
+    progress (stderr).
     """
     s = ctx.settings
     revision, summary = init_database(ctx)
@@ -72,7 +76,8 @@ def run_demo(ctx: Context, run_cycle: Cycle, *, out: Say, err: Say) -> int:
         score = "—" if d.score is None else format_number(round(d.score, 4), 4)
         out(f"    {d.rank or '-'}. {d.name}: điểm / score {score}")
     _where(ctx, as_of, out)
-    return 0 if all(r.outcome in ("ok", "skipped") for r in runs) else 1
+    proved = _verify_and_back_up(ctx, run_job, out)
+    return 0 if proved and all(r.outcome in ("ok", "skipped") for r in runs) else 1
 
 
 def _where(ctx: Context, as_of: date, out: Say) -> None:
@@ -91,3 +96,21 @@ def _where(ctx: Context, as_of: date, out: Say) -> None:
 def _latest(folder: Path) -> str:
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     return str(subdirs[-1]) if subdirs else f"(chưa có / none yet in {folder})"
+
+
+def _verify_and_back_up(ctx: Context, run_job: RunJob, out: Say) -> bool:
+    """`tracker verify`, then the `backup` job; prints where the backup is. True when both succeeded."""
+    proof = verify_archive(ctx)
+    out(f"[6] Kiểm tra số liệu / verify (tracker verify): {proof.files} tệp / files, {proof.figures} số liệu / "
+        f"figures: " + ("không có khác biệt / no difference" if proof.ok else
+                        f"{len(proof.differences)} khác biệt / differences"))
+    for difference in proof.differences:
+        out(f"    {difference.text()}")
+    run = run_job(ctx, "backup")
+    if run.outcome != JobOutcome.ok:
+        out(f"[7] Sao lưu / backup: {_outcome(run)}")
+        return False
+    folder = ctx.settings.backup.dir / str(run.counts["backup"])
+    out(f"[7] Sao lưu / backup (tracker backup): {folder} ({run.counts['bytes'] / 2**20:.1f} MiB)")
+    out(f"    Khôi phục thử / restore drill:    tracker restore {folder} --to /tmp/khoi-phuc")
+    return proof.ok

@@ -73,7 +73,7 @@ def phase_backup(run: Path, args) -> dict:
 
 
 def phase_verify(run: Path, args) -> dict:
-    from tracker.backup.verify import verify_archive
+    from tracker.workflows.verify import verify_archive
 
     rows = []
     for ctx in _contexts(run, args.clusters.split(",")):

@@ -26,10 +26,10 @@ from tests.intake_factory import report_for
 from tracker.backup.manifest import MANIFEST, loads
 from tracker.backup.restore import DamagedBackup, check_backup, restore_backup
 from tracker.backup.take import take_backup
-from tracker.backup.verify import verify_archive
 from tracker.config import load_settings
 from tracker.context import init_database, open_context
 from tracker.intake.ingest import ingest_bytes
+from tracker.workflows.verify import verify_archive
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
 JUNE_30 = date(2023, 6, 30)

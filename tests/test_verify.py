@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 
 from tests.intake_factory import report_for
-from tracker.backup.verify import Entry, Record, Reread, compare
 from tracker.intake.ingest import ingest_bytes
+from tracker.workflows.verify import Entry, Record, Reread, compare
 
 JUNE_23, JUNE_30 = date(2023, 6, 23), date(2023, 6, 30)
 FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}

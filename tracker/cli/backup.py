@@ -117,7 +117,7 @@ def verify(
                                                              "sheets whose as-of date is in this year.")] = None,
 ) -> None:
     from jobs.runs import require_initialised
-    from tracker.backup.verify import verify_archive
+    from tracker.workflows.verify import verify_archive
 
     ctx = context()
     require_initialised(ctx)

@@ -19,11 +19,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from tracker.context import Context, init_database
-from tracker.backup.verify import verify_archive
 from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
 from tracker.workflows.sample import generate_sample_sheets
+from tracker.workflows.verify import verify_archive
 
 Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
 RunJob = Callable[[Context, str], JobRun]  # jobs.tasks.execute with trigger "demo"

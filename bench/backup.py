@@ -1,4 +1,4 @@
-"""Benchmark: backup, verify and restore of a whole federation's data (DESIGN §15), time and size.
+"""Benchmark: backup, verify and restore of a whole federation's data (docs/backups.md), time and size.
 
     .venv/bin/python bench/backup.py [--scale national|city] [--db sqlite|postgresql|both] [--workers 2]
 

@@ -1,4 +1,4 @@
-"""Backups, restore and proof of every figure (DESIGN §15).
+"""Backups, restore and proof of every figure (docs/backups.md).
 
 PUBLIC API:
 - ``take_backup(ctx, to=None) -> BackupReport`` (:mod:`.take`): the database snapshot, the archive,

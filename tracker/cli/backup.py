@@ -1,4 +1,4 @@
-"""`tracker backup`, `tracker restore`, `tracker verify` (DESIGN §15). Thin: each calls :mod:`tracker.backup`."""
+"""`tracker backup`, `tracker restore`, `tracker verify` (docs/backups.md). Thin: each calls :mod:`tracker.backup`."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def backup(
                                                           "(default [backup] dir).")] = None,
 ) -> None:
     from jobs.lock import job_lock
-    from jobs.runs import require_initialised
+    from tracker.context import require_initialised
     from tracker.backup.take import take_backup
 
     ctx = context()
@@ -116,7 +116,7 @@ def verify(
     year: Annotated[int | None, typer.Option("--year", help="Chỉ các báo cáo có ngày số liệu trong năm này / only "
                                                              "sheets whose as-of date is in this year.")] = None,
 ) -> None:
-    from jobs.runs import require_initialised
+    from tracker.context import require_initialised
     from tracker.workflows.verify import verify_archive
 
     ctx = context()

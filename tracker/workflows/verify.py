@@ -189,7 +189,7 @@ class Source(Protocol):
 
 
 class WeeklySheets:
-    """The weekly district report (DESIGN §4): ``Submission`` rows and their ``Figure`` rows."""
+    """The weekly district report (docs/sheet-format.md): ``Submission`` rows and their ``Figure`` rows."""
 
     name = "sheet"
 

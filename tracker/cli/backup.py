@@ -39,8 +39,8 @@ def backup(
                                                           "(default [backup] dir).")] = None,
 ) -> None:
     from jobs.lock import job_lock
-    from tracker.context import require_initialised
     from tracker.backup.take import take_backup
+    from tracker.context import require_initialised
 
     ctx = context()
     require_initialised(ctx)

@@ -1,8 +1,9 @@
 """The review pack of a six-month (sơ kết, ``2023-H1``) or year-end (tổng kết, ``2023``) meeting.
 
 ``build_review(ctx, period, out_dir)`` writes: the chart PNGs, a PDF (A4 landscape), a PPTX deck, the
-data workbook (same sheets as the weekly one) and the draft report text (.md and .docx), and returns a
-:class:`ReviewPack` with their paths plus a short e-mail (subject, HTML, text) for sending the pack.
+data workbook (same sheets as the weekly one) and the draft report (.md, and .docx in the official layout
+of docs/outputs.md §10), and returns a :class:`ReviewPack` with their paths plus a short e-mail (subject,
+HTML, text) for sending the pack.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.documents import official  # layering: move to workflows at merge
 from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
 from tracker.reporting.data import ReportData
@@ -21,7 +23,9 @@ from tracker.reporting.wording import cluster_short_name, review_subject, safe_f
 from tracker.text import format_date
 
 if TYPE_CHECKING:
+    from tracker.config import Documents
     from tracker.context import Context
+    from tracker.reporting.narrative import Draft, Grid
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,13 @@ def build_review(ctx: Context, period: str | None = None, out_dir: Path | None =
     p = parse_period(period, settings.cluster.year)
     data = gather(ctx, p.as_of, now=now)
     out_dir = out_dir or settings.paths.reports / "review" / p.key
-    return render_review(data, p, out_dir)
+    return render_review(data, p, out_dir, documents=settings.documents)
 
 
-def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack:
-    """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database)."""
+def render_review(data: ReportData, period: Period, out_dir: Path, *,
+                  documents: Documents | None = None) -> ReviewPack:
+    """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database). The draft
+    report's date line is the day ``data`` was generated (``data.generated_at``), blank when unknown."""
     from tracker.reporting import charts, narrative, pdf, slides, xlsx
 
     progress = data.progress
@@ -151,7 +157,9 @@ def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack
     workbook = xlsx.write_workbook(data, out_dir / f"{safe_filename(f'Số liệu {period.title} - {short}')}.xlsx",
                                    title=f"Số liệu {period.title} - {short}")
     md = narrative.write_markdown(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.md")
-    docx = narrative.write_docx(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
+    docx = official.write_official(  # layering: move to workflows at merge
+        official_report(the_draft, narrative.annex_tables(data), period, data),
+        documents or _default_documents(), out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
 
     subject = review_subject(progress.cluster_name, period.title, progress.as_of)
     attachments = [pdf_path.name, pptx_path.name, docx.name, md.name, workbook.name, *(c.filename for c in written)]
@@ -167,3 +175,50 @@ def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack
                       out_dir=out_dir, pdf=pdf_path, pptx=pptx_path, workbook=workbook, draft_md=md,
                       draft_docx=docx, charts=tuple(written), subject=subject, html=html, text=text,
                       progress=progress)
+
+
+def _default_documents() -> Documents:
+    from tracker.config import Documents
+
+    return Documents()
+
+
+def official_report(the_draft: Draft, tables: list[Grid], period: Period, data: ReportData
+                    ) -> official.OfficialDocument:
+    """The review's draft as an official ``BÁO CÁO`` (docs/outputs.md §10): the draft's facts under ``I.``,
+    marked places ``[...]`` for the assessment, the directions and the proposals, the tables in an annex.
+    Layering: this combines reporting and documents, so it moves to workflows at merge."""
+    from tracker.reporting.narrative import RULES_HEADING
+    from tracker.reporting.wording import cluster_short_name
+
+    o = official
+    first_half = period.key.endswith("-H1")
+    span = f"6 tháng đầu năm {period.year}" if first_half else f"năm {period.year}"
+    summary = f"{'Sơ kết' if first_half else 'Tổng kết'} phong trào thi đua {span}"
+    following = f"6 tháng cuối năm {period.year}" if first_half else f"năm {period.year + 1}"
+    who = cluster_short_name(data.progress.cluster_name)
+    body: list[o.Block] = [o.Paragraph(
+        f"Thực hiện {o.PLACEHOLDER}, {who} báo cáo kết quả phong trào thi đua {span} (số liệu luỹ kế từ đầu năm "
+        f"đến ngày {format_date(data.progress.as_of)}) như sau:"),
+        o.Heading(f"Kết quả thực hiện phong trào thi đua {span}")]
+    rules = ""
+    for section in the_draft.sections:
+        if section.heading == RULES_HEADING:
+            rules = " ".join(section.paragraphs)
+            continue
+        body.append(o.Heading(re.sub(r"^\d+\.\s+", "", section.heading), level=2))
+        body += [o.Paragraph(text) for text in section.paragraphs]
+        body += [o.Item(text) for text in section.bullets]
+    body += [o.Heading("Các hoạt động khác của Cụm", level=2), o.Paragraph(o.PLACEHOLDER),
+             o.Heading("Đánh giá chung"), o.Heading("Ưu điểm", level=2), o.Paragraph(o.PLACEHOLDER),
+             o.Heading("Tồn tại, hạn chế và nguyên nhân", level=2), o.Paragraph(o.PLACEHOLDER),
+             o.Heading(f"Phương hướng, nhiệm vụ {following}"), o.Paragraph(o.PLACEHOLDER),
+             o.Heading("Đề xuất, kiến nghị"), o.Paragraph(o.PLACEHOLDER)]
+    annex: list[o.Block] = [o.Table(t.columns, t.rows, title=t.title, widths=t.widths, left=t.left,
+                                    emphasis=t.emphasis) for t in tables]
+    if rules:
+        annex.append(o.Paragraph(f"Ghi chú: {rules}"))
+    wide = max(len(t.columns) for t in tables) > 6
+    day = data.generated_at.date() if data.generated_at else None
+    return o.OfficialDocument(o.DocumentKind.REPORT, summary, day, tuple(body), annexes=(
+        o.Annex(f"Số liệu thi đua {span} của {who}", tuple(annex), landscape=wide),))

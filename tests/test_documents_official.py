@@ -383,6 +383,9 @@ def test_libreoffice_opens_the_draft_and_makes_a_pdf_of_it(pdf):
                  "Độc lập - Tự do - Hạnh phúc", "Hà Nội, ngày 05 tháng 7 năm 2023", "BÁO CÁO",
                  "Sơ kết phong trào thi đua 6 tháng đầu năm 2023", "Nơi nhận:", "Lưu: VT.", "Phụ lục"):
         assert line in text, line
+    lines = first.extract_text().splitlines()
+    for line in ("LĐLĐ THÀNH PHỐ HÀ NỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"):  # each on one line, unbroken
+        assert any(line in printed for printed in lines), (line, lines[:6])
     second = re.sub(r"\s+", " ", reader.pages[1].extract_text())
     assert second.startswith("2 ") and not re.sub(r"\s+", " ", first.extract_text()).startswith("1 ")
 

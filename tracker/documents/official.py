@@ -55,10 +55,10 @@ PLACEHOLDER = "[...]"  # a marked place for what only people can write
 BODY_PT, HEADER_PT, TABLE_PT = 14, 13, 12
 INDENT_CM = 1.27  # first-line indent of the body
 PAGE_MM = (210, 297)  # A4
-MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 20}
-# Header table columns (cm): the right one holds the national title, 8.8 cm at 13 pt bold.
-HEADER_COLUMNS_CM = (6.0, 10.0)
-SIGNATURE_COLUMNS_CM = (7.0, 9.0)
+MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
+# Header table columns (cm): the right one holds the national title on one line (9.4 cm at 13 pt bold).
+HEADER_COLUMNS_CM = (6.4, 10.1)
+SIGNATURE_COLUMNS_CM = (7.5, 9.0)
 SHORT_TABLE_ROWS = 15
 CELL_MARGIN_CM = 0.19  # Word's and LibreOffice's default left and right cell margins
 
@@ -458,7 +458,7 @@ def _title(document: DocxDocument, doc: OfficialDocument) -> None:
     _line(document, summary, size=BODY_PT, bold=True)
     box = _text_width_cm(landscape=False)
     _rule_below(document, 0.4 * min(text_width_cm(summary, BODY_PT), box), box)
-    _line(document, "", size=BODY_PT)
+    document.add_paragraph()  # a blank line before the body
 
 
 def _blocks(document: DocxDocument, blocks: tuple[Block, ...], width_cm: float) -> None:
@@ -494,7 +494,7 @@ def _table(document: DocxDocument, table: Table, title: str, width_cm: float) ->
             p.paragraph_format.space_before = p.paragraph_format.space_after = _pt(2)
             # A short table stays on one page (Word's way: every row but the last keeps with the next).
             p.paragraph_format.keep_with_next = r < len(table.rows) and len(table.rows) <= SHORT_TABLE_ROWS
-    _line(document, "", size=6)
+    document.add_paragraph()  # a blank line after the table
 
 
 def _signature(document: DocxDocument, settings: Documents) -> None:

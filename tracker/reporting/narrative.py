@@ -349,7 +349,7 @@ def _results_grid(data: ReportData) -> Grid:
     rows.append(("", "Toàn Cụm", *(_figure(p.total(s.key), s) for s in p.indicators)))
     return Grid(f"Bảng 1. Kết quả thực hiện các chỉ tiêu đến ngày {format_date(p.as_of)} "
                 f"(thực hiện/chỉ tiêu, tỷ lệ)", tuple(columns), tuple(rows),
-                widths=(0.8, 4.2, *(3.2,) * len(p.indicators)), emphasis=(len(rows) - 1,))
+                widths=(1.0, 4.2, *(3.2,) * len(p.indicators)), emphasis=(len(rows) - 1,))
 
 
 def _ranking_grid(p: ClusterProgress) -> Grid:
@@ -373,7 +373,7 @@ def _reporting_grid(data: ReportData, weeks: list[ClusterProgress]) -> Grid:
     return Grid(f"Bảng 3. Tình hình gửi báo cáo tuần ({len(weeks)} tuần, từ {format_date(weeks[0].week_start)} "
                 f"đến {format_date(weeks[-1].as_of)})",
                 ("TT", "Đơn vị", "Số tuần có báo cáo", "Số tuần nộp muộn", "Số tuần không có báo cáo"),
-                tuple(rows), widths=(0.8, 4.0, 1.8, 1.8, 1.8))
+                tuple(rows), widths=(1.0, 4.0, 1.8, 1.8, 1.8))
 
 
 def _nfc(section: Section) -> Section:

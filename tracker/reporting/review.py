@@ -18,6 +18,7 @@ from tracker.documents import official  # layering: move to workflows at merge
 from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
 from tracker.reporting.data import ReportData
+from tracker.reporting.narrative import RULES_HEADING
 from tracker.reporting.weekly import Chart, chart_cid, render_template
 from tracker.reporting.wording import cluster_short_name, review_subject, safe_filename
 from tracker.text import format_date
@@ -188,9 +189,6 @@ def official_report(the_draft: Draft, tables: list[Grid], period: Period, data: 
     """The review's draft as an official ``BÁO CÁO`` (docs/outputs.md §10): the draft's facts under ``I.``,
     marked places ``[...]`` for the assessment, the directions and the proposals, the tables in an annex.
     Layering: this combines reporting and documents, so it moves to workflows at merge."""
-    from tracker.reporting.narrative import RULES_HEADING
-    from tracker.reporting.wording import cluster_short_name
-
     o = official
     first_half = period.key.endswith("-H1")
     span = f"6 tháng đầu năm {period.year}" if first_half else f"năm {period.year}"

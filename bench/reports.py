@@ -65,8 +65,8 @@ def main() -> None:
     config = setup()
 
     from tracker.context import open_context
-    from tracker.reporting.review import build_review
     from tracker.reporting.weekly import build_weekly
+    from tracker.workflows.review import build_review
 
     ctx = open_context(config)
     weekly = timed(lambda: build_weekly(ctx, date(2023, 6, 30), OUT / "weekly"), args.runs)

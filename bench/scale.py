@@ -243,7 +243,7 @@ def phase_cycle(run: Path, args) -> dict:
 
 
 def phase_review(run: Path, args) -> dict:
-    from tracker.reporting.review import build_review
+    from tracker.workflows.review import build_review
 
     ctx = _contexts(run, [args.clusters])[0]
     t = time.perf_counter()

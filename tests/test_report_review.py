@@ -14,12 +14,14 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from tests.test_report_factories import sample_input
+from tracker.config import Documents
 from tracker.errors import TrackerError
 from tracker.progress import compute, weekly_history
 from tracker.reporting import charts
 from tracker.reporting.data import ReportData
 from tracker.reporting.narrative import draft
 from tracker.reporting.review import ReviewPack, default_period, parse_period, render_review
+from tracker.workflows.review import official_writer
 
 VIETNAMESE = "Ứng Hòa – Mỹ Đức: ỹỷỵ ẵẳặ ữửự ốồổỗộ ĐđƯưƠơ"
 
@@ -30,7 +32,9 @@ def pack(tmp_path_factory) -> ReviewPack:
     history = tuple(weekly_history(inp))
     data = ReportData(progress=history[-1], history=history, rules=inp.rules, head_name="Cụm trưởng",
                       district_order=tuple(d.code for d in inp.districts))
-    return render_review(data, parse_period("2023-H1"), tmp_path_factory.mktemp("review"))
+    period = parse_period("2023-H1")
+    return render_review(data, period, tmp_path_factory.mktemp("review"),
+                         write_draft=official_writer(Documents(), period, data))
 
 
 def test_periods_are_the_first_half_or_the_whole_year():
@@ -75,8 +79,9 @@ def test_the_draft_names_districts_and_calls_out_exceeded_targets(pack):
     md = pack.draft_md.read_text(encoding="utf-8")
     doc = Document(str(pack.draft_docx))
     text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Dự thảo báo cáo sơ kết 6 tháng đầu năm 2023" in md
+    assert "BÁO CÁO\nSơ kết phong trào thi đua 6 tháng đầu năm 2023" in text  # the official layout
     for content in (md, text):
-        assert "Dự thảo báo cáo sơ kết 6 tháng đầu năm 2023" in content or "DỰ THẢO BÁO CÁO" in content
         assert "LĐLĐ quận Đống Đa (21/20 bản, đạt 105,0%" in content  # exceeded, with the numbers
         assert "4 đơn vị hoàn thành sớm so với kế hoạch là Hoàn Kiếm (28/04/2023), Hoàng Mai (12/05/2023), " \
                "Long Biên (19/05/2023) và Đống Đa (26/05/2023)" in content

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from tracker.errors import ConfigError
+from tracker.text import nfc
 
 DEFAULT_CONFIG = "config.toml"
 JOB_NAMES = ("pull", "weekly-report", "reminders", "review-pack", "backup")
@@ -229,6 +230,53 @@ class Backup(_Strict):
     keep: int = Field(default=14, ge=1)
 
 
+class Documents(_Strict):
+    """Who issues and signs the official documents (docs/config.md §15). Every key is optional: a blank
+    ``issuer`` is the cluster's short name, a blank ``signer_name`` a dotted line to fill in."""
+
+    issuer_parent: str = ""
+    issuer: str = ""
+    place: str = ""
+    number_code: str = "BC"
+    signer_on_behalf: str = ""
+    signer_title: str = "CỤM TRƯỞNG"
+    signer_name: str = ""
+    recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("issuer_parent", "issuer", "place", "number_code", "signer_on_behalf", "signer_title",
+                     "signer_name")
+    @classmethod
+    def _nfc(cls, v: str) -> str:
+        return nfc(v)
+
+    @field_validator("number_code")
+    @classmethod
+    def _code_shape(cls, v: str) -> str:
+        if not re.fullmatch(r"[^\s/]{1,30}", v):
+            raise _KeyedError("documents.number_code", "ký hiệu viết liền, không có dấu cách hay '/', ví dụ BC-CTĐ1",
+                              "the number code is written without spaces or '/', e.g. BC-CTĐ1")
+        return v
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipient_lines(cls, v: list[str]) -> list[str]:
+        out = []
+        for line in v:
+            line = nfc(line).strip().lstrip("-").strip().rstrip(";.").strip()
+            if not line:
+                raise _KeyedError("documents.recipients", "có một nơi nhận để trống", "a recipient is blank")
+            if line.casefold().startswith("lưu"):
+                raise _KeyedError("documents.recipients", "dòng `Lưu: VT.` được thêm vào mọi văn bản, không ghi "
+                                  "vào danh sách", "'Lưu: VT.' is added to every document; leave it out of the list")
+            out.append(line)
+        return out
+
+
+def _short_name(name: str) -> str:
+    """The part of a cluster's name before a dash (as reporting's ``cluster_short_name``)."""
+    return re.split(r"\s+[-–—]\s+", nfc(name).strip())[0]
+
+
 class Settings(_Strict):
     cluster: Cluster
     districts: list[District] = Field(min_length=1)
@@ -242,8 +290,21 @@ class Settings(_Strict):
     mailbox: Mailbox = Mailbox()
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
+    documents: Documents = Documents()
     # Where the file was read from; relative paths were resolved against its folder.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _issuer_from_cluster(cls, raw: Any) -> Any:
+        """A blank ``documents.issuer`` is the cluster's short name in upper case (``CỤM THI ĐUA SỐ 1``)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("cluster"), dict):
+            return raw
+        documents = raw.get("documents", {})
+        if isinstance(documents, dict) and not str(documents.get("issuer") or "").strip():
+            issuer = _short_name(str(raw["cluster"].get("name") or "")).upper()
+            raw = {**raw, "documents": {**documents, "issuer": issuer}}
+        return raw
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

@@ -57,7 +57,7 @@ def review(
     period: Annotated[str | None, typer.Option("--period", "-p", help="2023-H1 | 2023")] = None,
     output: OutDir = None,
 ) -> None:
-    from tracker.reporting.review import build_review
+    from tracker.workflows.review import build_review
 
     ctx = context()
     pack = build_review(ctx, period, output)

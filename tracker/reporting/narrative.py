@@ -3,7 +3,9 @@
 Written the way a cluster's six-month report is written (docs/outputs.md §6): districts named, each figure
 followed by whose it is, deadlines met early called out, targets exceeded called out. Every number
 comes from the engine's results; nothing is invented, judged or praised beyond what the rules say.
-The draft is a list of sections; :func:`to_markdown` and :func:`write_docx` render it.
+The draft is a list of sections; :func:`to_markdown` renders it, and :func:`annex_tables` gives the tables
+of figures the official report carries in its annex (plain text cells); the review pack lays both out as a
+.docx with ``tracker.documents`` (docs/outputs.md §10).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.calendar import district_short_name
-from tracker.progress import ClusterProgress, DistrictProgress, IndicatorProgress, IndicatorSpec
+from tracker.progress import ClusterProgress, DistrictProgress, IndicatorProgress, IndicatorSpec, TotalProgress
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import (
     indicator_deadline,
@@ -29,6 +31,9 @@ class Section:
     heading: str
     paragraphs: list[str] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
+
+
+RULES_HEADING = "Cách tính số liệu"  # the draft's last section: how the figures are computed
 
 
 @dataclass
@@ -88,7 +93,7 @@ def draft(data: ReportData, period_title: str) -> Draft:
     reporting = _reporting_section(data)
     if reporting:
         sections.append(reporting)
-    sections.append(Section("Cách tính số liệu", [rules_paragraph(p.rules)]))
+    sections.append(Section(RULES_HEADING, [rules_paragraph(p.rules)]))
 
     summary = _summary(p)
     return Draft(title=title, subtitle=f"{short_period}. {subtitle}", sections=[_nfc(s) for s in sections],
@@ -306,6 +311,70 @@ def _summary(p: ClusterProgress) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Grid:
+    """A table of figures as text cells, for the annex of the official report."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...] = ()  # relative
+    left: tuple[int, ...] = (1,)  # columns aligned left
+    emphasis: tuple[int, ...] = ()  # rows in bold (the total)
+
+
+def annex_tables(data: ReportData) -> list[Grid]:
+    """Results by district and indicator, the ranking, and weekly reporting (when there were weeks)."""
+    grids = [_results_grid(data), _ranking_grid(data.progress)]
+    weeks = data.reporting_weeks()
+    if weeks:
+        grids.append(_reporting_grid(data, weeks))
+    return grids
+
+
+def _figure(ind: IndicatorProgress | TotalProgress, spec: IndicatorSpec) -> str:
+    if ind.actual is None:
+        return "Chưa có số liệu"
+    if ind.target is None:
+        return value_text(ind.actual, spec)
+    return f"{value_text(ind.actual, spec)}/{value_text(ind.target, spec)}\n({percent_text(ind.percent)})"
+
+
+def _results_grid(data: ReportData) -> Grid:
+    p = data.progress
+    columns = ("TT", "Đơn vị", *(f"{s.label} ({s.unit})" if s.unit else s.label for s in p.indicators))
+    rows = [(str(n), d.name, *(_figure(d.indicator(s.key), s) for s in p.indicators))
+            for n, d in enumerate(data.districts_in_order(), start=1)]
+    rows.append(("", "Toàn Cụm", *(_figure(p.total(s.key), s) for s in p.indicators)))
+    return Grid(f"Bảng 1. Kết quả thực hiện các chỉ tiêu đến ngày {format_date(p.as_of)} "
+                f"(thực hiện/chỉ tiêu, tỷ lệ)", tuple(columns), tuple(rows),
+                widths=(1.0, 4.2, *(3.2,) * len(p.indicators)), emphasis=(len(rows) - 1,))
+
+
+def _ranking_grid(p: ClusterProgress) -> Grid:
+    rows = []
+    for d in p.districts:  # ranking order
+        achieved = sum(1 for i in d.indicators if i.status == "achieved")
+        rows.append((str(d.rank) if d.rank is not None else "—", d.name,
+                     format_number(round(d.score, 4), 4) if d.score is not None else "—",
+                     f"{achieved}/{len(d.indicators)}"))
+    return Grid(f"Bảng 2. Xếp hạng thi đua đến ngày {format_date(p.as_of)}",
+                ("Xếp hạng", "Đơn vị", "Điểm thi đua", "Số chỉ tiêu đã hoàn thành"), tuple(rows),
+                widths=(1.2, 4.0, 1.6, 2.2))
+
+
+def _reporting_grid(data: ReportData, weeks: list[ClusterProgress]) -> Grid:
+    rows = []
+    for n, d in enumerate(data.districts_in_order(), start=1):
+        reported = sum(1 for h in weeks if h.district(d.code).reported_this_week)
+        late = sum(1 for h in weeks if h.district(d.code).late)
+        rows.append((str(n), d.name, str(reported), str(late), str(len(weeks) - reported)))
+    return Grid(f"Bảng 3. Tình hình gửi báo cáo tuần ({len(weeks)} tuần, từ {format_date(weeks[0].week_start)} "
+                f"đến {format_date(weeks[-1].as_of)})",
+                ("TT", "Đơn vị", "Số tuần có báo cáo", "Số tuần nộp muộn", "Số tuần không có báo cáo"),
+                tuple(rows), widths=(1.0, 4.0, 1.8, 1.8, 1.8))
+
+
 def _nfc(section: Section) -> Section:
     return Section(nfc(section.heading), [nfc(x) for x in section.paragraphs], [nfc(x) for x in section.bullets])
 
@@ -329,44 +398,4 @@ def to_markdown(d: Draft) -> str:
 
 def write_markdown(d: Draft, path: Path) -> Path:
     path.write_text(to_markdown(d), encoding="utf-8")
-    return path
-
-
-def write_docx(d: Draft, path: Path) -> Path:
-    """A Word document in the usual style of union reports (Times New Roman 13, A4 portrait)."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
-
-    doc = Document()
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
-    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
-    for name in ("Normal", "List Bullet", "Title", "Heading 1", "Heading 2", "Subtitle"):
-        style = doc.styles[name]
-        style.font.name = "Times New Roman"
-        rpr = style.element.get_or_add_rPr()
-        rpr.get_or_add_rFonts().set(qn("w:eastAsia"), "Times New Roman")
-    doc.styles["Normal"].font.size = Pt(13)
-    doc.styles["Heading 2"].font.size = Pt(14)
-    title = doc.add_paragraph(d.title.upper(), style="Title")
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for run in title.runs:
-        run.font.size = Pt(16)
-        run.bold = True
-    sub = doc.add_paragraph(d.subtitle)
-    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    sub.runs[0].italic = True
-    for s in d.sections:
-        doc.add_heading(s.heading, level=2)
-        for para in s.paragraphs:
-            p = doc.add_paragraph(para)
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.first_line_indent = Cm(1.0)
-        for b in s.bullets:
-            doc.add_paragraph(b, style="List Bullet")
-    doc.core_properties.title = d.title
-    doc.save(path)
     return path

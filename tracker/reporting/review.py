@@ -1,30 +1,30 @@
 """The review pack of a six-month (sơ kết, ``2023-H1``) or year-end (tổng kết, ``2023``) meeting.
 
-``build_review(ctx, period, out_dir)`` writes: the chart PNGs, a PDF (A4 landscape), a PPTX deck, the
-data workbook (same sheets as the weekly one) and the draft report text (.md and .docx), and returns a
-:class:`ReviewPack` with their paths plus a short e-mail (subject, HTML, text) for sending the pack.
+``render_review(data, period, out_dir, write_draft=…)`` writes: the chart PNGs, a PDF (A4 landscape), a PPTX deck, the
+data workbook (same sheets as the weekly one) and the draft report (.md, and .docx in the official layout
+of docs/outputs.md §10), and returns a :class:`ReviewPack` with their paths plus a short e-mail (subject,
+HTML, text) for sending the pack.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tracker.calendar import cluster_short_name
 from tracker.errors import TrackerError
 from tracker.progress import ClusterProgress
 from tracker.reporting import narrative
 from tracker.reporting.data import ReportData
-from tracker.reporting.source import gather
+from tracker.reporting.narrative import Draft, Grid
 from tracker.reporting.weekly import Chart, chart_cid, render_template
 from tracker.reporting.wording import review_subject, safe_filename
 from tracker.text import format_date
 
-if TYPE_CHECKING:
-    from tracker.context import Context
+DraftWriter = Callable[[Draft, list[Grid], Path], Path]
 
 
 @dataclass(frozen=True)
@@ -92,21 +92,13 @@ class ReviewPack:
         return self.attachments
 
 
-def build_review(ctx: Context, period: str | None = None, out_dir: Path | None = None, *,
-                 now: datetime | None = None) -> ReviewPack:
-    """Build the review pack of the context's cluster for ``period`` (default: :func:`default_period`)."""
-    settings = ctx.settings
-    if period is None:
-        today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
-        period = default_period(settings.cluster.year, today)
-    p = parse_period(period, settings.cluster.year)
-    data = gather(ctx, p.as_of, now=now)
-    out_dir = out_dir or settings.paths.reports / "review" / p.key
-    return render_review(data, p, out_dir)
+def render_review(data: ReportData, period: Period, out_dir: Path, *, write_draft: DraftWriter) -> ReviewPack:
+    """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database).
 
-
-def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack:
-    """Write the pack for ``data`` (as of the period's end) into ``out_dir`` (no database)."""
+    ``write_draft(draft, annex_tables, path)`` writes the draft report's .docx — the official layout of
+    docs/outputs.md §10, which another area draws: the workflow that builds the pack hands it in
+    (:func:`tracker.workflows.review.build_review`).
+    """
     # matplotlib, python-pptx and openpyxl: loaded only when a pack is drawn
     from tracker.reporting import charts, pdf, slides, xlsx
 
@@ -153,7 +145,8 @@ def render_review(data: ReportData, period: Period, out_dir: Path) -> ReviewPack
     workbook = xlsx.write_workbook(data, out_dir / f"{safe_filename(f'Số liệu {period.title} - {short}')}.xlsx",
                                    title=f"Số liệu {period.title} - {short}")
     md = narrative.write_markdown(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.md")
-    docx = narrative.write_docx(the_draft, out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
+    docx = write_draft(the_draft, narrative.annex_tables(data),
+                       out_dir / f"{safe_filename(f'Dự thảo báo cáo {period.title}')}.docx")
 
     subject = review_subject(progress.cluster_name, period.title, progress.as_of)
     attachments = [pdf_path.name, pptx_path.name, docx.name, md.name, workbook.name, *(c.filename for c in written)]

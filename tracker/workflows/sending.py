@@ -21,9 +21,10 @@ from tracker.intake.template import district_template, template_filename
 from tracker.mail.compose import Draft, Part
 from tracker.mail.messages import SendReport, Spec, file_part, local_now, reminder_draft, reminder_subject, send
 from tracker.reporting import wording
-from tracker.reporting.review import build_review, default_period, parse_period
+from tracker.reporting.review import default_period, parse_period
 from tracker.reporting.weekly import build_weekly, default_dir
 from tracker.standing import cluster_progress, resolve_as_of
+from tracker.workflows.review import build_review
 
 
 def _report_draft(ctx: Context, subject: str, text: str, html: str, charts, files) -> Draft:

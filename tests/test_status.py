@@ -196,10 +196,12 @@ def test_resolve_as_of_defaults_to_today_in_the_cluster_time_zone(settings):
 
 
 @pytest.mark.parametrize("as_of", ["31/12/2022", "2024-01-01"])
-def test_an_as_of_outside_the_cluster_year_is_a_usage_error(ctx, cli, as_of):
+def test_a_date_in_a_year_without_targets_or_figures_is_a_usage_error(ctx, cli, as_of):
     result = cli("status", "--as-of", as_of)
     assert result.exit_code == 2 and result.stdout == ""
-    assert "nằm ngoài năm thi đua 2023" in result.stderr and "outside the cluster year" in result.stderr
+    year = as_of[-4:] if "/" in as_of else as_of[:4]
+    assert f"Năm {year}" in result.stderr and "chưa có chỉ tiêu hay số liệu" in result.stderr
+    assert "has no targets or figures" in result.stderr and "2023" in result.stderr
 
 
 def test_bad_date_and_bad_format_are_usage_errors(ctx, cli):

@@ -42,10 +42,10 @@ def status(
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table, json hoặc csv).",
                            f"Unknown format {fmt!r} (choose table, json or csv).", exit_code=2)
     from tracker.progress import compute
-    from tracker.standing import load_input, resolve_as_of
+    from tracker.standing import load_input, resolve_day
 
     ctx = context()
-    day = resolve_as_of(ctx.settings, parse_as_of(as_of))
+    day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi:
         err(f"{day.notice_vi} / {day.notice_en}")
     with ctx.session() as session:

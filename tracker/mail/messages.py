@@ -251,9 +251,9 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
                 now: datetime | None = None) -> SendReport:
     """The weekly report as of ``as_of`` (default as ``tracker status``) to every head address, once per week."""
     from tracker.reporting.wording import weekly_subject
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
 
-    day = resolve_as_of(ctx.settings, as_of).day
+    day = resolve_day(ctx, as_of).day
     _, _, period = week_of(day)
     settings = ctx.settings
 
@@ -344,10 +344,10 @@ def _template_part(ctx: Context, code: str, day: date) -> Part:
 def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = False,
                    now: datetime | None = None) -> SendReport:
     """One reminder per district that has not reported the week of ``as_of``, with its template attached."""
-    from tracker.standing import cluster_progress, resolve_as_of
+    from tracker.standing import cluster_progress, resolve_day
 
     settings = ctx.settings
-    day = resolve_as_of(settings, as_of).day
+    day = resolve_day(ctx, as_of).day
     year, week, period = week_of(day)
     progress = cluster_progress(ctx, day)
     deadline_text = deadline_words(progress.week_deadline)

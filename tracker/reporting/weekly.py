@@ -86,9 +86,9 @@ def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None =
                  now: datetime | None = None) -> WeeklyReport:
     """Build the weekly report of the context's cluster as of ``as_of`` (default: as ``tracker status``)."""
     from tracker.reporting.source import gather
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
 
-    day = resolve_as_of(ctx.settings, as_of).day
+    day = resolve_day(ctx, as_of).day
     data = gather(ctx, day, now=now)
     out_dir = out_dir or default_dir(ctx.settings.paths.reports, day)
     return render_weekly(data, out_dir)

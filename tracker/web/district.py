@@ -32,9 +32,9 @@ def district_access(token: str, request: Request) -> tokens.Access:
 
 def _as_of(state: Portal):
     """Today (in the cluster year): the date the district's progress is shown as of."""
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
 
-    return resolve_as_of(state.settings, None, today=state.today()).day
+    return resolve_day(state.ctx, None, today=state.today()).day
 
 
 def _template_as_of(state: Portal):

@@ -26,7 +26,7 @@ def head_access(token: str, request: Request) -> tokens.Access:
 
 def _as_of(state: Portal, text: str | None):
     from tracker.errors import TrackerError
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
     from tracker.text import parse_date
 
     day = parse_date(text) if text else None
@@ -34,7 +34,7 @@ def _as_of(state: Portal, text: str | None):
         raise HTTPException(status_code=400, detail=(
             f"Ngày không hợp lệ: «{text}» (viết dd/mm/yyyy).", f"Invalid date {text!r} (write dd/mm/yyyy)."))
     try:
-        return resolve_as_of(state.settings, day, today=state.today())
+        return resolve_day(state.ctx, day, today=state.today())
     except TrackerError as exc:
         raise HTTPException(status_code=400, detail=(exc.vi, exc.en)) from None
 

@@ -1,7 +1,7 @@
 """Benchmark: reading district sheets through the safe reader vs python-calamine alone, in-process.
 
 Generates N small district reports in memory (openpyxl: a title, two labels, a 5-row table, as
-DESIGN §4), then times
+docs/sheet-format.md §5), then times
 - safe:      ``WorkbookReader.read`` (worker process with limits; includes the pipe round trip and
              decoding the grid in the parent), worker already started;
 - own, in-process: the worker's parser called directly (what the safe path costs without IPC);

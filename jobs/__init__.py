@@ -1,4 +1,4 @@
-"""The scheduled jobs of a cluster (DESIGN §7).
+"""The scheduled jobs of a cluster (docs/schedule.md).
 
 - :mod:`jobs.tasks` — the jobs (pull, weekly-report, reminders, review-pack, outbox): ``execute()``,
   ``run_scheduled()`` (what APScheduler calls) and ``run_cycle()`` (the demo's weekly cycle).

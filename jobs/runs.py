@@ -29,23 +29,6 @@ def _clip(text: str | None) -> str | None:
     return "…" + text[-_MAX_ERROR:]
 
 
-def require_initialised(ctx: Context) -> None:
-    """Raise a clear TrackerError when ``tracker init`` has not been run on this database for this cluster."""
-    from tracker.errors import TrackerError
-    from tracker.models import Cluster
-
-    try:
-        with ctx.session() as session:
-            found = session.get(Cluster, ctx.cluster_id) is not None
-    except Exception as exc:
-        first = str(exc).splitlines()[0]
-        raise TrackerError(f"Không đọc được cơ sở dữ liệu ({first}). Chạy `tracker init` trước.",
-                           f"Cannot read the database ({first}). Run `tracker init` first.") from None
-    if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu. Chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet. Run `tracker init` first.")
-
-
 def start_run(ctx: Context, job: str, trigger: str, counts: dict[str, Any] | None = None) -> int:
     """Insert a ``running`` row; returns its id."""
     with ctx.session(write=True) as session:

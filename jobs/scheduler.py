@@ -308,7 +308,8 @@ def take_scheduler_lock(ctx: Context):
 
 def prepare(ctx: Context) -> None:
     """Before a scheduler starts (lock held): the database is initialised; runs cut short are closed."""
-    from jobs.runs import close_interrupted_runs, require_initialised
+    from jobs.runs import close_interrupted_runs
+    from tracker.context import require_initialised
 
     require_initialised(ctx)
     for run in close_interrupted_runs(ctx):
@@ -321,6 +322,9 @@ def serve(ctx: Context, stop: threading.Event, *, lock_check_seconds: float = 30
 
     Holds the scheduler lock for its whole life; gives up (exit code 1) if it loses the lock.
     """
+    from tracker.context import require_initialised
+
+    require_initialised(ctx)  # before the lock, whose SQLite file would otherwise land in a folder never set up
     lock = take_scheduler_lock(ctx)
     code = 0
     try:

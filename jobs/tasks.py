@@ -144,12 +144,14 @@ class JobIdle(Exception):
 def pull_body(ctx: Context, plan: Plan) -> Any:
     report = _resolve(PULL, "pull")(ctx)
     counts = {"files": len(report.items), "accepted": report.accepted, "duplicate": report.duplicate,
-              "rejected": report.rejected, "failed": report.failed, "source_errors": len(report.source_errors)}
+              "rejected": report.rejected, "failed": report.failed, "deferred": report.deferred,
+              "source_errors": len(report.source_errors)}
     # A rejected sheet is the district's to fix (it gets the verdict); a file or source that could not
-    # be handled at all is the job's failure, and must not look like success.
+    # be handled at all is the job's failure, and must not look like success. A file still being
+    # written is neither: the next run takes it.
     problems_vi, problems_en = [], []
     for item in report.items:
-        if item.result is None:
+        if item.result is None and not item.deferred:
             problems_vi.append(f"tệp {item.name} ({item.source}) không xử lý được: {item.error}")
             problems_en.append(f"file {item.name} ({item.source}) could not be handled: {item.error}")
     for source, message in report.source_errors:

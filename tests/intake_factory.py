@@ -151,3 +151,20 @@ def report_xlsx(sheet: str = "Báo cáo", **kwargs) -> bytes:
 
 def report_for(district: str, as_of: date, figures: dict, **kwargs) -> bytes:
     return report_xlsx(district=district, as_of=as_of.strftime("%d/%m/%Y"), figures=figures, **kwargs)
+
+
+def without_named_styles(xlsx: bytes) -> bytes:
+    """The workbook as Gnumeric (``ssconvert``) writes it: a stylesheet without named cell styles, so
+    openpyxl warns "Workbook contains no default style" when it opens it."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info.filename)
+            if info.filename == "xl/styles.xml":
+                part = re.sub(rb"<cellStyles\b.*?</cellStyles>", b"", part)
+                assert b"cellStyle " not in part
+            target.writestr(info.filename, part)
+    return buf.getvalue()

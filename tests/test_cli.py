@@ -55,3 +55,11 @@ def test_an_exit_code_raised_inside_a_command_reaches_the_shell(cli, monkeypatch
     finally:
         common.app.registered_commands[:] = [c for c in common.app.registered_commands
                                              if c.name != "fail-for-test"]
+
+
+def test_a_mailbox_that_would_read_its_processed_messages_again_stops_pull_with_exit_2(cli, config_path):
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace(
+        'processed_folder = "Processed"', 'processed_folder = "inbox"'), encoding="utf-8")
+    result = cli("pull")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "khoá `mailbox.processed_folder`" in result.stderr and "Traceback" not in result.stderr

@@ -1,4 +1,4 @@
-"""Several clusters in one database (DESIGN §10): each has its own config file, and no command run with
+"""Several clusters in one database (docs/scale.md §1): each has its own config file, and no command run with
 one cluster's config sees or changes another cluster's rows.
 
 Cluster 1 is the sample config; cluster 2 (``cum-2``) shares the database and five district codes

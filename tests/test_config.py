@@ -143,3 +143,36 @@ def test_english_output_is_not_built_yet_and_the_setting_says_so(tmp_path, caplo
     with caplog.at_level("WARNING", logger="tracker"):
         open_context(path)
     assert "English output is not available yet" in caplog.text
+
+
+def test_a_bad_value_from_the_environment_names_the_variable_not_the_file():
+    with pytest.raises(ConfigError) as info:
+        load_settings(SAMPLE_CONFIG, env={"TRACKER_SMTP_PORT": "cổng 25"})
+    assert info.value.key == "mail.port" and info.value.env == "TRACKER_SMTP_PORT"
+    assert str(info.value).startswith("Lỗi cấu hình trong biến môi trường `TRACKER_SMTP_PORT` (thay cho khoá "
+                                      "`mail.port`")
+    with pytest.raises(ConfigError) as info:
+        load_settings(SAMPLE_CONFIG, env={"TRACKER_DATABASE_URL": "mysql://u:s3cret@h/db"})
+    assert info.value.env == "TRACKER_DATABASE_URL" and "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("folder", "processed"),
+    [("INBOX", "INBOX"), ("INBOX", "inbox"), ("inbox", "Inbox"), ("Báo cáo", "Báo cáo"), ("INBOX", " INBOX ")],
+)
+def test_processed_folder_equal_to_the_folder_read_is_refused(tmp_path, folder, processed):
+    error = _bad(tmp_path, 'folder = "INBOX"\nprocessed_folder = "Processed"',
+                 f'folder = "{folder}"\nprocessed_folder = "{processed}"')
+    assert error.key == "mailbox.processed_folder"
+    assert "phải khác thư mục đọc thư `folder`" in error.vi and "repeats the rejections" in error.en
+
+
+@pytest.mark.parametrize(("folder", "processed"), [("Reports", "reports"), ("INBOX", "INBOX/Processed"),
+                                                   ("INBOX", "Processed")])
+def test_processed_folder_differing_only_in_case_from_a_folder_other_than_inbox_is_accepted(tmp_path, folder,
+                                                                                            processed):
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        'folder = "INBOX"\nprocessed_folder = "Processed"', f'folder = "{folder}"\nprocessed_folder = "{processed}"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_settings(path, env={}).mailbox.processed_folder == processed

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from datetime import date
 
-from tests.intake_factory import report_for, report_xlsx
+import pytest
+
+from tests.conftest import PG_URL
+from tests.intake_factory import KEYS, report_for, report_xlsx, without_named_styles
 
 JUNE_30 = date(2023, 6, 30)
 FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
@@ -45,6 +50,32 @@ def test_ingest_of_a_missing_file_is_a_usage_error(ctx, cli, tmp_path):
     assert result.exit_code == 2 and "nope.xlsx" in result.stderr and result.stdout == ""
 
 
+def test_ingest_of_a_folder_takes_the_files_directly_in_it_in_name_order(ctx, cli, tmp_path):
+    folder = tmp_path / "bao cao tuan 26"
+    (folder / "cu").mkdir(parents=True)
+    (folder / "cu" / "HK.xlsx").write_bytes(report_for("HK", JUNE_30, FIGS))  # a subfolder: not searched
+    (folder / "b HM.xlsx").write_bytes(report_for("HM", JUNE_30, FIGS))
+    (folder / "a HBT.xlsx").write_bytes(report_for("HBT", JUNE_30, FIGS))
+    (folder / "c LB").write_bytes(report_for("LB", JUNE_30, FIGS))  # no extension: content decides
+    for skipped in ("~$a HBT.xlsx", ".~lock.b HM.xlsx#", ".DS_Store", "d.xlsx.part"):
+        (folder / skipped).write_bytes(b"x")
+    result = cli("ingest", folder)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == ["a HBT.xlsx: đã chấp nhận (accepted) — HBT, 30/06/2023",
+                                          "b HM.xlsx: đã chấp nhận (accepted) — HM, 30/06/2023",
+                                          "c LB: đã chấp nhận (accepted) — LB, 30/06/2023"]
+
+
+def test_ingest_of_a_folder_with_no_file_says_so(ctx, cli, tmp_path):
+    folder = tmp_path / "trống"
+    (folder / "cu").mkdir(parents=True)
+    (folder / "~$HBT.xlsx").write_bytes(b"lock")
+    result = cli("ingest", folder)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Không có tệp nào để nhận trong thư mục: {folder}" in result.stderr
+    assert f"No file to ingest in folder: {folder}" in result.stderr
+
+
 def test_ingest_before_init_asks_for_init(cli, tmp_path):
     good = tmp_path / "HBT.xlsx"
     good.write_bytes(report_for("HBT", JUNE_30, FIGS))
@@ -61,19 +92,112 @@ def test_pull_moves_every_file_by_content_and_leaves_temporary_ones(ctx, cli):
     drop(inbox / "readme.txt", b"not a workbook")
     drop(inbox / "~$DD.xlsx", b"lock")
     drop(inbox / ".hidden.xlsx", report_for("HK", JUNE_30, FIGS))
-    (inbox / "copying.xlsx").write_bytes(report_for("LB", JUNE_30, FIGS))  # written just now
+    (inbox / "just copied.xlsx").write_bytes(report_for("LB", JUNE_30, FIGS))  # written just now
     result = cli("pull")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert len(lines) == 3 and all(line.startswith("[inbox] ") for line in lines)
+    assert len(lines) == 4 and all(line.startswith("[inbox] ") for line in lines)
     assert "bao cao tuan 26: đã chấp nhận (accepted) — HM" in result.stdout
+    assert "just copied.xlsx: đã chấp nhận (accepted) — LB" in result.stdout  # after waiting for it to settle
     assert "DD.xlsx: bị từ chối (rejected)" in result.stdout and "readme.txt: bị từ chối" in result.stdout
-    assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "copying.xlsx", "~$DD.xlsx"]
-    assert "1 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
+    assert sorted(p.name for p in inbox.iterdir()) == [".hidden.xlsx", "~$DD.xlsx"]
+    assert "2 chấp nhận (accepted)" in result.stderr and "2 bị từ chối (rejected)" in result.stderr
     archived = list(ctx.settings.paths.archive.rglob("*bao cao tuan 26"))
     assert len(archived) == 1 and archived[0].read_bytes() == hm
     quarantined = {p.name for p in ctx.settings.paths.quarantine.rglob("*") if p.is_file()}
     assert {"DD.xlsx", "readme.txt", "DD_can-sua.xlsx", "bao-cao-loi.txt"} <= quarantined
+
+
+def test_pull_names_a_file_still_being_written_and_leaves_it_for_next_time(ctx, cli):
+    from tests.test_intake_pull import still_writing
+
+    inbox = ctx.settings.paths.inbox
+    inbox.mkdir(parents=True)
+    with still_writing(inbox / "HK.xlsx", every=0.2):
+        result = cli("pull")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == ("[inbox] HK.xlsx: đang được ghi, sẽ nhận ở lần sau "
+                             "(still being written, will be taken next time)\n")
+    assert "1 tệp (files): 0 chấp nhận" in result.stderr and "1 đang được ghi (still being written)" in result.stderr
+    assert [p.name for p in inbox.iterdir()] == ["HK.xlsx"]
+
+
+def make_unwritable(folder) -> None:
+    """A folder nothing can be written into. Root ignores permission bits, so there it becomes a file:
+    creating a district folder under it fails just the same."""
+    if os.geteuid() != 0:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o500)
+    else:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.write_bytes(b"")
+
+
+def test_pull_says_in_one_line_why_a_file_could_not_be_archived_and_keeps_the_traceback_for_debug(ctx, cli):
+    inbox, archive = ctx.settings.paths.inbox, ctx.settings.paths.archive
+    inbox.mkdir(parents=True)
+    drop(inbox / "HBT.xlsx", report_for("HBT", JUNE_30, FIGS))
+    make_unwritable(archive)
+    try:
+        result = cli("pull")
+        debug = cli("--debug", "pull")
+    finally:
+        if archive.is_dir():
+            archive.chmod(0o700)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"[inbox] HBT.xlsx: không xử lý được (failed): không đọc hay ghi được "
+                                    f"{archive / 'HBT'}: ")
+    assert len(result.stdout.splitlines()) == 1 and f" / cannot read or write {archive / 'HBT'}: " in result.stdout
+    assert "Error" not in result.stdout  # no exception class names
+    assert result.stderr.splitlines() == [result.stderr.strip()] and "1 lỗi xử lý (failed)" in result.stderr
+    assert "Traceback" in debug.stderr and debug.stdout == result.stdout
+    assert [p.name for p in inbox.iterdir()] == ["HBT.xlsx"]  # left for the next pull
+
+
+@pytest.fixture
+def database_refusing_writes(ctx):
+    """The real database refusing writes from now on: SQLite with no room to grow (``max_page_count``:
+    "database or disk is full", the error of a full disk), PostgreSQL in read-only transactions."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def refuse(dbapi_conn, _record, _proxy):
+        cur = dbapi_conn.cursor()
+        if PG_URL:
+            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        else:
+            pages = cur.execute("PRAGMA page_count").fetchone()[0]
+            cur.execute(f"PRAGMA max_page_count={pages}")
+        cur.close()
+
+    event.listen(Pool, "checkout", refuse)
+    yield "cơ sở dữ liệu chỉ cho phép đọc" if PG_URL else "cơ sở dữ liệu hoặc ổ đĩa đã đầy"
+    event.remove(Pool, "checkout", refuse)
+
+
+def test_ingest_into_a_full_database_says_so_in_one_line_without_sqlalchemy_details(database_refusing_writes, cli,
+                                                                                     tmp_path):
+    sheet = tmp_path / "HBT.xlsx"  # long notes: storing them needs new pages
+    sheet.write_bytes(report_for("HBT", JUNE_30, FIGS, notes={k: "ghi chú dài " * 800 for k in KEYS}))
+    result = cli("ingest", sheet)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"HBT.xlsx: không xử lý được (failed): lỗi cơ sở dữ liệu: "
+                                    f"{database_refusing_writes} / database error: ")
+    assert len(result.stdout.splitlines()) == 1, result.stdout
+    for noise in ("Background on this error", "sqlalche.me", "[SQL:", "Traceback"):
+        assert noise not in result.stdout + result.stderr
+
+
+def test_a_rejected_gnumeric_workbook_prints_no_openpyxl_warning(ctx, config_path, tmp_path):
+    sheet = tmp_path / "Tây Hồ.xlsx"
+    sheet.write_bytes(without_named_styles(report_xlsx(district="Tây Hồ")))
+    done = subprocess.run([sys.executable, "-c", "from tracker.cli import main; main()", "--config", str(config_path),
+                           "ingest", str(sheet)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout.startswith("Tây Hồ.xlsx: bị từ chối (rejected)"), done.stderr
+    annotated = list(ctx.settings.paths.quarantine.rglob("*_can-sua.xlsx"))
+    assert len(annotated) == 1  # the highlighted copy, for which openpyxl opened the upload
+    assert "Warning" not in done.stderr and "openpyxl" not in done.stderr, done.stderr
+    assert done.stderr.splitlines() == [f"  → báo cáo lỗi / error report: {annotated[0].parent / 'bao-cao-loi.txt'}"]
 
 
 def test_pull_of_an_empty_inbox_succeeds(ctx, cli):

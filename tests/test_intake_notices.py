@@ -1,4 +1,4 @@
-"""Rejection notices on `tracker pull` and `tracker ingest` when mail is configured (DESIGN §6)."""
+"""Rejection notices on `tracker pull` and `tracker ingest` when mail is configured (docs/outputs.md §7)."""
 
 from __future__ import annotations
 

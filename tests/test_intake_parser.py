@@ -1,4 +1,4 @@
-"""The district report sheet checker (pure): every error and warning of DESIGN §4, each naming its cell."""
+"""The district report sheet checker (pure): each error and warning of docs/sheet-format.md §7, §8 names its cell."""
 
 from __future__ import annotations
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 
 from tests.intake_factory import report_for
-from tracker.intake.pull import PullItem, inbox_files, is_candidate, pull, pull_inbox
+from tracker.intake.pull import PullItem, inbox_files, is_candidate, pull, pull_inbox, settle_delay, settled
 
 JUNE_30 = date(2023, 6, 30)
 FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 1300, "union_fees": 2100.5}
@@ -29,12 +32,75 @@ def test_temporary_hidden_and_lock_files_are_not_candidates(tmp_path):
     assert not is_candidate(tmp_path / "sub")
 
 
-def test_files_are_taken_oldest_first_and_fresh_ones_wait(tmp_path):
+@contextmanager
+def still_writing(path, every: float = 0.05):
+    """A copy in progress: ``path`` grows by a few bytes every ``every`` seconds until the block ends."""
+    path.write_bytes(b"PK\x03\x04")
+    stop = threading.Event()
+
+    def grow():
+        while not stop.wait(every):
+            with path.open("ab") as fh:
+                fh.write(b"\0" * 64)
+
+    writer = threading.Thread(target=grow, daemon=True)
+    writer.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        writer.join()
+
+
+S = 10**9  # nanoseconds
+
+
+def test_the_wait_lasts_until_the_youngest_file_is_settled_and_never_longer_than_the_settle_time():
+    now = 1_000.0
+    assert settle_delay({}, now, 2.0) == 0.0
+    assert settle_delay({"old.xlsx": (10, 900 * S)}, now, 2.0) == 0.0
+    assert settle_delay({"old.xlsx": (10, 900 * S), "new.xlsx": (10, int(999.5 * S))}, now, 2.0) == 1.5
+    assert settle_delay({"future.xlsx": (10, 5_000 * S)}, now, 2.0) == 2.0
+
+
+def test_files_unchanged_during_the_wait_are_ready_oldest_first_and_changed_or_new_ones_are_busy():
+    before = {"b.xlsx": (10, 1 * S), "a.xlsx": (10, 2 * S), "growing.xlsx": (10, 3 * S), "gone.xlsx": (1, 1)}
+    after = {"b.xlsx": (10, 1 * S), "a.xlsx": (10, 2 * S), "growing.xlsx": (74, 3 * S), "arrived.xlsx": (5, 4 * S)}
+    assert settled(before, after) == (["b.xlsx", "a.xlsx"], ["arrived.xlsx", "growing.xlsx"])
+    touched = {**before, "b.xlsx": (10, 5 * S)}  # same size, written again
+    assert settled(before, touched)[1] == ["b.xlsx"]
+
+
+def test_files_are_taken_oldest_first_and_a_fresh_one_after_a_short_wait(tmp_path):
     drop(tmp_path / "b.xlsx", b"x", datetime(2023, 6, 30, 9, tzinfo=UTC))
     drop(tmp_path / "a.xlsx", b"x", datetime(2023, 6, 30, 10, tzinfo=UTC))
     (tmp_path / "fresh.xlsx").write_bytes(b"x")
-    assert [p.name for p in inbox_files(tmp_path)] == ["b.xlsx", "a.xlsx"]
-    assert len(inbox_files(tmp_path, settle_seconds=0, now=time.time() + 1)) == 3
+    started = time.monotonic()
+    listing = inbox_files(tmp_path, settle_seconds=0.3)
+    assert [p.name for p in listing.ready] == ["b.xlsx", "a.xlsx", "fresh.xlsx"] and listing.busy == []
+    assert 0.2 <= time.monotonic() - started < 2
+
+
+def test_a_file_still_growing_after_the_wait_is_busy(tmp_path):
+    drop(tmp_path / "a.xlsx", b"x", datetime(2023, 6, 30, 10, tzinfo=UTC))
+    with still_writing(tmp_path / "copying.xlsx"):
+        listing = inbox_files(tmp_path, settle_seconds=0.3)
+    assert [p.name for p in listing.ready] == ["a.xlsx"] and [p.name for p in listing.busy] == ["copying.xlsx"]
+
+
+def test_a_sheet_dropped_just_before_the_pull_is_taken_and_one_being_written_is_named_and_left(ctx):
+    inbox = ctx.settings.paths.inbox
+    inbox.mkdir(parents=True)
+    (inbox / "HBT.xlsx").write_bytes(report_for("HBT", JUNE_30, FIGS))  # just now
+    with still_writing(inbox / "LB.xlsx"):
+        report = pull(ctx, [("inbox", partial(pull_inbox, settle_seconds=0.3))])
+    assert [(i.name, i.result.status if i.result else None, i.deferred) for i in report.items] == [
+        ("HBT.xlsx", "accepted", False), ("LB.xlsx", None, True)]
+    assert report.ok and (report.deferred, report.failed) == (1, 0)
+    assert "1 đang được ghi (still being written)" in report.summary()
+    assert report.items[1].line() == ("[inbox] LB.xlsx: đang được ghi, sẽ nhận ở lần sau "
+                                      "(still being written, will be taken next time)")
+    assert [p.name for p in inbox.iterdir()] == ["LB.xlsx"]
 
 
 def test_the_reception_time_of_an_inbox_file_is_its_modification_time(ctx):

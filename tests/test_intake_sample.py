@@ -1,4 +1,4 @@
-"""The demo's sample sheets: consistent with the six-month report of DESIGN §1, with realistic mistakes."""
+"""The demo's sample sheets: consistent with the six-month report of docs/outputs.md §6, with realistic mistakes."""
 
 from __future__ import annotations
 

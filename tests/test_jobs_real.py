@@ -56,6 +56,18 @@ def test_the_pull_job_moves_the_inbox_files_and_records_the_counts(ctx):
     assert (again.outcome, again.counts["duplicate"], again.counts["accepted"]) == ("ok", 1, 0)
 
 
+def test_a_file_still_being_written_is_counted_as_deferred_and_is_no_failure_of_the_pull_job(ctx):
+    from tests.test_intake_pull import still_writing
+
+    paths = ctx.settings.paths
+    drop(paths.inbox, "hbt.xlsx", report_for("HBT", date(2023, 6, 30), {"new_unions": 19}))
+    with still_writing(paths.inbox / "LB.xlsx", every=0.2):
+        run = execute(ctx, "pull", trigger="manual")
+    assert run.outcome == "ok", run.error
+    assert (run.counts["files"], run.counts["accepted"], run.counts["deferred"], run.counts["failed"]) == (2, 1, 1, 0)
+    assert [p.name for p in paths.inbox.iterdir()] == ["LB.xlsx"]
+
+
 def test_a_pull_whose_mailbox_cannot_be_reached_is_an_error_but_the_folder_is_still_pulled(ctx):
     from tests.smtp_server import free_port
     from tracker.context import Context

@@ -26,6 +26,7 @@ FIGS = {"new_unions": 19, "agreements": 10, "congresses": 45, "new_members": 130
 NAME_2231 = "Báo cáo tuần 26 - LĐLĐ quận Hoàng Mai.xlsx"
 NAME_2047 = "Báo cáo tuần 26 - LĐLĐ quận Đống Đa.xlsx"
 STRANGER = "nguoi-la@gmail.example"
+REJECTION = "sender_not_in_district"
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,8 @@ def test_the_same_sheet_from_the_districts_own_contact_is_judged_afresh(mctx, bo
     assert second.result.status == "accepted" and second.result.district == "HBT"
     box.append(build_message(STRANGER, [("HBT.xlsx", data)]))
     [third] = pull(mctx).items
-    assert third.result.status == "duplicate"  # the same bytes add nothing, whoever sends them
+    # the sender rule comes first: "already received" would tell a stranger that the district sent it
+    assert third.result.status == "rejected" and codes_of(mctx, third.result.submission_id) == {REJECTION}
     assert figure_count(mctx) == len(FIGS)
 
 
@@ -287,6 +289,26 @@ def test_the_sender_gets_the_verdict_by_reply(mctx, box, smtp):
 
     pull(ctx)
     assert len(smtp.received) == 3
+
+
+def test_a_stranger_sending_a_sheet_received_before_learns_nothing_of_the_districts_upload(mctx, box, smtp):
+    ctx = with_smtp(mctx, smtp)
+    data = report_for("HM", JUNE_30, FIGS)
+    box.append(build_message("hm@example.org", [(NAME_2231, data)], message_id="<hm-3@district>",
+                             sender_name="Văn thư Hoàng Mai"))
+    pull(ctx)
+    box.append(build_message(STRANGER, [("bang-tinh.xlsx", data)], message_id="<la-3@x>"))
+
+    [item] = pull(ctx).items
+
+    assert item.result.status == "rejected" and codes_of(ctx, item.result.submission_id) == {REJECTION}
+    to_stranger = [m for to, m in arrived(smtp) if to == (STRANGER,)]
+    assert len(to_stranger) == 1  # the rejection notice; no receipt
+    text = to_stranger[0].get_body(("plain",)).get_content()
+    assert "Người gửi không thuộc đơn vị" in text and "Báo cáo!B4" in text
+    for secret in ("đã nhận trước đó", "already received", NAME_2231, "hm@example.org", "Văn thư"):
+        assert secret not in text and secret not in str(to_stranger[0]["Subject"]), secret
+    assert figure_count(ctx) == len(FIGS)
 
 
 def test_a_message_handled_again_after_a_failure_is_not_answered_twice(mctx, box, smtp):

@@ -1,4 +1,4 @@
-"""The progress rules of DESIGN §3 (tracker.progress): pure data in, plain results out."""
+"""The progress rules of docs/indicators-and-progress.md (tracker.progress): pure data in, plain results out."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_an_as_of_date_before_the_first_submission_has_no_data():
 
 
 def test_percent_expected_and_projected_match_the_design_example():
-    # DESIGN §5: Long Biên, 16 of 30 new unions as of 30/06/2023
+    # docs/commands.md §8: Long Biên, 16 of 30 new unions as of 30/06/2023
     inp = make_input([obs("LB", "new_unions", date(2023, 6, 30), 16)], {("LB", "new_unions"): 30})
     ind = one(inp)
     assert ind.percent == pytest.approx(53.333333)

@@ -1,6 +1,6 @@
 """Plain factories for the report tests (no tests here): a realistic Cluster No. 1 half-year.
 
-The figures follow DESIGN §1 (new unions: Long Biên 16, Hai Bà Trưng 19, Ba Đình 15; agreements: Long
+The figures follow docs/outputs.md §6 (new unions: Long Biên 16, Hai Bà Trưng 19, Ba Đình 15; agreements: Long
 Biên 11, Đống Đa 21, Hoàn Kiếm 16; every congress finished by 31/05, Hoàng Mai, Long Biên, Hoàn Kiếm
 and Đống Đa ahead). The progress itself always comes from the real engine (`compute`).
 """

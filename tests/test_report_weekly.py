@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -110,3 +112,41 @@ def test_every_output_file_exists_and_charts_are_pngs(weekly):
         assert chart.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert weekly.period == "2023-W26"
     assert weekly.attachments[0] == weekly.workbook
+
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _charts(workbook: Path) -> dict[str, ET.Element]:
+    """Each native chart of the written workbook, by its title, as the XML an office program reads."""
+    charts = {}
+    with zipfile.ZipFile(workbook) as z:
+        for name in z.namelist():
+            if name.startswith("xl/charts/chart") and name.endswith(".xml"):
+                root = ET.fromstring(z.read(name))
+                title = "".join(t.text or "" for t in root.iter(f"{A}t"))
+                charts[title] = root
+    return charts
+
+
+def _flags(labels: ET.Element) -> dict[str, str | None]:
+    return {flag: (el.get("val") if (el := labels.find(f"{C}{flag}")) is not None else None)
+            for flag in ("showVal", "showCatName", "showSerName", "showLegendKey", "showPercent")}
+
+
+def test_the_ranking_chart_labels_each_bar_with_its_value_only(weekly):
+    charts = _charts(weekly.workbook)
+    assert set(charts) == {"Tỷ lệ thực hiện so với chỉ tiêu (%)", "Tiến độ toàn Cụm theo tuần (%)", "Điểm thi đua"}
+    labels = list(charts["Điểm thi đua"].iter(f"{C}dLbls"))
+    assert labels, "the ranking chart shows each district's score on its bar"
+    for dlbls in labels:  # written out, not left to LibreOffice's defaults (which show name and category)
+        assert _flags(dlbls) == {"showVal": "1", "showCatName": "0", "showSerName": "0", "showLegendKey": "0",
+                                 "showPercent": "0"}
+
+
+def test_no_other_native_chart_labels_its_bars_with_names(weekly):
+    for title, chart in _charts(weekly.workbook).items():
+        for dlbls in chart.iter(f"{C}dLbls"):
+            flags = _flags(dlbls)
+            assert flags["showCatName"] == flags["showSerName"] == "0", (title, flags)

@@ -8,6 +8,7 @@ recording functions here, so these tests are about the scheduling itself; the jo
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from datetime import date, datetime
@@ -250,6 +251,46 @@ def test_jobs_list_reads_the_store_without_running_a_due_job(ctx, monkeypatch, b
     assert data["pull"]["schedule"] == ["0 6 * * *", "30 7 * * mon"]
     table = cli("jobs", "list").stdout
     assert "thành công / ok" in next(ln for ln in table.splitlines() if ln.startswith("pull "))
+
+
+@pytest.fixture
+def server_in_utc():
+    """This process runs with TZ=UTC, as servers often do."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    assert time.strftime("%z") == "+0000"
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_jobs_list_says_its_time_zone_and_shows_cluster_time_on_a_server_in_utc(ctx, monkeypatch, bodies, cli,
+                                                                               server_in_utc):
+    install_clock(monkeypatch, local(2023, 7, 4, 5, 0))  # 22:00 UTC the day before
+    table = cli("jobs", "list").stdout
+    assert "Giờ Việt Nam (Asia/Ho_Chi_Minh, UTC+07:00) / Times are Vietnam time" in table
+    assert table.count("UTC+07:00") == 2  # said once, in both languages
+    pull = next(ln for ln in table.splitlines() if ln.startswith("pull "))
+    assert "04/07/2023 06:00" in pull and "23:00" not in pull  # 06:00 in Hà Nội, not 23:00 UTC
+    weekly = next(ln for ln in table.splitlines() if ln.startswith("weekly-report "))
+    assert "10/07/2023 08:00" in weekly
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "line"),
+    [("Asia/Ho_Chi_Minh", datetime(2023, 1, 1, tzinfo=TZ), "Giờ Việt Nam (Asia/Ho_Chi_Minh, UTC+07:00)"),
+     ("Europe/Berlin", datetime(2023, 7, 4, tzinfo=TZ), "Giờ theo múi giờ Europe/Berlin (UTC+02:00)"),
+     ("Europe/Berlin", datetime(2023, 1, 4, tzinfo=TZ), "Giờ theo múi giờ Europe/Berlin (UTC+01:00)"),
+     ("America/St_Johns", datetime(2023, 1, 4, tzinfo=TZ), "America/St_Johns (UTC-03:30)")],
+)
+def test_the_zone_line_gives_the_offset_the_zone_has_at_that_moment(zone, at, line):
+    from tracker.cli.jobs import zone_line
+
+    assert line in zone_line(zone, at)
 
 
 def test_jobs_run_runs_one_job_now_as_manual(ctx, monkeypatch, bodies, cli):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -262,6 +264,34 @@ def test_the_dashboard_draws_its_charts_and_caches_them(client, ctx):
     assert client.get("/h/" + "A" * 43 + "/charts/ranking.png").status_code == 404
 
 
+def test_the_chart_cache_keeps_only_the_folders_used_last(client, ctx, monkeypatch):
+    from tracker.web import charts
+
+    monkeypatch.setattr(charts, "CACHE_FOLDERS", 3)
+    link = issue(ctx, head=True)
+    root = ctx.settings.paths.reports / "web" / "charts"
+    (root / "notes").mkdir(parents=True)  # not a cache folder: never deleted
+
+    def chart(day: int) -> bytes:
+        r = client.get(f"{link}/charts/ranking.png?ngay={day:02d}/06/2023")
+        assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+        return r.content
+
+    def cached_days() -> set[int]:
+        return {int(p.name[8:10]) for p in root.iterdir() if p.name.startswith("2023-06-")}
+
+    for day in range(1, 6):
+        chart(day)
+        time.sleep(0.02)  # distinct modification times even on a coarse file system
+    assert cached_days() == {3, 4, 5}
+    third = chart(3)  # a hit: day 3 becomes the most recently used
+    time.sleep(0.02)
+    chart(6)
+    assert cached_days() == {3, 5, 6}
+    assert (root / "notes").is_dir()
+    assert chart(3) == third
+
+
 # --- uploads through the intake ----------------------------------------------------------------------------
 
 GOOD = {"new_unions": 16, "agreements": 11, "congresses": 40, "new_members": 1520, "union_fees": 2345.5}
@@ -361,19 +391,90 @@ def test_a_district_cannot_see_another_districts_submission(client, ctx):
         other = client.get(url.replace(hm, hbt))
         assert other.status_code == 404
     assert "Hoàng Mai" not in client.get(hbt).text
-    # the HM sheet sent again through the HBT link: the verdict, not HM's submission page
-    r = upload(client, hbt, sheet_of_hm)
-    assert r.status_code == 200 and "đã được tiếp nhận trước đó" in r.text
 
 
 def test_bytes_rejected_before_elsewhere_show_their_errors_by_cell(client, ctx):
+    from tests.intake_factory import report_xlsx
     from tracker.intake.ingest import ingest_bytes
 
-    bad = report_for("HM", TODAY, {**GOOD, "agreements": -1})  # another district's faulty sheet
+    bad = report_xlsx(district="Tây Hồ", as_of="30/06/2023")  # names no district of the cluster
     assert ingest_bytes(ctx, bad, "from-the-inbox.xlsx", source="inbox").status == "rejected"
     r = upload(client, issue(ctx, "HBT"), bad)  # the same bytes again, through HBT's link
     assert r.status_code == 200 and "Bị từ chối" in r.text
-    assert "Báo cáo!E10" in r.text and "không được âm" in r.text  # the errors table, by cell
+    assert "Báo cáo!B4" in r.text and "Tây Hồ" in r.text  # the errors table, by cell
+    assert "from-the-inbox.xlsx" not in r.text  # the name this upload was given, not the earlier one's
+
+
+# --- a sheet of another district through a link ---------------------------------------------------------------
+
+EARLIER = datetime(2023, 6, 29, 2, 40, tzinfo=UTC)  # 09:40 on 29/06 in Hà Nội
+
+
+def sent_by_hm(ctx, data: bytes, name: str, at: datetime = EARLIER):
+    """HM's clerk uploads through HM's own link, before HBT's clerk does."""
+    with TestClient(create_app(ctx.settings, now=lambda: at), base_url=HOST, follow_redirects=False) as c:
+        return upload(c, issue(ctx, "HM"), data, name=name)
+
+
+def without_links(page: str) -> str:
+    """The page without the link's secret (random letters that could spell anything)."""
+    return re.sub(r"/d/[A-Za-z0-9_-]{43}", "/d/…", page)
+
+
+def district_id(ctx, code: str) -> int:
+    with ctx.session() as s:
+        return s.exec(select(models.District.id).where(models.District.code == code)).one()
+
+
+def test_another_districts_sheet_received_before_is_refused_through_a_link_revealing_nothing(client, ctx):
+    sheet_of_hm = report_for("HM", TODAY, GOOD)
+    assert sent_by_hm(ctx, sheet_of_hm, "HM gửi tuần 26.xlsx").status_code == 303
+    hbt = issue(ctx, "HBT")
+
+    r = upload(client, hbt, sheet_of_hm, name="Báo cáo tuần 26.xlsx")  # the very same bytes, through HBT's link
+
+    assert r.status_code == 303 and r.headers["location"].startswith(hbt + "/submissions/")
+    assert "duplicate" not in r.headers["location"]
+    page = without_links(client.get(r.headers["location"]).text)
+    assert "Bị từ chối" in page and "Đã tiếp nhận" not in page
+    errors = page[page.index('id="loi"'):]
+    assert "Báo cáo!B4" in errors and "Ô «Đơn vị» ghi một đơn vị khác" in errors  # the unit cell
+    for secret in ("trước đó", "already", "HM gửi tuần 26", "Hoàng Mai", "HM", "29/06", "09:40"):
+        assert secret not in page, secret
+    district_page = without_links(client.get(hbt).text)
+    for secret in ("HM gửi tuần 26", "Hoàng Mai", "29/06", "Đơn vị đã báo cáo tuần này"):
+        assert secret not in district_page, secret
+    # nothing stored for HBT; HM's sheet stays HM's current one
+    hbt_id, hm_id = district_id(ctx, "HBT"), district_id(ctx, "HM")
+    with ctx.session() as s:
+        subs = s.exec(select(models.Submission).order_by(models.Submission.id)).all()
+        figures = s.exec(select(models.Figure)).all()
+    assert [(x.status, x.district_id, x.superseded_by_id) for x in subs] == [
+        ("accepted", hm_id, None), ("rejected", hm_id, None)]
+    assert subs[1].file_name == "Báo cáo tuần 26.xlsx" and subs[1].sender.startswith("web-link:")
+    assert len(figures) == len(GOOD) and {f.submission_id for f in figures} == {subs[0].id}
+    assert not any(x.district_id == hbt_id for x in subs + figures)
+
+
+def test_a_refused_sheet_never_writes_over_the_quarantine_of_an_earlier_rejection(client, ctx):
+    faulty_of_hm = report_for("HM", TODAY, {**GOOD, "agreements": -1})
+    name = "Báo cáo tuần 26.xlsx"
+    rejected = sent_by_hm(ctx, faulty_of_hm, name, at=datetime(2023, 6, 30, 1, 0, tzinfo=UTC))  # the same day
+    assert rejected.status_code == 303
+    with ctx.session() as s:
+        hm_sub = s.exec(select(models.Submission)).one()
+    hm_folder = Path(hm_sub.stored_path).parent
+    hm_files = {p.name: p.read_bytes() for p in hm_folder.iterdir()}
+
+    r = upload(client, issue(ctx, "HBT"), faulty_of_hm, name=name)  # same bytes, same name, through HBT's link
+    page = client.get(r.headers["location"]).text
+    assert "Báo cáo!B4" in page and "Báo cáo!E10" in page  # the link's rule and the sheet's own error
+
+    with ctx.session() as s:
+        refused = s.exec(select(models.Submission).where(models.Submission.id != hm_sub.id)).one()
+    assert Path(refused.stored_path).parent != hm_folder
+    assert {p.name: p.read_bytes() for p in hm_folder.iterdir()} == hm_files  # HM's own report, untouched
+    assert "Ô «Đơn vị»" not in (hm_folder / "bao-cao-loi.txt").read_text(encoding="utf-8")
 
 
 def test_this_weeks_template_is_prefilled_for_the_district(client, ctx, tmp_path):

@@ -101,7 +101,7 @@ def _fill(template: Path, out: Path, values: dict[str, object]) -> Path:
                 ytd_col = cell.column
         if header:
             break
-    assert header and ytd_col, "the template has the table of DESIGN §4"
+    assert header and ytd_col, "the template has the table of docs/sheet-format.md §5"
     row = header + 1
     while ws.cell(row, key_col).value:
         key = ws.cell(row, key_col).value

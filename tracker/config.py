@@ -1,4 +1,4 @@
-"""The settings object: config.toml, validated once, with the environment overrides of DESIGN §8.
+"""The settings object: config.toml, validated once, with the environment overrides of docs/config.md §12.
 
 ``load_settings(path)`` is the only way in. A bad file raises :class:`ConfigError` naming the key and
 the file, in Vietnamese then English; the CLI turns it into exit code 2.
@@ -126,6 +126,16 @@ class Scoring(_Strict):
 class Database(_Strict):
     url: str = "sqlite:///data/tracker.db"
 
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, v: str) -> str:
+        from tracker.db import url_problem  # sqlalchemy: only when a config is validated
+
+        if problem := url_problem(v):
+            # Keyed, so the message never repeats the URL (it may hold a password).
+            raise _KeyedError("database.url", *problem)
+        return v
+
 
 class Paths(_Strict):
     inbox: Path = Path("data/inbox")
@@ -165,9 +175,25 @@ class Mailbox(_Strict):
     processed_folder: str = "Processed"
     password: str | None = Field(default=None, exclude=True, repr=False)
 
+    @model_validator(mode="after")
+    def _processed_elsewhere(self) -> Mailbox:
+        if same_folder(self.folder, self.processed_folder):
+            raise _KeyedError(
+                "mailbox.processed_folder",
+                f"phải khác thư mục đọc thư `folder` ({self.folder!r}): nếu trùng, mỗi lần nhận lại đọc đúng các "
+                f"thư đó và từ chối lại", f"must differ from `folder` ({self.folder!r}): otherwise every pull "
+                f"reads the same messages again and repeats the rejections")
+        return self
+
     @property
     def enabled(self) -> bool:
         return bool(self.host)
+
+
+def same_folder(a: str, b: str) -> bool:
+    """Whether two IMAP folder names are one folder: INBOX in any case is the inbox (RFC 3501 §5.1); other
+    names are compared as written, as servers may tell them apart by case."""
+    return a.upper() == b.upper() == "INBOX" or a == b
 
 
 class Schedule(_Strict):
@@ -325,17 +351,23 @@ def cron_fields(expr: str) -> dict[str, str]:
     return fields
 
 
-def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> None:
+def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
+    """Apply the environment overrides; returns {config key: the variable that set it}, for error messages."""
+    used: dict[str, str] = {}
     if url := env.get("TRACKER_DATABASE_URL"):
         raw.setdefault("database", {})["url"] = url
+        used["database.url"] = "TRACKER_DATABASE_URL"
     for prefix, section in (("TRACKER_SMTP_", "mail"), ("TRACKER_IMAP_", "mailbox")):
         sect = raw.setdefault(section, {})
         for name in ("host", "port", "security", "user", "password"):
             value = env.get(prefix + name.upper())
             if value is not None:
                 sect[name] = value
+                used[f"{section}.{name}"] = prefix + name.upper()
     if (ca_file := env.get("TRACKER_SMTP_CA_FILE")) is not None:
         raw.setdefault("mail", {})["ca_file"] = ca_file
+        used["mail.ca_file"] = "TRACKER_SMTP_CA_FILE"
+    return used
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -388,20 +420,21 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             raise ConfigError(path, f"{section}.password",
                               f"không ghi mật khẩu trong tệp cấu hình; đặt biến môi trường {which}",
                               f"passwords are not kept in the config file; set {which}")
-    _env_overrides(raw, env)
+    from_env = _env_overrides(raw, env)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, _KeyedError):
-            raise ConfigError(path, ctx_error.key, ctx_error.vi, ctx_error.en) from None
+            raise ConfigError(path, ctx_error.key, ctx_error.vi, ctx_error.en, env=from_env.get(ctx_error.key)
+                              ) from None
         key = _loc(err["loc"]) or "-"
         got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
         vi = _VI_ERRORS.get(err["type"], "giá trị không hợp lệ")
         if err["type"] not in _VI_ERRORS or err["type"] == "value_error":
             vi = f"{vi}: {err['msg']}"
-        raise ConfigError(path, key, vi, f"{err['msg']}{got}") from None
+        raise ConfigError(path, key, vi, f"{err['msg']}{got}", env=from_env.get(key)) from None
     return _resolve(settings, path.resolve())
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tracker.config import Settings, load_settings
-from tracker.db import get_engine, migrate, session_scope
+from tracker.db import check_sqlite_file, explained, get_engine, migrate, session_scope, sqlite_path
 
 
 @dataclass
@@ -26,14 +26,16 @@ class Context:
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
-        with session_scope(self.engine, write=write) as session:
+        """A transaction (see :func:`tracker.db.session_scope`); a database that cannot be used (missing,
+        not a database, read-only, server down) raises one clear DatabaseProblem instead of a driver error."""
+        with explained(self.settings.database.url), session_scope(self.engine, write=write) as session:
             yield session
 
 
 def open_context(config: str | Path | None = None, *, settings: Settings | None = None) -> Context:
     settings = settings or load_settings(config)
     if settings.cluster.language != "vi":
-        # Accepted by the config contract (DESIGN §8), but only Vietnamese output exists so far: say so
+        # Accepted by the config contract (docs/config.md §2), but only Vietnamese output exists so far: say so
         # instead of silently ignoring the setting.
         logging.getLogger("tracker").warning(
             "cluster.language = %r: báo cáo và thư vẫn viết bằng tiếng Việt (chưa có bản tiếng Anh). / "
@@ -46,7 +48,27 @@ def init_database(ctx: Context):
     """Migrate to the newest schema and load the cluster from the settings (``tracker init``)."""
     from tracker.cluster import sync_cluster
 
-    revision = migrate(ctx.settings.database.url)
+    url = ctx.settings.database.url
+    with explained(url):
+        revision = migrate(url)
     with ctx.session(write=True) as session:
         summary = sync_cluster(session, ctx.settings)
     return revision, summary
+
+
+def require_initialised(ctx: Context) -> Context:
+    """``ctx``, once its database can be used and ``tracker init`` has loaded its cluster; otherwise one clear
+    TrackerError saying what to do. Creates nothing: a command run before `tracker init` leaves no empty
+    database behind."""
+    from tracker import models
+    from tracker.errors import TrackerError
+
+    url = ctx.settings.database.url
+    if (path := sqlite_path(url)) is not None:
+        check_sqlite_file(path)
+    with ctx.session() as session:
+        found = session.get(models.Cluster, ctx.cluster_id) is not None
+    if not found:
+        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
+                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
+    return ctx

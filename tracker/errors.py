@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class TrackerError(Exception):
-    """A problem the user can fix; ``exit_code`` follows DESIGN §5 (1 input rejected, 2 usage/config)."""
+    """A problem the user can fix; ``exit_code`` follows docs/commands.md §1 (1 input rejected, 2 usage/config)."""
 
     exit_code = 2
 
@@ -18,13 +18,22 @@ class TrackerError(Exception):
 
 
 class ConfigError(Exception):
-    """A configuration problem; ``str()`` is the one message shown to the administrator (exit code 2)."""
+    """A configuration problem; ``str()`` is the one message shown to the administrator (exit code 2).
+
+    ``env``: the environment variable that set ``key`` (it is named instead, since the file is not at fault).
+    """
 
     exit_code = 2
 
-    def __init__(self, path: Path | str, key: str, vi: str, en: str):
-        self.path, self.key, self.vi, self.en = Path(path), key, vi, en
-        super().__init__(
-            f"Lỗi cấu hình trong tệp {path}, khoá `{key}`: {vi}\n"
-            f"Configuration error in {path}, key `{key}`: {en}"
-        )
+    def __init__(self, path: Path | str, key: str, vi: str, en: str, *, env: str | None = None):
+        self.path, self.key, self.vi, self.en, self.env = Path(path), key, vi, en, env
+        if env:
+            super().__init__(
+                f"Lỗi cấu hình trong biến môi trường `{env}` (thay cho khoá `{key}` của tệp {path}): {vi}\n"
+                f"Configuration error in the environment variable `{env}` (it overrides key `{key}` of {path}): {en}"
+            )
+        else:
+            super().__init__(
+                f"Lỗi cấu hình trong tệp {path}, khoá `{key}`: {vi}\n"
+                f"Configuration error in {path}, key `{key}`: {en}"
+            )

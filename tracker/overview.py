@@ -5,8 +5,8 @@ each cluster's progress with the one implementation of the rules (:mod:`tracker.
 :func:`tracker.progress.compute`) and lays the clusters out in one table: districts, how many
 reported this week (and late), the cluster totals per indicator (actual, target, %), the leading and
 the last district by the cluster's own ranking, and how many district targets are at risk. The
-federation row adds the clusters up the way a cluster adds up its districts (DESIGN §3, cluster
-totals): actuals summed, registered targets summed, % of the sums.
+federation row adds the clusters up the way a cluster adds up its districts (cluster
+totals, docs/indicators-and-progress.md §7): actuals summed, registered targets summed, % of the sums.
 
 Nothing here judges a figure: statuses, scores, ranks and cluster totals are the engine's. Districts
 are never ranked across clusters (each cluster ranks its own members; configs may weigh indicators

@@ -1,4 +1,4 @@
-"""The progress rules of DESIGN §3 — the one implementation used by status, reports and e-mails.
+"""The progress rules of docs/indicators-and-progress.md — the one implementation used by status, reports and e-mails.
 
 Pure functions over plain data: no database, no files, no clock. ``tracker.standing`` loads a
 :class:`ProgressInput` from the database; everything that shows progress calls :func:`compute`.
@@ -6,7 +6,7 @@ Pure functions over plain data: no database, no files, no clock. ``tracker.stand
 INTERFACE (fixed, shared by reports, mail and web): the dataclasses below and
 ``compute(inp, as_of=None) -> ClusterProgress`` and ``ClusterProgress.to_json()``.
 
-Decisions where DESIGN §3 leaves room (each has a test):
+Decisions where the rules leave room (each has a test; docs/indicators-and-progress.md states them):
 
 - **No target and no figure**: the status is ``no_target`` (without a registration the indicator does
   not apply to the district, whatever was reported).
@@ -75,7 +75,7 @@ def status_label(status: str, language: str = "vi") -> str:
 
 
 def rules_text(rules: Rules, language: str = "vi") -> str:
-    """The short paragraph every report prints so the cluster head can check any number (DESIGN §3)."""
+    """The paragraph every report prints so anyone can check any number (docs/indicators-and-progress.md §11)."""
     ratio = f"{rules.behind_ratio * 100:g}"
     cap = f"{rules.score_cap * 100:g}"
     if language == "en":
@@ -255,7 +255,7 @@ class ClusterProgress:
         return tuple(d for d in self.districts if not d.reported_this_week)
 
     def to_json(self) -> dict:
-        """The ``status --format json`` object of DESIGN §5 (rounded as §3 says)."""
+        """The ``status --format json`` object of docs/commands.md §8 (rounded: docs/indicators-and-progress.md §10)."""
         return {
             "cluster": self.cluster,
             "year": self.year,
@@ -476,7 +476,7 @@ def same_day_last_year(day: date) -> date:
 
 
 def compute(inp: ProgressInput, as_of: date | None = None) -> ClusterProgress:
-    """Apply the progress rules as of ``as_of`` (default ``inp.as_of``); figures after that date are
+    """Apply docs/indicators-and-progress.md as of ``as_of`` (default ``inp.as_of``); later figures are
     ignored. The week's changes compare with the progress seven days earlier."""
     as_of = as_of or inp.as_of
     with paused_gc():

@@ -1,7 +1,7 @@
 """Sample data for the demo: the weekly sheets of January–June 2023, as the district clerks would fill them.
 
 :func:`generate_sample_sheets` writes one upload workbook per district and week (from the same template
-writer as `tracker template`), consistent with the six-month report of Cluster No. 1 (DESIGN §1) at
+writer as `tracker template`), consistent with the six-month report of Cluster No. 1 (docs/outputs.md §6) at
 30/06/2023: new grassroots unions LB 16, HBT 19, BD 15; new collective agreements LB 11, DD 21, HK 16;
 all six districts finished their congresses by 31/05 — HM, LB, HK and DD well ahead of plan, HBT and BD
 on the deadline day itself (each sends an extra sheet as of Wednesday 31/05); several districts past a
@@ -40,7 +40,7 @@ FIRST_WEEK = date(2023, 1, 6)
 LAST_WEEK = date(2023, 6, 30)
 TET_WEEKS = {date(2023, 1, 20), date(2023, 1, 27)}
 
-# The figures as of 30/06/2023. The ones named in DESIGN §1 are exact; the others are plausible.
+# The figures as of 30/06/2023. The ones named in docs/outputs.md §6 are exact; the others are plausible.
 FACTS: dict[str, dict[str, float]] = {
     "HBT": {"new_unions": 19, "agreements": 9, "new_members": 1350, "union_fees": 2280.5},
     "HM": {"new_unions": 17, "agreements": 12, "new_members": 1720, "union_fees": 1950.0},

@@ -21,7 +21,7 @@ for module in (setup, intake, status, reports, mail, jobs, web, overview):
 
 
 def main() -> None:
-    """Console-script entry point: maps errors to exit codes 0/1/2 of DESIGN §5."""
+    """Console-script entry point: maps errors to exit codes 0/1/2 of docs/commands.md §1."""
     from tracker.errors import ConfigError, TrackerError  # light: no pydantic on the --help path
 
     try:

@@ -1,4 +1,4 @@
-"""`tracker template`, `tracker targets template|import`, `tracker ingest`, `tracker pull` (DESIGN §4, §5).
+"""`tracker template`, `tracker targets template|import`, `tracker ingest`, `tracker pull` (docs/commands.md §4–§7).
 
 Thin: each command calls one function of :mod:`tracker.intake`. One line per file on stdout; exit 0 when
 everything was accepted (or already received), 1 when some file was rejected or could not be handled,
@@ -26,8 +26,10 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Tệp ghi r
 def register(app: typer.Typer) -> None:
     app.command("template", help="Tạo bảng tính báo cáo tuần của một đơn vị. Write a district's upload workbook."
                                  "\n\nExample: tracker template HBT --as-of 30/06/2023 -o HBT.xlsx")(template)
-    app.command("ingest", help="Nhận các tệp báo cáo: mỗi tệp một dòng kết quả. Ingest report files, one line "
-                               "each.\n\nExample: tracker ingest bao-cao_HBT.xlsx bao-cao_HM.xlsx")(ingest)
+    app.command("ingest", help="Nhận các tệp báo cáo, hoặc mọi tệp trong một thư mục: mỗi tệp một dòng kết quả. "
+                               "Ingest report files, or every file in a folder, one line each.\n\n"
+                               "Example: tracker ingest bao-cao_HBT.xlsx bao-cao_HM.xlsx\n\n"
+                               "Example: tracker ingest bao-cao-tuan-26/")(ingest)
     app.command("pull", help="Nhận mọi tệp mới từ thư mục data/inbox (và hộp thư nếu có cấu hình). Ingest every "
                              "new file from the inbox folder (and the mailbox when configured).\n\n"
                              "Example: tracker pull")(pull)
@@ -36,21 +38,9 @@ def register(app: typer.Typer) -> None:
 
 def _ready():
     """The context, after checking that `tracker init` has been run."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from tracker.context import require_initialised
 
-    from tracker import models
-    from tracker.errors import TrackerError
-
-    ctx = context()
-    try:
-        with ctx.session() as session:
-            known = session.get(models.Cluster, ctx.cluster_id) is not None
-    except SQLAlchemyError:
-        known = False
-    if not known:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
-    return ctx
+    return require_initialised(context())
 
 
 def _start_reader() -> None:
@@ -97,20 +87,52 @@ def template(
         f"/ Upload workbook of {code} as of {day.isoformat()}.")
 
 
+def _files_to_ingest(names: list[str]) -> list[Path]:
+    """The files named, a folder standing for the files directly in it (name order; hidden, office lock
+    and temporary files skipped, as in the inbox). A missing file or a folder with none is a usage error."""
+    from tracker.errors import TrackerError
+    from tracker.intake.pull import folder_files
+
+    paths: list[Path] = []
+    missing, empty = [], []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            try:
+                inside = folder_files(path)
+            except OSError as exc:
+                raise TrackerError(f"Không đọc được thư mục {name}: {exc.strerror}",
+                                   f"Cannot read folder {name}: {exc.strerror}") from None
+            paths.extend(inside)
+            if not inside:
+                empty.append(name)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            missing.append(name)
+    if missing:
+        raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
+    if empty:
+        folders = ", ".join(empty)
+        raise TrackerError(f"Không có tệp nào để nhận trong thư mục: {folders} (không xét thư mục con; tệp ẩn, "
+                           "tệp khoá và tệp tạm được bỏ qua).",
+                           f"No file to ingest in folder: {folders} (subfolders are not searched; hidden, lock "
+                           "and temporary files are skipped).")
+    return paths
+
+
 def ingest(
     # Plain strings: typer converts each Path argument through pydantic (~0.15 ms a file, for hundreds).
-    files: Annotated[list[str], typer.Argument(help="Tệp báo cáo / report files (.xlsx .xlsm .xls .ods).")],
+    files: Annotated[list[str], typer.Argument(
+        metavar="files_or_folders",
+        help="Tệp báo cáo (.xlsx .xlsm .xls .ods) hoặc thư mục chứa chúng / report files, or folders of them.")],
 ) -> None:
     from functools import partial
 
-    from tracker.errors import TrackerError
     from tracker.intake.ingest import Incoming, format_result, ingest_many
-    from tracker.intake.pull import notify_if_rejected, read_capped
+    from tracker.intake.pull import failed_item, notify_if_rejected, read_capped
 
-    paths = [Path(name) for name in files]
-    missing = [str(f) for f in paths if not f.is_file()]
-    if missing:
-        raise TrackerError("Không tìm thấy tệp: " + ", ".join(missing), "No such file: " + ", ".join(missing))
+    paths = _files_to_ingest(files)
     _start_reader()
     ctx = _ready()
     bad = 0
@@ -119,7 +141,7 @@ def ingest(
         result = outcome.result
         if result is None:
             bad += 1
-            out(f"{outcome.item.filename}: không xử lý được (failed): {outcome.error}")
+            out(failed_item("cli", outcome.item.filename, outcome.error).text())
             continue
         bad += result.status == "rejected"
         out(format_result(result))

@@ -1,4 +1,4 @@
-"""`tracker scheduler run`, `tracker jobs list`, `tracker jobs run NAME` (DESIGN §7).
+"""`tracker scheduler run`, `tracker jobs list`, `tracker jobs run NAME` (docs/commands.md §12).
 
 The scheduler and its jobs live in the top-level `jobs` package; they are imported inside the
 commands so `tracker --help` does not load APScheduler or SQLAlchemy.
@@ -7,12 +7,16 @@ commands so `tracker --help` does not load APScheduler or SQLAlchemy.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
 from tracker.cli.common import AsOf, context, err, out, parse_as_of
+
+VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")  # the second is the old name, still accepted by tzdata
 
 scheduler_app = typer.Typer(
     help="Bộ lập lịch chạy các công việc định kỳ. The scheduler that runs the periodic jobs.",
@@ -107,8 +111,8 @@ def jobs_list(
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
                            f"Unknown format {fmt!r} (choose table or json).")
     from jobs.lock import scheduler_lock
-    from jobs.runs import require_initialised
     from jobs.scheduler import describe_jobs
+    from tracker.context import require_initialised
 
     ctx = context()
     require_initialised(ctx)
@@ -130,12 +134,24 @@ def _local(value, tz) -> str:
     return format_datetime(value.astimezone(tz))
 
 
+def zone_line(name: str, at: datetime) -> str:
+    """Which clock the listed times read, with its UTC offset at ``at``: a server often runs in UTC."""
+    offset = at.astimezone(ZoneInfo(name)).strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    if name in VIETNAM_ZONES:
+        return f"Giờ Việt Nam ({name}, {utc}) / Times are Vietnam time ({name}, {utc})"
+    return f"Giờ theo múi giờ {name} ({utc}) / Times are {name} time ({utc})"
+
+
 def _print_table(ctx, infos, running: bool, holder: str) -> None:
+    from jobs import clock
+
     tz = ctx.settings.tz
     if running:
         out(f"Bộ lập lịch: đang chạy ({holder}) / Scheduler: running")
     else:
         out("Bộ lập lịch: không chạy (tracker scheduler run) / Scheduler: not running")
+    out(zone_line(ctx.settings.cluster.timezone, clock.now()))
     header = ("Công việc / job", "Lịch / schedule", "Lần chạy tới / next run", "Lần gần nhất / last run",
               "Kết quả / outcome")
     rows = []
@@ -223,8 +239,9 @@ def jobs_run(
     name: Annotated[str, typer.Argument(help="pull | weekly-report | reminders | review-pack | outbox")],
     as_of: AsOf = None,
 ) -> None:
-    from jobs.runs import require_initialised, summary_line
+    from jobs.runs import summary_line
     from jobs.tasks import TASKS, execute, unknown_job
+    from tracker.context import require_initialised
 
     if name not in TASKS:
         raise unknown_job(name)

@@ -1,4 +1,4 @@
-"""`tracker send weekly|review|reminders` and `tracker outbox [list|retry]` (DESIGN §5, §6).
+"""`tracker send weekly|review|reminders` and `tracker outbox [list|retry]` (docs/commands.md §10, §11).
 
 Thin: each command calls one function of :mod:`tracker.mail`, prints one line per message on stdout
 and exits 1 when a message of the run is not delivered (pending or failed).

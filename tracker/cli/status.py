@@ -1,4 +1,4 @@
-"""`tracker status`: the progress table (DESIGN §5), as a terminal table, JSON or CSV."""
+"""`tracker status`: the progress table (docs/commands.md §8), as a terminal table, JSON or CSV."""
 
 from __future__ import annotations
 
@@ -41,10 +41,11 @@ def status(
     if fmt not in FORMATS:
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table, json hoặc csv).",
                            f"Unknown format {fmt!r} (choose table, json or csv).", exit_code=2)
+    from tracker.context import require_initialised
     from tracker.progress import compute
     from tracker.standing import load_input, resolve_day
 
-    ctx = context()
+    ctx = require_initialised(context())
     day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi:
         err(f"{day.notice_vi} / {day.notice_en}")

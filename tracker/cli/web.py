@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -24,23 +25,30 @@ def register(app: typer.Typer) -> None:
 def web(
     host: Annotated[str, typer.Option("--host", help="Địa chỉ lắng nghe / address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Cổng / TCP port.")] = 8000,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips",
+        help="Địa chỉ reverse proxy được tin khi gửi X-Forwarded-For / proxies trusted for X-Forwarded-* "
+             "(default $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1).")] = None,
 ) -> None:
     """Chạy cổng web cho các đơn vị và Cụm trưởng (serve the web portal).
 
     Example: tracker web --host 0.0.0.0 --port 8000, then give each district its link from
-    `tracker tokens issue HBT`.
+    `tracker tokens issue HBT`. A port already in use is a usage error (exit code 2).
     """
-    import uvicorn
-
     from tracker.web import create_app
     from tracker.web.logs import uvicorn_log_config
+    from tracker.web.server import ServerLimits, bind, build_server
 
     ctx = context()
     app = create_app(ctx.settings)
+    server = build_server(app, ServerLimits(), forwarded_allow_ips=forwarded_allow_ips,
+                          log_config=uvicorn_log_config())
+    sock = bind(host, port)  # before saying it serves: a port in use is one clear error, not a log line
     err(f"Cổng web của {ctx.settings.cluster.id} tại http://{host}:{port}/ (Ctrl+C để dừng).\n"
         f"Web portal of {ctx.settings.cluster.id} at http://{host}:{port}/ (Ctrl+C to stop).")
-    uvicorn.run(app, host=host, port=port, log_config=uvicorn_log_config(), log_level="info", proxy_headers=True,
-                server_header=False)
+    # uvicorn re-raises the Ctrl+C it handled once shut down: stopping that way is success (exit 0).
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
 
 
 @tokens_app.command("issue")

@@ -1,7 +1,7 @@
 """Intake: reading district workbooks safely, checking them cell by cell, storing accepted figures.
 
 - ``reader`` / ``safety`` / ``_worker``: untrusted bytes → :class:`grid.WorkbookGrid`, in a limited worker process;
-- ``parser``: the district report sheet (DESIGN §4) → figures and findings (pure); ``history``: the warnings
+- ``parser``: the district report sheet (docs/sheet-format.md) → figures and findings (pure); ``history``: the warnings
   that compare a sheet with the district's earlier figures (pure); ``findings``: the codes and messages;
 - ``ingest``: one verdict per file, stored in one transaction (``ingest_bytes``, ``ingest_many``,
   ``format_result``); ``rejection``: what a rejected file leaves in quarantine; ``files``: where bytes are kept;

@@ -5,7 +5,10 @@ PUBLIC API (used by the CLI, the inbox pull, the web portal and the mailbox):
 - ``ingest_many(ctx, items) -> Iterator[Outcome]`` — the same for many files, faster (see below);
 - ``format_result(result) -> str`` — the one line shown for a file.
 
-Rules (DESIGN §4):
+Rules (docs/sheet-format.md §9, §11), in this order:
+- a source's own rule (a district link takes only that district's sheet; an e-mail only from a contact
+  of the district it names) comes first: a sheet it refuses is rejected as a new file, even when the
+  same bytes came before from elsewhere, so the verdict tells nothing about what others sent;
 - the same bytes as an accepted file → ``duplicate`` ("already received"), nothing new stored, success;
 - bytes rejected before → rejected again with the same errors (except when that rejection came from
   the circumstances, not the bytes: a sender who was not a contact, or a read that timed out or
@@ -34,7 +37,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from tracker import models
 from tracker.errors import TrackerError
 from tracker.intake import findings as findings_module
-from tracker.intake.files import archive_path, quarantine_dir, safe_name, write_atomic
+from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
 from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
 from tracker.intake.history import History, history_findings, window_start
@@ -209,7 +212,7 @@ class _Reading:
 
     item: Incoming
     data: bytes = b""
-    name: str = ""
+    name: str = ""  # as received (files.received_name); the stored files get names made from it
     file_hash: str = ""
     received_at: datetime | None = None
     pending: PendingRead | None = None
@@ -276,7 +279,7 @@ class _Batch:
         """Load the file's bytes and hand them to the reader's worker (returns at once)."""
         from tracker.intake.reader import default_reader
 
-        reading = _Reading(item, name=safe_name(item.filename),
+        reading = _Reading(item, name=received_name(item.filename),
                            received_at=_aware(item.received_at or datetime.now(UTC)))
         try:
             reading.data = item.load()
@@ -285,7 +288,7 @@ class _Batch:
             return reading
         reading.file_hash = hashlib.sha256(reading.data).hexdigest()
         try:
-            reading.pending = default_reader().submit(reading.data, reading.name, sheet=SHEET_REPORT)
+            reading.pending = default_reader().submit(reading.data, safe_name(reading.name), sheet=SHEET_REPORT)
         except UnreadableWorkbook as exc:  # empty, too large, or no worker could start
             reading.unreadable = exc
         return reading
@@ -297,7 +300,7 @@ class _Batch:
         return self.judge(reading)
 
     def judge(self, reading: _Reading) -> _Prepared:
-        """The checks of the sheet itself (DESIGN §4) and those of its source."""
+        """The checks of the sheet itself (docs/sheet-format.md §7, §8) and those of its source."""
         if reading.failure is not None:
             raise reading.failure
         item, exc = reading.item, reading.unreadable
@@ -336,7 +339,9 @@ class _Batch:
         with conn.begin():
             ids = self.ids(conn)
             _lock(conn, cid)
-            earlier = _earlier(conn, cid, p.file_hash)
+            # A source's own rule first: "already received" would tell a stranger that someone sent these bytes.
+            refused_by_source = any(f.is_error and f.code in CONTEXT_CODES for f in report.findings)
+            earlier = None if refused_by_source else _earlier(conn, cid, p.file_hash)
             if earlier is not None:
                 return _earlier_result(conn, earlier, p, ids)
             current: list[tuple[int, datetime]] = []  # the accepted version(s) of the same district and date
@@ -456,7 +461,7 @@ def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict
 def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[tuple[int, datetime]]) -> int | None:
     """Mark the version received earlier as superseded; returns the id of the version that was replaced.
 
-    Among versions of one district and date the one received last is current (DESIGN §2), so a file
+    The version of one district and date received last is current (docs/indicators-and-progress.md §2), so a file
     that arrives with an earlier reception time (an old file found in the inbox) is itself superseded.
     """
     replaced = None

@@ -13,7 +13,7 @@ from functools import lru_cache
 from tracker.config import Settings
 from tracker.text import fold as _fold_text
 
-# Labels and headers of the district report sheet (DESIGN §4).
+# Labels and headers of the district report sheet (docs/sheet-format.md §4, §5).
 SHEET_REPORT = "Báo cáo"
 LABEL_DISTRICT = "Đơn vị"
 LABEL_AS_OF = "Số liệu tính đến ngày"

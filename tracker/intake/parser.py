@@ -1,4 +1,4 @@
-"""Checking a district report sheet (DESIGN §4): from a :class:`WorkbookGrid` to figures and findings.
+"""Checking a district report sheet (docs/sheet-format.md): from a :class:`WorkbookGrid` to figures and findings.
 
 Pure: plain data in (the grid the safe reader produced, the settings, the day the file was received),
 plain data out. Nothing here touches files or the database; the warnings that need the district's

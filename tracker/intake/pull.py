@@ -9,8 +9,11 @@ error of that source only; one bad file never stops the others.
 
 The inbox folder: every regular file directly in ``paths.inbox`` is a candidate, whatever its name
 (files are recognised by content), except hidden files, office lock/temporary files (``~$x.xlsx``,
-``.~lock.x#``, ``*.tmp``, ``*.part``, ``*.crdownload``) and files modified in the last
-``SETTLE_SECONDS`` (still being copied; the next pull takes them). The reception time of an inbox file
+``.~lock.x#``, ``*.tmp``, ``*.part``, ``*.crdownload``). A file modified in the last ``SETTLE_SECONDS``
+may still be being copied: the pull waits until it is that old (never longer than ``SETTLE_SECONDS``)
+and takes it if its size and modification time did not change meanwhile; one that changed, or that
+arrived during the wait, is reported as still being written and left for the next pull. A person who
+drops a sheet and runs ``tracker pull`` at once gets it taken. The reception time of an inbox file
 is its modification time (when it was written into the inbox), not the time of the pull, so a sheet
 dropped on Friday at 16:50 and pulled on Saturday at 06:00 is on time.
 """
@@ -40,17 +43,28 @@ _TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download")
 
 @dataclass
 class PullItem:
-    """One file handled by a source: its verdict, or why it could not be handled (it stays for next time)."""
+    """One file seen by a source: its verdict, or why it could not be handled, or that it is still being
+    written (``deferred``); the last two stay for next time."""
 
     source: str
     name: str
     result: IngestResult | None = None
     error: str | None = None
+    deferred: bool = False
 
     def line(self) -> str:
+        """The line shown for the file: ``[source] text``."""
+        return f"[{self.source}] {self.text()}"
+
+    def text(self) -> str:
         if self.result is not None:
-            return f"[{self.source}] {format_result(self.result)}"
-        return f"[{self.source}] {self.name}: không xử lý được (failed): {self.error}"
+            return format_result(self.result)
+        if self.deferred:
+            return f"{self.name}: {DEFERRED_VI} ({DEFERRED_EN})"
+        return f"{self.name}: không xử lý được (failed): {self.error}"
+
+
+DEFERRED_VI, DEFERRED_EN = "đang được ghi, sẽ nhận ở lần sau", "still being written, will be taken next time"
 
 
 Source = Callable[["Context"], Iterable[PullItem]]
@@ -63,7 +77,9 @@ class PullReport:
 
     def count(self, status: str) -> int:
         if status == "failed":
-            return sum(1 for i in self.items if i.result is None)
+            return sum(1 for i in self.items if i.result is None and not i.deferred)
+        if status == "deferred":
+            return sum(1 for i in self.items if i.deferred)
         return sum(1 for i in self.items if i.result is not None and i.result.status == status)
 
     @property
@@ -83,14 +99,19 @@ class PullReport:
         return self.count("failed")
 
     @property
+    def deferred(self) -> int:
+        return self.count("deferred")
+
+    @property
     def ok(self) -> bool:
-        """Nothing rejected, nothing failed, every source reached."""
+        """Nothing rejected, nothing failed, every source reached (a file still being written is no failure:
+        the next pull takes it)."""
         return not (self.rejected or self.failed or self.source_errors)
 
     def summary(self) -> str:
         text = (f"{len(self.items)} tệp (files): {self.accepted} chấp nhận (accepted), {self.duplicate} đã nhận "
                 f"trước đó (already received), {self.rejected} bị từ chối (rejected), {self.failed} lỗi xử lý "
-                f"(failed)")
+                f"(failed), {self.deferred} đang được ghi (still being written)")
         for source, message in self.source_errors:
             text += f"; nguồn {source} lỗi (source failed): {message}"
         return text
@@ -104,30 +125,73 @@ def is_candidate(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def inbox_files(folder: Path, *, settle_seconds: float = SETTLE_SECONDS, now: float | None = None) -> list[Path]:
-    """The candidate files of the inbox folder, oldest first (ties by name)."""
-    if not folder.is_dir():
-        return []
-    now = time.time() if now is None else now
-    out = []
+def folder_files(folder: Path) -> list[Path]:
+    """The candidate files directly in a folder (subfolders are not searched), in name order."""
+    return sorted((path for path in folder.iterdir() if is_candidate(path)), key=lambda path: path.name)
+
+
+# A candidate's state as seen by one look at the folder: name -> (size, modification time in ns).
+Snapshot = dict[str, tuple[int, int]]
+
+
+@dataclass
+class InboxFiles:
+    ready: list[Path]  # oldest first (ties by name)
+    busy: list[Path]  # still being written: changed during the wait, or arrived meanwhile (by name)
+
+
+def snapshot(folder: Path) -> Snapshot:
+    """The candidate files of a folder, each with its size and modification time."""
+    seen: Snapshot = {}
     for path in folder.iterdir():
         if not is_candidate(path):
             continue
         try:
-            mtime = path.stat().st_mtime
+            st = path.stat()
         except OSError:
-            continue
-        if now - mtime >= settle_seconds:
-            out.append((mtime, path.name, path))
-    return [p for _, _, p in sorted(out)]
+            continue  # gone meanwhile
+        seen[path.name] = (st.st_size, st.st_mtime_ns)
+    return seen
+
+
+def settle_delay(seen: Snapshot, now: float, settle_seconds: float) -> float:
+    """How long to wait until the youngest file is ``settle_seconds`` old; never longer than that (a file
+    dated in the future, from a computer whose clock is ahead, does not make the pull wait for hours)."""
+    youngest = max((mtime_ns / 1e9 for _size, mtime_ns in seen.values()), default=None)
+    if youngest is None:
+        return 0.0
+    return min(settle_seconds, max(0.0, youngest + settle_seconds - now))
+
+
+def settled(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
+    """The names unchanged between two looks (oldest first, ties by name) and those that changed or
+    appeared (by name). A file gone by the second look is no longer there to take."""
+    ready = sorted((before[name][1], name) for name, state in after.items() if before.get(name) == state)
+    busy = sorted(name for name, state in after.items() if before.get(name) != state)
+    return [name for _, name in ready], busy
+
+
+def inbox_files(folder: Path, *, settle_seconds: float = SETTLE_SECONDS) -> InboxFiles:
+    """The inbox's candidates: those ready to take, after waiting (at most ``settle_seconds``) for files
+    written in the last ``settle_seconds``, and those still being written."""
+    if not folder.is_dir():
+        return InboxFiles([], [])
+    before = after = snapshot(folder)
+    delay = settle_delay(before, time.time(), settle_seconds)
+    if delay > 0:
+        time.sleep(delay)
+        after = snapshot(folder)
+    ready, busy = settled(before, after)
+    return InboxFiles([folder / name for name in ready], [folder / name for name in busy])
 
 
 def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Iterator[PullItem]:
     """The inbox folder source (see the module docstring)."""
     folder = ctx.settings.paths.inbox
     folder.mkdir(parents=True, exist_ok=True)
+    listing = inbox_files(folder, settle_seconds=settle_seconds)
     items = []
-    for path in inbox_files(folder, settle_seconds=settle_seconds):
+    for path in listing.ready:
         try:
             received = datetime.fromtimestamp(min(path.stat().st_mtime, time.time()), UTC)
         except OSError:
@@ -137,9 +201,7 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
     for outcome in ingest_many(ctx, items):
         path = paths[id(outcome.item)]
         if outcome.result is None:
-            exc = outcome.error
-            log.error("inbox file %s could not be handled: %s", path.name, exc, exc_info=exc)
-            yield PullItem("inbox", path.name, error=f"{type(exc).__name__}: {exc}")
+            yield failed_item("inbox", path.name, outcome.error)
             continue
         try:  # its bytes are now kept in the archive or quarantine, under a name that cannot collide
             if _oversized(outcome.result) and outcome.result.stored_path is not None:
@@ -150,10 +212,20 @@ def pull_inbox(ctx: Context, *, settle_seconds: float = SETTLE_SECONDS) -> Itera
             log.warning("inbox file %s was handled but could not be removed: %s", path.name, exc)
         notify_if_rejected(ctx, outcome.result)
         yield PullItem("inbox", path.name, result=outcome.result)
+    for path in listing.busy:
+        yield PullItem("inbox", path.name, deferred=True)
+
+
+def failed_item(source: str, name: str, exc: BaseException | None) -> PullItem:
+    """A file that could not be handled: one line saying why; the traceback only in the debug log."""
+    from tracker.intake.failures import explain
+
+    log.debug("%s file %s could not be handled", source, name, exc_info=exc)
+    return PullItem(source, name, error=explain(exc) if exc is not None else "?")
 
 
 def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
-    """Send the district the verdict on a rejected sheet, when mail is configured (DESIGN §6).
+    """Send the district the verdict on a rejected sheet, when mail is configured (docs/outputs.md §7).
 
     The notice goes through the outbox: an SMTP outage leaves it pending there for the retries, and a
     failure to build it is logged without stopping the pull.
@@ -165,7 +237,10 @@ def notify_if_rejected(ctx: Context, result: IngestResult) -> None:
     try:
         notify_rejection(ctx, result)
     except Exception as exc:  # noqa: BLE001 - the sheet is stored; its notice must not stop the others
-        log.error("rejection notice for %s could not be queued: %s", result.file_name, exc, exc_info=exc)
+        from tracker.intake.failures import explain
+
+        log.error("rejection notice for %s could not be queued: %s", result.file_name, explain(exc),
+                  exc_info=exc if log.isEnabledFor(logging.DEBUG) else None)
 
 
 def read_capped(path: Path) -> bytes:
@@ -206,8 +281,11 @@ def pull(ctx: Context, sources: Sequence[tuple[str, Source]] | None = None,
                 if on_item is not None:
                     on_item(item)
         except Exception as exc:  # noqa: BLE001 - a source that fails does not stop the others
-            log.warning("source %s failed: %s", name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-            report.source_errors.append((name, str(exc) or type(exc).__name__))
+            from tracker.intake.failures import explain
+
+            message = explain(exc)
+            log.warning("source %s failed: %s", name, message, exc_info=log.isEnabledFor(logging.DEBUG))
+            report.source_errors.append((name, message))
     return report
 
 

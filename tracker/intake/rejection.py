@@ -10,10 +10,12 @@ copy is rebuilt from the cells the safe reader read.
 from __future__ import annotations
 
 import io
+import shutil
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.intake.files import write_atomic
+from tracker.intake.files import derived_name, safe_name, write_atomic
 from tracker.intake.findings import Finding
 from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
@@ -34,15 +36,23 @@ _OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024
 
 def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
                   result: IngestResult, settings: Settings) -> tuple[Path, Path, Path | None]:
-    """Write the original, the error report and (when the file could be read) the annotated copy."""
-    original = write_atomic(folder / name, data)
-    annotated: Path | None = None
-    if grid is not None:
-        content = annotated_workbook(data, grid, report.findings, report.sheet)
-        if content is not None:
-            annotated = write_atomic(folder / (Path(name).stem + ANNOTATED_SUFFIX), content)
-    text = rejection_text(result, settings, annotated.name if annotated else None)
-    report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+    """Write the original, the error report and (when the file could be read) the annotated copy, under
+    names that fit the file system (``name`` is the name as received). When one of them cannot be
+    written, a folder made here is removed again: no half-filled or empty folder is left behind."""
+    made = not folder.exists()
+    try:
+        original = write_atomic(folder / safe_name(name), data)
+        annotated: Path | None = None
+        if grid is not None:
+            content = annotated_workbook(data, grid, report.findings, report.sheet)
+            if content is not None:
+                annotated = write_atomic(folder / derived_name(name, ANNOTATED_SUFFIX), content)
+        text = rejection_text(result, settings, annotated.name if annotated else None)
+        report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+    except BaseException:
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return original, report_path, annotated
 
 
@@ -110,6 +120,19 @@ def require_defused_openpyxl() -> None:
         raise RuntimeError("defusedxml must be installed: openpyxl would expand XML entities in uploads")
 
 
+def quiet_openpyxl_reading() -> None:
+    """Silence what openpyxl says about an upload it reads ("Workbook contains no default style" for a
+    Gnumeric file, parts it drops from the copy): nothing the district or the operator can act on, and
+    printed on the terminal of whoever runs the intake.
+
+    A filter added for good rather than ``warnings.catch_warnings()`` around the call: that one swaps
+    the process's filters in and out, which is not safe while the portal ingests in several threads.
+    Called each time (adding the same filter again replaces it) so it holds even after something reset
+    the filters."""
+    warnings.filterwarnings("ignore", category=UserWarning,
+                            module=r"openpyxl\.(styles\.stylesheet|reader\.|worksheet\._reader)")
+
+
 def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding], report_sheet: str | None
                        ) -> bytes | None:
     """The workbook with every finding's cell highlighted and commented (.xlsx bytes)."""
@@ -120,6 +143,7 @@ def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding],
     wb = None
     small = len(data) <= _OPEN_ORIGINAL_MAX_BYTES and not any(s.truncated for s in grid.sheets.values())
     if grid.format in ("xlsx", "xlsm") and small:
+        quiet_openpyxl_reading()
         try:  # the bytes passed the safe reader's zip and XML checks; openpyxl runs with defusedxml
             wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False)
         except Exception:  # noqa: BLE001 - a file openpyxl cannot open gets the rebuilt copy

@@ -1,4 +1,4 @@
-"""The targets workbook (`tracker targets template` / `tracker targets import`, DESIGN §4).
+"""The targets workbook (`tracker targets template` / `tracker targets import`, docs/sheet-format.md §14).
 
 Sheet ``Chỉ tiêu đăng ký`` (or the only sheet): the label ``Năm`` with the year to its right, a header
 row holding ``Mã đơn vị`` and one column per indicator (headed by its key or label; other columns such

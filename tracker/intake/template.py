@@ -1,6 +1,6 @@
 """The district's upload workbook (`tracker template`): what a clerk fills in each week.
 
-Sheet ``Báo cáo`` follows DESIGN §4: the labels ``Đơn vị`` and ``Số liệu tính đến ngày`` filled in,
+Sheet ``Báo cáo`` follows docs/sheet-format.md §13: the labels ``Đơn vị`` and ``Số liệu tính đến ngày`` filled in,
 the table with the indicators' code, label, unit, registered target and the district's previous
 year-to-date figure shown and locked; the input cells (year to date, this period, note, and the date)
 unlocked, with data validation (whole numbers ≥ 0 for counts, decimals ≥ 0 for amounts). The sheet is

@@ -4,7 +4,7 @@ Each ``send_*`` function plans its messages (who, which idempotency key), builds
 does not hold yet, enqueues them, and delivers them at once. A message already in the outbox is never
 built or mailed again; if it is still pending, this send tries it now.
 
-Recipients (DESIGN §6): the weekly report and the review pack are one message to all of
+Recipients (docs/outputs.md §9): the weekly report and the review pack are one message to all of
 ``cluster.head.emails``; reminders and rejection notices are one message per district, to its
 contacts. Idempotency keys: ``weekly/<cluster>/<2023-W26>/head``, ``review/<cluster>/<2023-H1>/head``,
 ``reminder/<cluster>/<2023-W26>/<district code>``, ``rejection/<cluster>/<first 32 hex digits of the

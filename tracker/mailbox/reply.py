@@ -1,4 +1,4 @@
-"""The receipt: the verdict on an e-mailed sheet, sent back to its sender as a reply (DESIGN §8).
+"""The receipt: the verdict on an e-mailed sheet, sent back to its sender as a reply (docs/portal-and-mailbox.md §10).
 
 One receipt per message, to the sender (its Reply-To, else From), threaded under the message
 (``In-Reply-To``/``References``), listing every sheet: accepted with its figures and their cells, already

@@ -1,4 +1,4 @@
-"""Who may send a district's sheet by e-mail: the rule of DESIGN §8, as a pure function.
+"""Who may send a district's sheet by e-mail: the rule of docs/portal-and-mailbox.md §9, as a pure function.
 
 A sheet is accepted only from a listed contact of the district it names (``[[districts]].emails``) or
 from the cluster head (``cluster.head.emails``). Addresses compare case-insensitively. The From

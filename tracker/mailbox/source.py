@@ -1,4 +1,4 @@
-"""The mailbox source of `tracker pull` (DESIGN §8): every workbook e-mailed to the mailbox goes through
+"""The mailbox source of `tracker pull` (docs/portal-and-mailbox.md §8): each workbook sent to the mailbox goes through
 the same intake as an upload, then the message moves to ``processed_folder``.
 
 For each message in ``mailbox.folder``, oldest first:
@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tracker.intake.ingest import IngestResult, ingest_bytes
-from tracker.intake.pull import PullItem
+from tracker.intake.pull import PullItem, failed_item
 from tracker.mailbox.imap import MailboxUnavailable, ensure_folder, open_mailbox
 from tracker.mailbox.message import Attachment, InboundMessage, parse_message
 from tracker.mailbox.senders import REJECTION_CODE, may_submit_for, rejection_messages
@@ -126,8 +126,7 @@ def handle_message(ctx: Context, msg: InboundMessage, *, received_at: datetime |
                     ctx, attachment.data, attachment.filename, source=SOURCE, sender=msg.sender or None,
                     message_id=msg.message_id, received_at=received_at, checks=[check])
         except Exception as exc:  # one sheet that cannot be stored never stops the others
-            log.exception("sheet %s of message %s could not be handled", attachment.filename, msg.message_id)
-            items.append(PullItem(SOURCE, attachment.filename, error=f"{type(exc).__name__}: {exc}"))
+            items.append(failed_item(SOURCE, attachment.filename, exc))
             continue
         items.append(PullItem(SOURCE, attachment.filename, result=shown))
         verdicts.append((attachment, verdict))

@@ -1,6 +1,6 @@
 """The draft report text of a review meeting (sơ kết / tổng kết), in Vietnamese, from the data only.
 
-Written the way a cluster's six-month report is written (DESIGN §1): districts named, each figure
+Written the way a cluster's six-month report is written (docs/outputs.md §6): districts named, each figure
 followed by whose it is, deadlines met early called out, targets exceeded called out. Every number
 comes from the engine's results; nothing is invented, judged or praised beyond what the rules say.
 The draft is a list of sections; :func:`to_markdown` and :func:`write_docx` render it.

@@ -144,7 +144,7 @@ def _note(ws: Worksheet, row: int, text: str, last_col: int, height: float | Non
 
 
 def write_workbook(data: ReportData, path: Path, *, title: str) -> Path:
-    """The five-sheet workbook of DESIGN §6 (also the data workbook of the review pack)."""
+    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack)."""
     wb = Workbook()
     wb.remove(wb.active)
     progress = data.progress
@@ -288,6 +288,14 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     print_setup(ws)
 
 
+def values_only() -> DataLabelList:
+    """Data labels that show the value and nothing else. Every flag is written out: LibreOffice reads a
+    missing one as "show", so ``showVal`` alone labelled each bar "LĐLĐ quận Hoàn Kiếm; Điểm: 0,8385",
+    running into the next bar."""
+    return DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                         showPercent=False, showBubbleSize=False)
+
+
 def _chart_rows(height_cm: float) -> int:
     """Rows (of the default 15 pt) a chart of this height covers."""
     return int(height_cm / 0.53) + 1
@@ -368,8 +376,7 @@ def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         chart.y_axis.delete = False
         chart.y_axis.numFmt = "0.00"
         chart.legend = None
-        chart.dataLabels = DataLabelList()
-        chart.dataLabels.showVal = True
+        chart.dataLabels = values_only()
         chart.series[0].graphicalProperties.solidFill = palette.HEADER_FILL.lstrip("#")
         chart.width, chart.height = 20, 11
         ws.add_chart(chart, f"A{row + 3}")

@@ -18,9 +18,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from tracker.config import Settings
-from tracker.context import Context, open_context
+from tracker.context import Context, open_context, require_initialised
 from tracker.web import security
 from tracker.web.limits import FORM_OVERHEAD, BodySizeLimit
 
@@ -119,7 +120,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     ``now`` replaces the clock (tests; it returns an aware datetime); ``max_upload`` lowers the upload cap.
     """
     ctx = open_context(settings=settings)
-    _require_cluster(ctx)
+    require_initialised(ctx)
     secret = security.load_or_create_secret(security.secret_path(settings.source))
     templates = _templates(settings)
     state = Portal(
@@ -165,6 +166,12 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
         # Logged by the server (uvicorn) as well; the person sees a page in their language.
         return _error_page(request, 500, state)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_left(request: Request, exc: ClientDisconnect):
+        # The client went away mid-request (or was cut off for sending too slowly, see tracker.web.server):
+        # nobody is left to answer, and it is not a server error to log with a traceback.
+        return Response(status_code=400)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         return _error_page(request, 404 if request.method == "GET" else 400, state)
@@ -191,21 +198,6 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
         return "ok"
 
     return app
-
-
-def _require_cluster(ctx: Context) -> None:
-    from tracker import models
-    from tracker.errors import TrackerError
-
-    try:
-        with ctx.session() as session:
-            found = session.get(models.Cluster, ctx.cluster_id) is not None
-    except Exception:  # no tables at all
-        found = False
-    if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.",
-                           exit_code=2)
 
 
 def _error_page(request: Request, status: int, state: Portal, detail=None) -> Response:

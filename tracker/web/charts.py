@@ -2,12 +2,17 @@
 e-mail), as PNG files cached under ``<reports>/web/charts/`` and keyed by the data they show.
 
 A chart is redrawn only when the date asked for or the data changes (a new submission, a new target
-registration, another config): the key is a digest of those.
+registration, another config): the key is a digest of those. Each key is a folder, so the cache keeps
+only the :data:`CACHE_FOLDERS` most recently used and deletes the others when it starts a new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import re
+import shutil
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -24,8 +29,13 @@ if TYPE_CHECKING:
     from tracker.progress import ClusterProgress
 
 
-# matplotlib's style is process-global state (rc_context): one chart is drawn at a time.
+# matplotlib's style is process-global state (rc_context): one chart is drawn at a time. Pruning happens
+# under the same lock, so it never removes a folder a drawing is writing into.
 _DRAWING = threading.Lock()
+
+# Today's dashboard and a few other dates or data versions looked at lately (a folder: 7 charts, ~0.65 MB).
+CACHE_FOLDERS = 12
+_CACHE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{16}")  # <as_of>-<data_version>: nothing else is deleted
 
 
 @dataclass(frozen=True)
@@ -54,16 +64,53 @@ def data_version(ctx: Context) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
-def chart_png(ctx: Context, as_of: date, name: str) -> Path | None:
-    """The PNG of chart ``name`` as of ``as_of`` (drawn now, or from the cache); None for an unknown name."""
-    folder = ctx.settings.paths.reports / "web" / "charts" / f"{as_of.isoformat()}-{data_version(ctx)}"
+def chart_png(ctx: Context, as_of: date, name: str) -> bytes | None:
+    """The PNG of chart ``name`` as of ``as_of`` (from the cache, or drawn now); None for an unknown name.
+
+    The bytes, not a path: a folder may be pruned as soon as the lock is released, and a file already
+    read is served whatever happens to it.
+    """
+    root = ctx.settings.paths.reports / "web" / "charts"
+    folder = root / f"{as_of.isoformat()}-{data_version(ctx)}"
     path = folder / f"{name}.png"
-    if path.is_file():
-        return path
+    cached = _read(path)
+    if cached is not None:
+        return cached
     with _DRAWING:
-        if path.is_file():  # drawn by another request while this one waited
-            return path
-        return _draw(ctx, as_of, name, path)
+        cached = _read(path)  # drawn by another request while this one waited
+        if cached is not None:
+            return cached
+        new_folder = not folder.exists()
+        if _draw(ctx, as_of, name, path) is None:
+            return None
+        if new_folder:
+            prune(root, keep=CACHE_FOLDERS)
+        return path.read_bytes()
+
+
+def prune(root: Path, keep: int) -> None:
+    """Delete all but the ``keep`` cache folders under ``root`` used most recently (by modification time)."""
+    folders = [p for p in root.iterdir() if _CACHE_FOLDER.fullmatch(p.name) and p.is_dir()]
+    folders.sort(key=_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)  # another server process may be deleting it too
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:  # not drawn yet, or its folder was just pruned
+        return None
+    with contextlib.suppress(OSError):  # a cache hit keeps its folder among the most recently used
+        os.utime(path.parent)
+    return data
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # deleted meanwhile
+        return 0.0
 
 
 def _draw(ctx: Context, as_of: date, name: str, path: Path) -> Path | None:

@@ -92,9 +92,10 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
         raise HTTPException(status_code=413)
     if not data:
         raise HTTPException(status_code=400, detail=("Tệp rỗng (0 byte).", "The file is empty (0 bytes)."))
-    filename = Path(upload.filename.replace("\\", "/")).name[:200]
-
+    from tracker.intake.files import received_name
     from tracker.intake.ingest import ingest_bytes
+
+    filename = received_name(upload.filename)  # whole: the stored files get names that fit the disk
 
     result = await run_in_threadpool(
         ingest_bytes, state.ctx, data, filename, source="web", sender=views.web_sender(access.token_id),
@@ -120,7 +121,11 @@ def _visible(state: Portal, access: tokens.Access, submission_id: int | None) ->
 
 def link_check(access: tokens.Access):
     """The rule of the web source (as the sender rule is the mailbox's): a district's link takes only
-    that district's sheet. A sheet naming another district is rejected, pointing at its `Đơn vị` cell."""
+    that district's sheet. A sheet naming another district is rejected, pointing at its `Đơn vị` cell;
+    the intake applies this rule before the duplicate rule (:mod:`tracker.intake.ingest`).
+
+    The message names no district: the clerk sees the sheet and the cell, and the finding is stored with
+    a submission of the district the sheet names, whose own clerk may read it."""
     from tracker.intake.findings import finding
 
     def check(report):
@@ -128,10 +133,10 @@ def link_check(access: tokens.Access):
             return []
         return [finding(
             "error", "sender_not_in_district",
-            f"Tệp này là báo cáo của đơn vị {report.district}, nhưng được gửi qua đường dẫn của "
-            f"{access.district_name}. Mỗi đơn vị gửi báo cáo của mình qua đường dẫn riêng của đơn vị.",
-            f"This is the sheet of district {report.district}, but it was sent through the link of "
-            f"{access.district_name}. Each district sends its own sheet through its own link.",
+            "Ô «Đơn vị» ghi một đơn vị khác, không phải đơn vị của đường dẫn này: tệp không được tiếp nhận. "
+            "Mỗi đơn vị chỉ gửi báo cáo của mình, qua đường dẫn riêng của đơn vị; hãy kiểm tra lại tệp đã chọn.",
+            "The 'Đơn vị' cell names another district than this link's: the file was not received. Each "
+            "district sends only its own sheet, through its own link; check the file you chose.",
             sheet=report.sheet, ref=report.district_cell)]
 
     return check

@@ -4,7 +4,7 @@ the latest weekly report and review pack to download."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracker.web import tokens
@@ -67,10 +67,10 @@ async def chart(request: Request, token: str, name: str, ngay: str | None = None
     from tracker.web.charts import chart_png
 
     as_of = _as_of(state, ngay)
-    path = await run_in_threadpool(chart_png, state.ctx, as_of.day, name)
-    if path is None:
+    png = await run_in_threadpool(chart_png, state.ctx, as_of.day, name)
+    if png is None:
         raise HTTPException(status_code=404)
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get("/h/{token}/files/{kind}/{period}/{name}")

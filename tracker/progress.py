@@ -468,6 +468,20 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def current_figures(observations: Iterable[Observation], as_of: date) -> dict[tuple[str, str], Observation]:
+    """The figure of each (district, indicator) as of ``as_of``: from the latest as-of date not after it
+    within its year, and among the versions of that date the one received last (the figure rule)."""
+    best: dict[tuple[str, str], Observation] = {}
+    for o in observations:
+        if o.as_of > as_of or o.as_of.year != as_of.year:
+            continue
+        pair = (o.district, o.indicator)
+        cur = best.get(pair)
+        if cur is None or (o.as_of, o.received_at, o.submission_id) > (cur.as_of, cur.received_at, cur.submission_id):
+            best[pair] = o
+    return best
+
+
 def same_day_last_year(day: date) -> date:
     """The same day and month a year earlier; 29 February falls on 28 February."""
     if (day.month, day.day) == (2, 29):

@@ -12,11 +12,22 @@ from pathlib import Path
 
 import typer
 
-from tracker.cli import common, intake, jobs, mail, overview, reports, setup, status, web  # noqa: F401  (register commands)
+from tracker.cli import (  # noqa: F401  (register commands)
+    common,
+    intake,
+    jobs,
+    mail,
+    overview,
+    period,
+    reports,
+    setup,
+    status,
+    web,
+)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, jobs, web, overview):
+for module in (setup, intake, status, reports, mail, period, jobs, web, overview):
     module.register(app)
 
 

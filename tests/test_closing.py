@@ -128,3 +128,19 @@ def test_period_commands_through_the_cli(ctx, cli):
 def test_a_period_in_a_year_without_data_is_refused(ctx, cli):
     result = cli("period", "close", "2019-H1")
     assert result.exit_code == 2 and "Năm 2019" in result.stderr
+
+
+def test_the_progress_as_received_up_to_the_close_gives_exactly_the_frozen_figures(session, ctx):
+    from tracker.progress import compute
+    from tracker.standing import load_input
+
+    june(session)
+    close = closing.close_period(session, ctx.settings, H1, by="admin", now=T_CLOSE).close
+    add_sheet(session, "LB", JUNE_30, {"new_unions": 18}, received=datetime(2023, 7, 4, tzinfo=UTC), file_hash="late")
+    frozen = closing.snapshot(session, close)
+    then = compute(load_input(session, ctx.settings, JUNE_30, received_until=close.closed_at))
+    now = compute(load_input(session, ctx.settings, JUNE_30))
+    for d in then.districts:
+        for i in d.indicators:
+            assert i.actual == frozen[(d.code, i.key)].value
+    assert now.district("LB").indicator("new_unions").actual == 18

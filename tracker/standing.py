@@ -122,13 +122,19 @@ def resolve_day(ctx: Context, as_of: date | None = None, *, today: date | None =
     return resolve_as_of(ctx.settings, as_of, today=today, years=years)
 
 
-def load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
-    """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it)."""
+def load_input(session: Session, settings: Settings, as_of: date, *, received_until: datetime | None = None
+               ) -> ProgressInput:
+    """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it).
+
+    With ``received_until``, only the sheets received up to then count: the database as it was at that
+    moment (a closed period's figures, docs/closing.md §2).
+    """
     with paused_gc():
-        return _load_input(session, settings, as_of)
+        return _load_input(session, settings, as_of, received_until)
 
 
-def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
+def _load_input(session: Session, settings: Settings, as_of: date, received_until: datetime | None = None
+                ) -> ProgressInput:
     """The year is the as-of date's: its targets, its sheets, and last year's figures up to the same day
     (for the comparison with the same period last year)."""
     cid, year = settings.cluster.id, as_of.year
@@ -143,6 +149,8 @@ def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressIn
         select(models.Indicator.id, models.Indicator.key).where(models.Indicator.cluster_id == cid)).all())
     start = date(year, 1, 1)
     in_cluster = (models.Submission.cluster_id == cid, models.Submission.status == models.SubmissionStatus.accepted)
+    if received_until is not None:
+        in_cluster += (models.Submission.received_at <= received_until,)
     accepted = (*in_cluster, models.Submission.as_of >= start, models.Submission.as_of <= as_of)
 
     # A figure's as-of date and time received are its submission's, so they are read once per sheet.

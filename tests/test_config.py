@@ -100,6 +100,14 @@ def _bad(tmp_path: Path, old: str, new: str) -> ConfigError:
         ('dir = "data/backups"', "dir = 5", "backup.dir", "không hợp lệ"),
         ('backup = "30 23 * * *"', 'backup = "30 24 * * *"', "schedule.backup", ""),
         ("[backup]", "[backups]", "backups", "không được hỗ trợ"),
+        ('source = "indicator:agreements"', 'source = "computed"', "assessment.criteria[1].source", "không hợp lệ"),
+        ('source = "indicator:agreements"', 'source = "indicator:agreementz"', "assessment.criteria[1].source",
+         "không có chỉ tiêu"),
+        ('code = "2.2"', 'code = "1.1"', "assessment.criteria[7].code", "bị trùng"),
+        ('code = "T1"', 'code = "2.1"', "assessment.bonus[0].code", "bị trùng"),
+        ("points = 10\nsource", "points = 0\nsource", "assessment.criteria[5].points", "quá nhỏ"),
+        ("max = 2", "max = -1", "assessment.penalty[0].max", "quá nhỏ"),
+        ('count = 2 }', 'count = 0 }', "assessment.awards[1].count", "quá nhỏ"),
     ],
 )
 def test_a_bad_config_names_the_key_and_the_file(tmp_path, old, new, key, vi_fragment):
@@ -195,3 +203,16 @@ def test_processed_folder_differing_only_in_case_from_a_folder_other_than_inbox_
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     assert load_settings(path, env={}).mailbox.processed_folder == processed
+
+
+def test_the_sample_scoring_table_adds_up_and_a_table_that_does_not_is_accepted_with_a_warning(tmp_path, caplog):
+    from tracker.context import open_context
+
+    sample = load_settings(SAMPLE_CONFIG, env={})
+    assert sample.assessment.enabled and sample.assessment.points_sum == sample.assessment.total_points == 100
+    assert [c.source for c in sample.assessment.criteria][:2] == ["indicator:new_unions", "indicator:agreements"]
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8").replace("points = 10\nsource", "points = 8\nsource", 1)
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    with caplog.at_level("WARNING", logger="tracker"):
+        open_context(settings=load_settings(tmp_path / "config.toml", env={}))
+    assert "điểm các tiêu chí cộng lại 98, khác total_points = 100" in caplog.text

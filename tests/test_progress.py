@@ -359,7 +359,8 @@ def test_cluster_totals_sum_every_actual_and_every_registered_target():
     t = compute(inp).total("new_unions")
     assert (t.actual, t.target) == (39, 85)
     assert t.percent == pytest.approx(100 * 39 / 85)
-    assert compute(inp).to_json()["totals"] == [{"key": "new_unions", "actual": 39, "target": 85, "percent": 45.88}]
+    assert compute(inp).to_json()["totals"] == [{"key": "new_unions", "actual": 39, "target": 85, "percent": 45.88,
+                                                 "week_change": 39, "last_year_actual": None}]
 
 
 def test_totals_without_any_target_have_no_percent():
@@ -477,20 +478,23 @@ def test_json_has_exactly_the_design_shape_with_json_numbers_iso_dates_and_nulls
     assert list(data) == ["cluster", "year", "as_of", "districts", "totals"]
     assert (data["cluster"], data["year"], data["as_of"]) == ("cum-1", 2023, "2023-06-30")
     lb = data["districts"][0]
-    assert list(lb) == ["code", "name", "score", "rank", "last_as_of", "reported_this_week", "indicators"]
+    assert list(lb) == ["code", "name", "score", "rank", "last_as_of", "reported_this_week", "rank_change",
+                        "indicators"]
     assert list(lb["indicators"][0]) == ["key", "actual", "target", "percent", "expected", "projected", "status",
-                                         "achieved_on"]
+                                         "achieved_on", "week_change", "last_year_actual"]
     assert lb["indicators"][0]["actual"] == 16 and isinstance(lb["indicators"][0]["actual"], int)
     assert lb["indicators"][1] == {"key": "congresses", "actual": 52, "target": 52, "percent": 100.0,
                                    "expected": 52.0, "projected": 52.0, "status": "achieved",
-                                   "achieved_on": "2023-05-20"}
+                                   "achieved_on": "2023-05-20", "week_change": 0, "last_year_actual": None}
     fees = lb["indicators"][2]
     assert fees["actual"] == 1234.5 and fees["target"] == 3100 and fees["percent"] == 39.82
     assert lb["score"] == round((16 / 30 + 1 + 1234.5 / 3100) / 3, 4)
     hk = data["districts"][1]
     assert hk["last_as_of"] is None and hk["reported_this_week"] is False
     assert hk["indicators"][0] == {"key": "new_unions", "actual": None, "target": None, "percent": None,
-                                   "expected": None, "projected": None, "status": "no_target", "achieved_on": None}
+                                   "expected": None, "projected": None, "status": "no_target", "achieved_on": None,
+                                   "week_change": None, "last_year_actual": None}
+    assert lb["rank_change"] == 0 and hk["rank_change"] is None  # HK has no target: no rank
     assert [t["key"] for t in data["totals"]] == ["new_unions", "congresses", "union_fees"]
 
 

@@ -103,13 +103,17 @@ def test_status_json_matches_values_computed_by_hand(ctx, cli):
     f = 181 / 365  # 30 June is day 181
     by_code = {d["code"]: d for d in data["districts"]}
     lb = {i["key"]: i for i in by_code["LB"]["indicators"]}
+    # week change: against the figures as of 23/06 (LB 14 and 9; no congresses figure then: it counts 0)
     assert lb["new_unions"] == {"key": "new_unions", "actual": 16, "target": 30, "percent": 53.33,
-                                "expected": 14.88, "projected": 32.27, "status": "on_track", "achieved_on": None}
+                                "expected": 14.88, "projected": 32.27, "status": "on_track", "achieved_on": None,
+                                "week_change": 2, "last_year_actual": None}
     assert lb["agreements"] == {"key": "agreements", "actual": 11, "target": 18, "percent": round(1100 / 18, 2),
                                 "expected": round(18 * f, 2), "projected": round(11 / f, 2), "status": "on_track",
-                                "achieved_on": None}
+                                "achieved_on": None, "week_change": 2, "last_year_actual": None}
     assert lb["congresses"] == {"key": "congresses", "actual": 52, "target": 52, "percent": 100.0, "expected": 52.0,
-                                "projected": 52.0, "status": "achieved", "achieved_on": "2023-06-30"}
+                                "projected": 52.0, "status": "achieved", "achieved_on": "2023-06-30",
+                                "week_change": 52, "last_year_actual": None}
+    assert lb["union_fees"]["week_change"] is None  # no figure now
     assert lb["union_fees"]["status"] == "no_data" and lb["union_fees"]["expected"] == round(3100 * f, 2)
     lb_score = round((16 / 30 + 11 / 18 + 1 + 0 + 0) / 5, 4)
     hk = {i["key"]: i for i in by_code["HK"]["indicators"]}
@@ -128,10 +132,16 @@ def test_status_json_matches_values_computed_by_hand(ctx, cli):
         ("HM", 0, 4), ("BD", 0, 4), ("DD", 0, 4)]
     assert by_code["LB"]["last_as_of"] == "2023-06-30" and by_code["HK"]["last_as_of"] == "2023-06-28"
     assert [d["reported_this_week"] for d in data["districts"]] == [True, True, False, False, False, False]
+    # as of 23/06: HBT (12/30, 45/45) 1st, LB (14/30, 9/18) 2nd, the others 3rd (score 0)
+    assert [(d["code"], d["rank_change"]) for d in data["districts"]] == [
+        ("LB", 1), ("HK", 1), ("HBT", -2), ("HM", -1), ("BD", -1), ("DD", -1)]
+    assert hbt["new_unions"]["week_change"] == 0 and hk["new_unions"]["week_change"] == 22
     totals = {t["key"]: t for t in data["totals"]}
-    assert totals["new_unions"] == {"key": "new_unions", "actual": 50, "target": 170, "percent": 29.41}
+    assert totals["new_unions"] == {"key": "new_unions", "actual": 50, "target": 170, "percent": 29.41,
+                                    "week_change": 2 + 22 + 0, "last_year_actual": None}
     assert totals["union_fees"] == {"key": "union_fees", "actual": 2000.5, "target": 24300,
-                                    "percent": round(200050 / 24300, 2)}
+                                    "percent": round(200050 / 24300, 2), "week_change": 2000.5,
+                                    "last_year_actual": None}
 
 
 def test_status_table_is_vietnamese_with_ranking_reporting_and_notes(ctx, cli):
@@ -186,10 +196,12 @@ def test_resolve_as_of_defaults_to_today_in_the_cluster_time_zone(settings):
 
 
 @pytest.mark.parametrize("as_of", ["31/12/2022", "2024-01-01"])
-def test_an_as_of_outside_the_cluster_year_is_a_usage_error(ctx, cli, as_of):
+def test_a_date_in_a_year_without_targets_or_figures_is_a_usage_error(ctx, cli, as_of):
     result = cli("status", "--as-of", as_of)
     assert result.exit_code == 2 and result.stdout == ""
-    assert "nằm ngoài năm thi đua 2023" in result.stderr and "outside the cluster year" in result.stderr
+    year = as_of[-4:] if "/" in as_of else as_of[:4]
+    assert f"Năm {year}" in result.stderr and "chưa có chỉ tiêu hay số liệu" in result.stderr
+    assert "has no targets or figures" in result.stderr and "2023" in result.stderr
 
 
 def test_bad_date_and_bad_format_are_usage_errors(ctx, cli):

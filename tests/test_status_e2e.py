@@ -47,13 +47,14 @@ def ingest_june(ctx) -> None:
     assert statuses == ["accepted"] * 4 + ["rejected"] + ["accepted"] * 2
 
 
-def expected_indicator(key, actual, target, status, achieved_on=None, fraction=F):
+def expected_indicator(key, actual, target, status, achieved_on=None, fraction=F, change=None):
+    """``change``: the week change, against the figures as of 23/06 (none then counts 0)."""
     return {
         "key": key, "actual": actual, "target": target,
         "percent": None if actual is None else round(100 * actual / target, 2),
         "expected": round(target * fraction, 2),
         "projected": None if actual is None else round(actual / fraction, 2),
-        "status": status, "achieved_on": achieved_on,
+        "status": status, "achieved_on": achieved_on, "week_change": change, "last_year_actual": None,
     }
 
 
@@ -66,29 +67,30 @@ def test_ingested_sheets_give_the_status_json_computed_by_hand(ctx, cli):
 
     lb = by_code["LB"]
     assert lb["indicators"] == [
-        expected_indicator("new_unions", 16, 30, "on_track"),
-        expected_indicator("agreements", 11, 18, "on_track"),
-        expected_indicator("congresses", 52, 52, "achieved", "2023-06-16", fraction=1.0),
-        expected_indicator("new_members", 1450, 2600, "on_track"),
+        expected_indicator("new_unions", 16, 30, "on_track", change=16 - 12),
+        expected_indicator("agreements", 11, 18, "on_track", change=11 - 8),
+        expected_indicator("congresses", 52, 52, "achieved", "2023-06-16", fraction=1.0, change=0),
+        expected_indicator("new_members", 1450, 2600, "on_track", change=1450 - 1200),
         # 1500.5 < 3100 × F = 1537.26, projected 3025.86 ≥ 0.8 × 3100
-        expected_indicator("union_fees", 1500.5, 3100, "behind"),
+        expected_indicator("union_fees", 1500.5, 3100, "behind", change=0),
     ]
     assert lb["indicators"][0]["percent"] == 53.33 and lb["indicators"][4]["expected"] == 1537.26
     assert (lb["last_as_of"], lb["reported_this_week"]) == ("2023-06-30", True)
 
     hk = by_code["HK"]
     assert hk["indicators"] == [
-        expected_indicator("new_unions", 22, 20, "achieved", "2023-06-29"),
+        expected_indicator("new_unions", 22, 20, "achieved", "2023-06-29", change=22),
         expected_indicator("agreements", None, 15, "no_data"),
         expected_indicator("congresses", None, 30, "no_data", fraction=1.0),
         expected_indicator("new_members", None, 1500, "no_data"),
-        expected_indicator("union_fees", 2000.5, 4500, "behind"),
+        expected_indicator("union_fees", 2000.5, 4500, "behind", change=2000.5),
     ]
     assert (hk["last_as_of"], hk["reported_this_week"]) == ("2023-06-29", True)
 
     hbt = by_code["HBT"]
-    assert hbt["indicators"][0] == expected_indicator("new_unions", 10, 30, "at_risk")  # 10/F = 20.17 < 24
-    assert hbt["indicators"][2] == expected_indicator("congresses", 45, 45, "achieved", "2023-05-26", fraction=1.0)
+    assert hbt["indicators"][0] == expected_indicator("new_unions", 10, 30, "at_risk", change=0)  # 10/F = 20.17 < 24
+    assert hbt["indicators"][2] == expected_indicator("congresses", 45, 45, "achieved", "2023-05-26", fraction=1.0,
+                                                   change=0)
     assert (hbt["last_as_of"], hbt["reported_this_week"]) == ("2023-06-23", False)
 
     scores = {
@@ -100,11 +102,16 @@ def test_ingested_sheets_give_the_status_json_computed_by_hand(ctx, cli):
         ("LB", scores["LB"], 1), ("HK", scores["HK"], 2), ("HBT", scores["HBT"], 3),
         ("HM", 0, 4), ("BD", 0, 4), ("DD", 0, 4)]
     assert data["totals"] == [
-        {"key": "new_unions", "actual": 48, "target": 170, "percent": round(4800 / 170, 2)},
-        {"key": "agreements", "actual": 11, "target": 100, "percent": 11.0},
-        {"key": "congresses", "actual": 97, "target": 280, "percent": round(9700 / 280, 2)},
-        {"key": "new_members", "actual": 1450, "target": 14200, "percent": round(145000 / 14200, 2)},
-        {"key": "union_fees", "actual": 3501, "target": 24300, "percent": round(350100 / 24300, 2)},
+        {"key": "new_unions", "actual": 48, "target": 170, "percent": round(4800 / 170, 2), "week_change": 4 + 22 + 0,
+         "last_year_actual": None},
+        {"key": "agreements", "actual": 11, "target": 100, "percent": 11.0, "week_change": 3,
+         "last_year_actual": None},
+        {"key": "congresses", "actual": 97, "target": 280, "percent": round(9700 / 280, 2), "week_change": 0,
+         "last_year_actual": None},
+        {"key": "new_members", "actual": 1450, "target": 14200, "percent": round(145000 / 14200, 2),
+         "week_change": 250, "last_year_actual": None},
+        {"key": "union_fees", "actual": 3501, "target": 24300, "percent": round(350100 / 24300, 2),
+         "week_change": 2000.5, "last_year_actual": None},
     ]
 
 

@@ -207,11 +207,11 @@ def test_the_dashboard_lists_every_district_and_who_has_not_reported(client, ctx
     assert "0/6" in r.text
 
 
-def test_the_dashboard_takes_a_date_and_refuses_one_outside_the_year(client, ctx):
+def test_the_dashboard_takes_a_date_and_refuses_a_year_without_targets_or_figures(client, ctx):
     link = issue(ctx, head=True)
     assert "31/03/2023" in client.get(link, params={"ngay": "31/03/2023"}).text
     r = client.get(link, params={"ngay": "01/01/2022"})
-    assert r.status_code == 400 and "ngoài năm thi đua" in r.text
+    assert r.status_code == 400 and "Năm 2022" in r.text and "chưa có chỉ tiêu hay số liệu" in r.text
     assert client.get(link, params={"ngay": "hôm qua"}).status_code == 400
 
 

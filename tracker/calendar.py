@@ -1,4 +1,4 @@
-"""Week keys and short names: the words every area uses to file and title its outputs.
+"""Week keys, review periods and short names: the words every area uses to file and title its outputs.
 
 Neutral ground: the jobs (which week a run covers), reporting (folders, titles), mail (subjects, outbox
 periods) and the mailbox receipt all need the same ``2023-W26`` and the same ``Cụm thi đua số 1``, and
@@ -8,8 +8,10 @@ none of them should import another for it. Pure functions, no I/O; every string 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
+from tracker.errors import TrackerError
 from tracker.text import nfc
 
 _SEPARATOR = re.compile(r"\s+[-–—]\s+")
@@ -40,3 +42,40 @@ def district_short_name(name: str) -> str:
     """``LĐLĐ quận Hai Bà Trưng`` → ``Hai Bà Trưng``, for chart axes; other names are kept whole."""
     name = nfc(name).strip()
     return _DISTRICT_PREFIX.sub("", name).strip() or name
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "2023-H1" | "2023"
+    year: int
+    as_of: date  # the period's last day
+    title: str  # "sơ kết 6 tháng đầu năm 2023"
+    meeting: str  # "Hội nghị sơ kết 6 tháng đầu năm 2023"
+
+
+def parse_period(text: str, year: int | None = None) -> Period:
+    """``2023-H1`` (as of 30/06) or ``2023`` (as of 31/12). With ``year``, the period must be in it."""
+    m = re.fullmatch(r"\s*(\d{4})(?:-?(H1|h1))?\s*", text or "")
+    if not m:
+        raise TrackerError(f"Kỳ không hợp lệ: {text!r} (viết 2023-H1 cho sơ kết 6 tháng, 2023 cho tổng kết năm).",
+                           f"Invalid period {text!r} (write 2023-H1 for the six-month review, 2023 for the year).",
+                           exit_code=2)
+    y = int(m.group(1))
+    if year is not None and y != year:
+        raise TrackerError(f"Kỳ {text} nằm ngoài năm thi đua {year} của cụm.",
+                           f"The period {text} is outside the cluster year {year}.", exit_code=2)
+    if m.group(2):
+        title = f"sơ kết 6 tháng đầu năm {y}"
+        return Period(f"{y}-H1", y, date(y, 6, 30), title, f"Hội nghị {title}")
+    title = f"tổng kết năm {y}"
+    return Period(str(y), y, date(y, 12, 31), title, f"Hội nghị {title}")
+
+
+def default_period(year: int, today: date) -> str:
+    """The year once it is over, else its first half (the review-pack job runs on 5 July and 5 January)."""
+    return str(year) if today.year > year else f"{year}-H1"
+
+
+def period_start(period: Period) -> date:
+    """1 January of the period's year (both review periods start there: figures are year to date)."""
+    return date(period.year, 1, 1)

@@ -277,6 +277,45 @@ def _short_name(name: str) -> str:
     return re.split(r"\s+[-–—]\s+", nfc(name).strip())[0]
 
 
+class AssessmentAward(_Strict):
+    name: str = Field(min_length=1)
+    count: int = Field(ge=1)
+
+
+class AssessmentCriterion(_Strict):
+    code: str = Field(min_length=1, max_length=20)
+    group: str = ""
+    label: str = Field(min_length=1)
+    points: float = Field(gt=0)
+    source: str = "manual"  # manual | reporting | indicator:<key> (checked with the indicators, below)
+
+
+class AssessmentExtra(_Strict):
+    """A bonus (điểm thưởng) or penalty (điểm trừ) line, scored 0..max by hand."""
+
+    code: str = Field(min_length=1, max_length=20)
+    label: str = Field(min_length=1)
+    max: float = Field(gt=0)
+
+
+class Assessment(_Strict):
+    """The cluster's scoring table (thang điểm) for the year-end assessment (docs/assessment.md §1)."""
+
+    total_points: float = Field(default=100, gt=0)
+    awards: list[AssessmentAward] = Field(default_factory=list)
+    criteria: list[AssessmentCriterion] = Field(default_factory=list)
+    bonus: list[AssessmentExtra] = Field(default_factory=list)
+    penalty: list[AssessmentExtra] = Field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.criteria)
+
+    @property
+    def points_sum(self) -> float:
+        return sum(c.points for c in self.criteria)
+
+
 class Settings(_Strict):
     cluster: Cluster
     districts: list[District] = Field(min_length=1)
@@ -291,6 +330,7 @@ class Settings(_Strict):
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
     documents: Documents = Documents()
+    assessment: Assessment = Assessment()
     # Where the file was read from; relative paths were resolved against its folder.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
 
@@ -336,6 +376,7 @@ class Settings(_Strict):
                 if self.indicator(key).kind == "count" and not float(value).is_integer():
                     raise _KeyedError(f"targets.{code}.{key}", "chỉ tiêu đếm phải là số nguyên",
                                       "a count target must be a whole number")
+        _check_assessment(self.assessment, keys)
         return self
 
     # Lookups used everywhere
@@ -354,6 +395,28 @@ class Settings(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return self.cluster.tz
+
+
+def _check_assessment(a: Assessment, indicator_keys: set[str]) -> None:
+    """Codes unique across criteria, bonus and penalty; indicator sources name a configured indicator."""
+    seen: set[str] = set()
+    lines = [("criteria", i, c.code) for i, c in enumerate(a.criteria)]
+    lines += [(part, i, e.code) for part in ("bonus", "penalty") for i, e in enumerate(getattr(a, part))]
+    for part, i, code in lines:
+        if code in seen:
+            raise _KeyedError(f"assessment.{part}[{i}].code", f"mã tiêu chí {code!r} bị trùng",
+                              f"duplicate criterion code {code!r}")
+        seen.add(code)
+    for i, c in enumerate(a.criteria):
+        key = c.source.removeprefix("indicator:") if c.source.startswith("indicator:") else None
+        if key is None and c.source not in ("manual", "reporting"):
+            raise _KeyedError(f"assessment.criteria[{i}].source",
+                              f"nguồn điểm {c.source!r} không hợp lệ "
+                              "(ghi manual, reporting hoặc indicator:<mã chỉ tiêu>)",
+                              f"unknown source {c.source!r} (write manual, reporting or indicator:<key>)")
+        if key is not None and key not in indicator_keys:
+            raise _KeyedError(f"assessment.criteria[{i}].source", f"không có chỉ tiêu mã {key!r} trong [[indicators]]",
+                              f"no indicator with key {key!r} in [[indicators]]")
 
 
 class _KeyedError(ValueError):

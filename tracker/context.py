@@ -44,6 +44,13 @@ def open_context(config: str | Path | None = None, *, settings: Settings | None 
             "cluster.language = %r: báo cáo và thư vẫn viết bằng tiếng Việt (chưa có bản tiếng Anh). / "
             "Reports and e-mails are still written in Vietnamese; English output is not available yet.",
             settings.cluster.language)
+    table = settings.assessment
+    if table.enabled and abs(table.points_sum - table.total_points) > 1e-9:
+        # Accepted (docs/assessment.md §1): a table may be being drafted; the totals are scaled anyway.
+        logging.getLogger("tracker").warning(
+            "assessment: điểm các tiêu chí cộng lại %s, khác total_points = %s. / The criteria's points add up to "
+            "%s, not total_points = %s.", f"{table.points_sum:g}", f"{table.total_points:g}",
+            f"{table.points_sum:g}", f"{table.total_points:g}")
     return Context(settings=settings, engine=get_engine(settings.database.url))
 
 

@@ -222,3 +222,63 @@ class AccessToken(SQLModel, table=True):
     label: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class PeriodClose(SQLModel, table=True):
+    """One close of a review period's figures (chốt số liệu), and its reopening if any. Closing again after a
+    reopen makes a new row: every close and reopen is kept with who and when (docs/closing.md §2)."""
+
+    __tablename__ = "period_close"
+    __table_args__ = (Index("ix_period_close", "cluster_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    period: str = Field(max_length=10)  # 2023-H1 | 2023
+    as_of: date  # the figures frozen are those as of this date
+    closed_at: datetime = Field(default_factory=utcnow)
+    closed_by: str = ""
+    reopened_at: datetime | None = None
+    reopened_by: str = ""
+    reopen_reason: str = ""
+
+
+class PeriodSnapshot(SQLModel, table=True):
+    """A close's frozen figure of one unit and indicator, and the submission it came from."""
+
+    __tablename__ = "period_snapshot"
+    __table_args__ = (UniqueConstraint("close_id", "district_id", "indicator_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    close_id: int = Field(foreign_key="period_close.id", index=True)
+    district_id: int = Field(foreign_key="district.id")
+    indicator_id: int = Field(foreign_key="indicator.id")
+    value: float | None = None  # None: no figure as of the close's date
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    figure_as_of: date | None = None
+
+
+class ConfirmationRequest(SQLModel, table=True):
+    """Units were asked to confirm their figures of a period as of a date (once per period and date)."""
+
+    __tablename__ = "confirmation_request"
+    __table_args__ = (UniqueConstraint("cluster_id", "period", "as_of"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    period: str = Field(max_length=10)
+    as_of: date
+    requested_at: datetime = Field(default_factory=utcnow)
+
+
+class Confirmation(SQLModel, table=True):
+    """A unit confirmed its figures of a period as of a date: which figures (their submissions), who, when.
+
+    It lapses when the unit's figures up to that date change afterwards (docs/closing.md §1)."""
+
+    __table_args__ = (Index("ix_confirmation", "cluster_id", "period", "district_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    period: str = Field(max_length=10)
+    as_of: date
+    district_id: int = Field(foreign_key="district.id")
+    confirmed_at: datetime = Field(default_factory=utcnow)
+    confirmed_by: str = ""  # the portal link's label, or --by TEXT
+    channel: str = Field(default="cli", max_length=10)  # web | cli
+    figures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -35,11 +35,11 @@ Decisions where the rules leave room (each has a test; docs/indicators-and-progr
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -194,6 +194,9 @@ class IndicatorProgress:
     status: Status
     achieved_on: date | None
     as_of: date | None = None  # as_of of the figure used (None: no figure)
+    week_change: float | None = None  # actual − actual a week earlier; None: no figure now
+    status_before: Status | None = None  # the status a week earlier (None: that day is in the previous year)
+    last_year_actual: float | None = None  # the figure as of the same day last year, from last year's figures
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ class DistrictProgress:
     late: bool
     indicators: tuple[IndicatorProgress, ...]
     first_received_this_week: datetime | None = None  # when this week's first accepted sheet arrived
+    rank_change: int | None = None  # rank a week earlier − rank now (positive: moved up)
 
     def indicator(self, key: str) -> IndicatorProgress:
         return next(i for i in self.indicators if i.key == key)
@@ -218,6 +222,8 @@ class TotalProgress:
     actual: float
     target: float | None
     percent: float | None
+    week_change: float | None = None  # sum over districts with a figure now; None when none has one
+    last_year_actual: float | None = None  # sum over districts with a last-year figure; None when none has one
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,7 @@ class ClusterProgress:
                     "rank": d.rank,
                     "last_as_of": _iso(d.last_as_of),
                     "reported_this_week": d.reported_this_week,
+                    "rank_change": d.rank_change,
                     "indicators": [
                         {
                             "key": i.key,
@@ -272,6 +279,8 @@ class ClusterProgress:
                             "projected": _round(i.projected, 2),
                             "status": i.status,
                             "achieved_on": _iso(i.achieved_on),
+                            "week_change": _number(i.week_change),
+                            "last_year_actual": _number(i.last_year_actual),
                         }
                         for i in d.indicators
                     ],
@@ -280,7 +289,8 @@ class ClusterProgress:
             ],
             "totals": [
                 {"key": t.key, "actual": _number(t.actual), "target": _number(t.target),
-                 "percent": _round(t.percent, 2)}
+                 "percent": _round(t.percent, 2), "week_change": _number(t.week_change),
+                 "last_year_actual": _number(t.last_year_actual)}
                 for t in self.totals
             ],
         }
@@ -387,8 +397,10 @@ def week_ends(year: int, until: date) -> list[date]:
 class _Series:
     """The figures of one (district, indicator): one effective value per as-of date, in date order.
 
-    For each as-of date the version received last wins (§2); a blank in a later version does not
-    erase an earlier version's figure, because blanks are never observations.
+    For each as-of date the version received last wins; a blank in a later version does not erase an
+    earlier version's figure, because blanks are never observations. A figure counts only within its
+    own year: as of D, only figures dated in D's year are seen (a 29 December sheet is never a January
+    figure), and a run of figures at or above the target never reaches back into the previous year.
     """
 
     __slots__ = ("dates", "values")
@@ -405,14 +417,17 @@ class _Series:
     def at(self, as_of: date) -> tuple[int, float | None]:
         """(index, value) of the figure as of ``as_of``; index −1 and None when there is none yet."""
         idx = bisect_right(self.dates, as_of) - 1
-        return idx, (self.values[idx] if idx >= 0 else None)
+        if idx < 0 or self.dates[idx].year != as_of.year:
+            return -1, None
+        return idx, self.values[idx]
 
     def achieved_on(self, idx: int, target: float) -> date | None:
         """First date of the run of figures ≥ target that ends at ``idx`` (None if ``idx`` is below)."""
         if idx < 0 or self.values[idx] < target:
             return None
+        year = self.dates[idx].year
         start = idx
-        while start > 0 and self.values[start - 1] >= target:
+        while start > 0 and self.values[start - 1] >= target and self.dates[start - 1].year == year:
             start -= 1
         return self.dates[start]
 
@@ -421,6 +436,7 @@ class _Series:
 class _Index:
     series: dict[tuple[str, str], _Series]
     receipts: dict[str, list[Receipt]]  # per district, sorted by as_of
+    receipt_dates: dict[str, list[date]]  # the same receipts' as-of dates, for bisecting
 
 
 def _index(inp: ProgressInput) -> _Index:
@@ -432,7 +448,8 @@ def _index(inp: ProgressInput) -> _Index:
         receipts[r.district].append(r)
     for lst in receipts.values():
         lst.sort(key=lambda r: (r.as_of, r.received_at, r.submission_id))
-    return _Index({k: _Series(v) for k, v in grouped.items()}, dict(receipts))
+    return _Index({k: _Series(v) for k, v in grouped.items()}, dict(receipts),
+                  {code: [r.as_of for r in lst] for code, lst in receipts.items()})
 
 
 @contextmanager
@@ -451,10 +468,34 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def current_figures(observations: Iterable[Observation], as_of: date) -> dict[tuple[str, str], Observation]:
+    """The figure of each (district, indicator) as of ``as_of``: from the latest as-of date not after it
+    within its year, and among the versions of that date the one received last (the figure rule)."""
+    best: dict[tuple[str, str], Observation] = {}
+    for o in observations:
+        if o.as_of > as_of or o.as_of.year != as_of.year:
+            continue
+        pair = (o.district, o.indicator)
+        cur = best.get(pair)
+        if cur is None or (o.as_of, o.received_at, o.submission_id) > (cur.as_of, cur.received_at, cur.submission_id):
+            best[pair] = o
+    return best
+
+
+def same_day_last_year(day: date) -> date:
+    """The same day and month a year earlier; 29 February falls on 28 February."""
+    if (day.month, day.day) == (2, 29):
+        return date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
+
+
 def compute(inp: ProgressInput, as_of: date | None = None) -> ClusterProgress:
-    """Apply docs/indicators-and-progress.md as of ``as_of`` (default ``inp.as_of``); later observations are ignored."""
+    """Apply docs/indicators-and-progress.md as of ``as_of`` (default ``inp.as_of``); later figures are
+    ignored. The week's changes compare with the progress seven days earlier."""
+    as_of = as_of or inp.as_of
     with paused_gc():
-        return _compute(inp, _index(inp), as_of or inp.as_of)
+        index = _index(inp)
+        return _compute(inp, index, as_of, _week_before(inp, index, as_of))
 
 
 def weekly_history(inp: ProgressInput, until: date | None = None, *, include_until: bool = True
@@ -462,82 +503,172 @@ def weekly_history(inp: ProgressInput, until: date | None = None, *, include_unt
     """Progress at every Sunday of the year up to ``until`` (default ``inp.as_of``), oldest first.
 
     With ``include_until`` the last point is ``until`` itself when it is not a Sunday, so the series
-    ends at the as-of date of the report. The figures are indexed once for all points.
+    ends at the as-of date of the report. The figures are indexed once for all points, and each
+    Sunday's week changes compare with the Sunday before, computed just before it.
     """
     until = until or inp.as_of
     days = week_ends(inp.year, until)
     if include_until and (not days or days[-1] != until):
         days.append(until)
+    out: list[ClusterProgress] = []
     with paused_gc():
         index = _index(inp)
-        return [_compute(inp, index, d) for d in days]
+        for day in days:
+            before = out[-1] if out and out[-1].as_of == day - timedelta(days=7) else \
+                _week_before(inp, index, day)
+            out.append(_compute(inp, index, day, before))
+    return out
 
 
-def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
+def _week_before(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress | None:
+    """The progress seven days before ``as_of``, with the same targets; None when that day is in the
+    previous year (year-to-date figures start again at 0 on 1 January)."""
+    prior = as_of - timedelta(days=7)
+    return _compute(inp, index, prior, None, changes=False) if prior.year == as_of.year else None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One district's figures as of a date, before ranking."""
+
+    spec: DistrictSpec
+    indicators: tuple[IndicatorProgress, ...]
+    last: Receipt | None  # its latest accepted sheet up to the date
+    first_this_week: Receipt | None  # its first accepted sheet of the date's ISO week (by time received)
+
+
+def _compute(inp: ProgressInput, index: _Index, as_of: date, before: ClusterProgress | None,
+             *, changes: bool = True) -> ClusterProgress:
     if as_of.year != inp.year:
-        raise ValueError(f"as-of date {as_of.isoformat()} is outside the cluster year {inp.year}")
-    rules = inp.rules
+        raise ValueError(f"as-of date {as_of.isoformat()} is outside the cluster year {inp.year} of this input")
+    week_start, deadline = iso_week_start(as_of), weekly_deadline(as_of, inp.rules)
+    rows = [_row(inp, index, d, as_of, week_start) for d in inp.districts]
+    if changes:
+        rows = [_with_changes(row, inp.indicators, index, as_of, before) for row in rows]
+    districts = _ranked(inp, rows, deadline)
+    if changes and before is not None:
+        districts = [replace(p, rank_change=_rank_change(before, p)) for p in districts]
+    return ClusterProgress(
+        cluster=inp.cluster_id, cluster_name=inp.cluster_name, year=inp.year, as_of=as_of,
+        indicators=inp.indicators, districts=tuple(districts), totals=_totals(inp.indicators, rows, changes),
+        notes=_notes(inp, rows, districts, as_of, deadline) if changes else (),
+        week_start=week_start, week_deadline=deadline, rules=inp.rules,
+    )
+
+
+def _row(inp: ProgressInput, index: _Index, d: DistrictSpec, as_of: date, week_start: date) -> _Row:
     year_fraction = elapsed_fraction(as_of)
-    fractions = {i.key: (elapsed_fraction(as_of, i.deadline) if i.deadline else year_fraction)
-                 for i in inp.indicators}
-    week_start = iso_week_start(as_of)
-    deadline = weekly_deadline(as_of, rules)
+    indicators = []
+    for spec in inp.indicators:
+        f = elapsed_fraction(as_of, spec.deadline) if spec.deadline else year_fraction
+        indicators.append(_indicator(spec, inp.targets.get((d.code, spec.key)),
+                                     index.series.get((d.code, spec.key)), as_of, f, inp.rules))
+    receipts = index.receipts.get(d.code, [])
+    lo = bisect_left(index.receipt_dates.get(d.code, []), date(as_of.year, 1, 1))
+    upto = receipts[lo: bisect_right(index.receipt_dates.get(d.code, []), as_of)]
+    this_week = [r for r in upto if r.as_of >= week_start]
+    first = min(this_week, key=lambda r: (r.received_at, r.submission_id)) if this_week else None
+    return _Row(d, tuple(indicators), upto[-1] if upto else None, first)
 
-    rows: list[tuple[DistrictSpec, list[IndicatorProgress], date | None, Receipt | None, int]] = []
-    for d in inp.districts:
-        indicators = []
-        for spec in inp.indicators:
-            target = inp.targets.get((d.code, spec.key))
-            series = index.series.get((d.code, spec.key))
-            idx, actual = series.at(as_of) if series else (-1, None)
-            f = fractions[spec.key]
-            status = judge(actual, target, f, rules.behind_ratio)
-            indicators.append(IndicatorProgress(
-                key=spec.key,
-                actual=actual,
-                target=target,
-                percent=percent_of(actual, target),
-                expected=None if target is None else target * f,
-                projected=None if actual is None else actual / f,
-                status=status,
-                achieved_on=series.achieved_on(idx, target) if (series and status == "achieved") else None,
-                as_of=series.dates[idx] if (series and idx >= 0) else None,
-            ))
-        receipts = index.receipts.get(d.code, [])
-        upto = receipts[: bisect_right([r.as_of for r in receipts], as_of)]
-        last = upto[-1] if upto else None
-        this_week = [r for r in upto if r.as_of >= week_start]
-        first = min(this_week, key=lambda r: (r.received_at, r.submission_id)) if this_week else None
-        rows.append((d, indicators, last.as_of if last else None, first, last.submission_id if last else 0))
 
-    scores = _scores([r[1] for r in rows], inp.indicators, rules)
-    ranks = competition_ranks(scores)
+def _indicator(spec: IndicatorSpec, target: float | None, series: _Series | None, as_of: date, f: float,
+               rules: Rules) -> IndicatorProgress:
+    idx, actual = series.at(as_of) if series else (-1, None)
+    status = judge(actual, target, f, rules.behind_ratio)
+    return IndicatorProgress(
+        key=spec.key,
+        actual=actual,
+        target=target,
+        percent=percent_of(actual, target),
+        expected=None if target is None else target * f,
+        projected=None if actual is None else actual / f,
+        status=status,
+        achieved_on=series.achieved_on(idx, target) if (series and status == "achieved") else None,
+        as_of=series.dates[idx] if (series and idx >= 0) else None,
+    )
+
+
+def _with_changes(row: _Row, specs: tuple[IndicatorSpec, ...], index: _Index, as_of: date,
+                  before: ClusterProgress | None) -> _Row:
+    """The row with each indicator's week change, status a week earlier and same period last year."""
+    earlier = before.district(row.spec.code) if before is not None else None
+    last_year = same_day_last_year(as_of)
+    out = []
+    for spec, i in zip(specs, row.indicators, strict=True):
+        previous = earlier.indicator(spec.key) if earlier is not None else None
+        series = index.series.get((row.spec.code, spec.key))
+        out.append(replace(
+            i,
+            week_change=week_change(i.actual, previous.actual if previous is not None else None,
+                                    digits=2 if spec.kind == "amount" else 6),
+            status_before=previous.status if previous is not None else None,
+            last_year_actual=series.at(last_year)[1] if series else None,
+        ))
+    return replace(row, indicators=tuple(out))
+
+
+def week_change(actual: float | None, week_before: float | None, *, digits: int = 6) -> float | None:
+    """actual − the figure a week earlier, which counts as 0 when there was none (figures are year to
+    date and start at 0 on 1 January); None when there is no figure now. Amounts are rounded to 2
+    decimals; the default removes float noise only."""
+    if actual is None:
+        return None
+    return round(actual - (week_before or 0.0), digits)
+
+
+def _rank_change(before: ClusterProgress, now: DistrictProgress) -> int | None:
+    """Rank a week earlier − rank now (positive: moved up); None when either rank is None."""
+    earlier = before.district(now.code).rank
+    return None if earlier is None or now.rank is None else earlier - now.rank
+
+
+def _ranked(inp: ProgressInput, rows: list[_Row], deadline: datetime) -> list[DistrictProgress]:
+    scores = _scores([list(r.indicators) for r in rows], inp.indicators, inp.rules)
     districts = []
-    for (d, indicators, last_as_of, first, _), score, rank in zip(rows, scores, ranks, strict=True):
+    for row, score, rank in zip(rows, scores, competition_ranks(scores), strict=True):
+        first = row.first_this_week
         districts.append(DistrictProgress(
-            code=d.code, name=d.name, score=score, rank=rank, last_as_of=last_as_of,
+            code=row.spec.code, name=row.spec.name, score=score, rank=rank,
+            last_as_of=row.last.as_of if row.last else None,
             reported_this_week=first is not None, late=first is not None and first.received_at > deadline,
-            indicators=tuple(indicators), first_received_this_week=first.received_at if first else None,
+            indicators=row.indicators, first_received_this_week=first.received_at if first else None,
         ))
     position = {d.code: n for n, d in enumerate(inp.districts)}
     districts.sort(key=lambda p: (p.rank is None, p.rank or 0, position[p.code]))
+    return districts
 
+
+def _totals(specs: tuple[IndicatorSpec, ...], rows: list[_Row], changes: bool) -> tuple[TotalProgress, ...]:
     totals = []
-    for n, spec in enumerate(inp.indicators):
-        actual = sum((r[1][n].actual or 0.0) for r in rows)
-        targets = [r[1][n].target for r in rows if r[1][n].target is not None]
+    for n, spec in enumerate(specs):
+        column = [r.indicators[n] for r in rows]
+        actual = sum((i.actual or 0.0) for i in column)
+        targets = [i.target for i in column if i.target is not None]
         target = sum(targets) if targets else None
-        totals.append(TotalProgress(spec.key, actual, target, percent_of(actual, target)))
+        total = TotalProgress(spec.key, actual, target, percent_of(actual, target))
+        if changes:
+            total = replace(total, week_change=_sum_or_none(i.week_change for i in column),
+                            last_year_actual=_sum_or_none(i.last_year_actual for i in column))
+        totals.append(total)
+    return tuple(totals)
 
-    # Notes: the warnings of each district's latest sheet, then its late report; districts in ranking order.
-    latest_sheet = {r[0].code: r[4] for r in rows if r[4]}
-    first_sheet = {r[0].code: r[3] for r in rows}
+
+def _sum_or_none(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present), 6) if present else None
+
+
+def _notes(inp: ProgressInput, rows: list[_Row], districts: list[DistrictProgress], as_of: date,
+           deadline: datetime) -> tuple[QualityNote, ...]:
+    """The warnings of each district's latest sheet, then its late report; districts in ranking order."""
+    latest_sheet = {r.spec.code: r.last.submission_id for r in rows if r.last and r.last.submission_id}
+    first_sheet = {r.spec.code: r.first_this_week for r in rows}
     per_district: dict[str, list[QualityNote]] = defaultdict(list)
     for n in inp.notes:
         if (n.as_of is None or n.as_of <= as_of) and (
                 not n.submission_id or latest_sheet.get(n.district) == n.submission_id):
             per_district[n.district].append(n)
-    local = ZoneInfo(rules.timezone)
+    local = ZoneInfo(inp.rules.timezone)
     due = deadline.strftime("%d/%m/%Y %H:%M")
     for p in districts:
         first_receipt = first_sheet[p.code]
@@ -552,11 +683,7 @@ def _compute(inp: ProgressInput, index: _Index, as_of: date) -> ClusterProgress:
     order = [p.code for p in districts]
     notes = [n for code in order for n in per_district.pop(code, [])]
     notes += [n for rest in per_district.values() for n in rest]  # notes of districts not in the config
-    return ClusterProgress(
-        cluster=inp.cluster_id, cluster_name=inp.cluster_name, year=inp.year, as_of=as_of,
-        indicators=inp.indicators, districts=tuple(districts), totals=tuple(totals), notes=tuple(notes),
-        week_start=week_start, week_deadline=deadline, rules=rules,
-    )
+    return tuple(notes)
 
 
 def _scores(per_district: list[list[IndicatorProgress]], specs: tuple[IndicatorSpec, ...],

@@ -7,10 +7,12 @@ and then :func:`tracker.progress.compute` / :func:`tracker.progress.weekly_histo
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import extract
 from sqlmodel import Session, select
 
 from tracker import models
@@ -27,6 +29,7 @@ from tracker.progress import (
     Rules,
     compute,
     paused_gc,
+    same_day_last_year,
 )
 from tracker.targets import current_targets
 from tracker.text import format_date
@@ -68,11 +71,14 @@ class AsOf:
     notice_en: str | None = None
 
 
-def resolve_as_of(settings: Settings, as_of: date | None = None, *, today: date | None = None) -> AsOf:
+def resolve_as_of(settings: Settings, as_of: date | None = None, *, today: date | None = None,
+                  years: Collection[int] = ()) -> AsOf:
     """The as-of date of a command: the one given, else today in the cluster's time zone.
 
-    When the cluster year is over, the default is 31 December of that year (with a notice). A date
-    outside the cluster year is a usage error (exit 2).
+    ``[cluster] year`` is the current year, not a wall: a date is accepted in that year or in any of
+    ``years`` (the years that have targets or figures, :func:`years_with_data`). Without a date, when the
+    current year is over the default is its 31 December (with a notice). Any other date is a usage
+    error (exit 2) naming the years there are.
     """
     year = settings.cluster.year
     if as_of is None:
@@ -82,25 +88,56 @@ def resolve_as_of(settings: Settings, as_of: date | None = None, *, today: date 
             return AsOf(end, f"Năm {year} của cụm đã kết thúc: số liệu tính đến {format_date(end)}.",
                         f"The cluster year {year} is over: figures as of {end.isoformat()}.")
         as_of = today
-    if as_of.year != year:
+    known = sorted({year, *years})
+    if as_of.year not in known:
+        listed = ", ".join(str(y) for y in known)
         raise TrackerError(
-            f"Ngày {format_date(as_of)} nằm ngoài năm thi đua {year} của cụm {settings.cluster.id} "
-            f"(chọn một ngày từ 01/01/{year} đến 31/12/{year}).",
-            f"The date {as_of.isoformat()} is outside the cluster year {year} of {settings.cluster.id} "
-            f"(choose a date from {year}-01-01 to {year}-12-31).",
+            f"Năm {as_of.year} (ngày {format_date(as_of)}) chưa có chỉ tiêu hay số liệu nào của cụm "
+            f"{settings.cluster.id}; các năm có thể xem: {listed}.",
+            f"The year {as_of.year} (date {as_of.isoformat()}) has no targets or figures of {settings.cluster.id}; "
+            f"years you can see: {listed}.",
             exit_code=2,
         )
     return AsOf(as_of)
 
 
-def load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
-    """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it)."""
+def years_with_data(session: Session, cluster_id: str) -> frozenset[int]:
+    """The years that have registered targets or accepted figures of the cluster."""
+    conn = session.connection()
+    target_years = conn.execute(
+        select(models.Target.year).where(models.Target.cluster_id == cluster_id).distinct()).scalars().all()
+    figure_years = conn.execute(
+        select(extract("year", models.Submission.as_of))
+        .where(models.Submission.cluster_id == cluster_id,
+               models.Submission.status == models.SubmissionStatus.accepted,
+               models.Submission.as_of.is_not(None))  # type: ignore[union-attr]
+        .distinct()).scalars().all()
+    return frozenset(int(y) for y in (*target_years, *figure_years) if y is not None)
+
+
+def resolve_day(ctx: Context, as_of: date | None = None, *, today: date | None = None) -> AsOf:
+    """:func:`resolve_as_of` with the years the database holds for the context's cluster."""
+    with ctx.session() as session:
+        years = years_with_data(session, ctx.cluster_id)
+    return resolve_as_of(ctx.settings, as_of, today=today, years=years)
+
+
+def load_input(session: Session, settings: Settings, as_of: date, *, received_until: datetime | None = None
+               ) -> ProgressInput:
+    """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it).
+
+    With ``received_until``, only the sheets received up to then count: the database as it was at that
+    moment (a closed period's figures, docs/closing.md §2).
+    """
     with paused_gc():
-        return _load_input(session, settings, as_of)
+        return _load_input(session, settings, as_of, received_until)
 
 
-def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressInput:
-    cid, year = settings.cluster.id, settings.cluster.year
+def _load_input(session: Session, settings: Settings, as_of: date, received_until: datetime | None = None
+                ) -> ProgressInput:
+    """The year is the as-of date's: its targets, its sheets, and last year's figures up to the same day
+    (for the comparison with the same period last year)."""
+    cid, year = settings.cluster.id, as_of.year
     if session.get(models.Cluster, cid) is None:
         raise TrackerError(f"Cụm {cid} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
                            f"Cluster {cid} is not in the database yet: run `tracker init` first.", exit_code=2)
@@ -111,9 +148,10 @@ def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressIn
     indicator_key = dict(conn.execute(
         select(models.Indicator.id, models.Indicator.key).where(models.Indicator.cluster_id == cid)).all())
     start = date(year, 1, 1)
-    accepted = (models.Submission.cluster_id == cid,
-                models.Submission.status == models.SubmissionStatus.accepted,
-                models.Submission.as_of >= start, models.Submission.as_of <= as_of)
+    in_cluster = (models.Submission.cluster_id == cid, models.Submission.status == models.SubmissionStatus.accepted)
+    if received_until is not None:
+        in_cluster += (models.Submission.received_at <= received_until,)
+    accepted = (*in_cluster, models.Submission.as_of >= start, models.Submission.as_of <= as_of)
 
     # A figure's as-of date and time received are its submission's, so they are read once per sheet.
     sheets = {
@@ -133,6 +171,7 @@ def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressIn
     ).all():  # lead PostgreSQL, before its statistics catch up with a bulk import, to a quadratic plan
         code, at, received = sheets[sid]
         observations.append(Observation(code, indicator_key[i], at, value, received, sid))
+    observations += _last_year(conn, in_cluster, district_code, indicator_key, as_of)
     notes = tuple(
         QualityNote(district=sheets[sid][0], kind=code, message_vi=vi, message_en=en, as_of=sheets[sid][1],
                     indicator=key, cell=(f"{sheet}!{cell}" if sheet and cell else cell), submission_id=sid)
@@ -160,9 +199,24 @@ def _load_input(session: Session, settings: Settings, as_of: date) -> ProgressIn
     )
 
 
+def _last_year(conn, in_cluster: tuple, district_code: dict[int, str], indicator_key: dict[int, str],
+               as_of: date) -> list[Observation]:
+    """Last year's figures from 1 January up to the same day last year (29 February → 28 February)."""
+    end = same_day_last_year(as_of)
+    rows = conn.execute(
+        select(models.Submission.district_id, models.Submission.as_of, models.Submission.received_at,
+               models.Submission.id, models.Figure.indicator_id, models.Figure.value)
+        .join(models.Figure, models.Figure.submission_id == models.Submission.id)
+        .where(*in_cluster, models.Submission.as_of >= date(end.year, 1, 1), models.Submission.as_of <= end,
+               models.Submission.district_id.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    return [Observation(district_code[d], indicator_key[i], at, value, _aware(received), sid)
+            for d, at, received, sid, i, value in rows if d in district_code and i in indicator_key]
+
+
 def cluster_progress(ctx: Context, as_of: date | None = None) -> ClusterProgress:
-    """The progress of the context's cluster as of ``as_of`` (default: :func:`resolve_as_of`)."""
-    day = resolve_as_of(ctx.settings, as_of).day
+    """The progress of the context's cluster as of ``as_of`` (default: :func:`resolve_day`)."""
+    day = resolve_day(ctx, as_of).day
     with ctx.session() as session:
         inp = load_input(session, ctx.settings, day)
     return compute(inp)

@@ -12,11 +12,23 @@ from pathlib import Path
 
 import typer
 
-from tracker.cli import backup, common, intake, jobs, mail, overview, reports, setup, status, web  # noqa: F401  (register commands)
+from tracker.cli import (  # noqa: F401  (register commands)
+    backup,
+    common,
+    intake,
+    jobs,
+    mail,
+    overview,
+    period,
+    reports,
+    setup,
+    status,
+    web,
+)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, jobs, web, overview, backup):
+for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup):
     module.register(app)
 
 

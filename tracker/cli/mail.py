@@ -53,11 +53,11 @@ def send(
     if kind not in KINDS:
         raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review hoặc reminders).",
                            f"Unknown kind {kind!r} (choose weekly, review or reminders).", exit_code=2)
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
     from tracker.workflows import sending
 
     ctx = context()
-    day = resolve_as_of(ctx.settings, parse_as_of(as_of))
+    day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi and kind != "review":
         err(f"{day.notice_vi} / {day.notice_en}")
     if period is not None and kind != "review":

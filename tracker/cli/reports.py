@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
 )
 def weekly(as_of: AsOf = None, output: OutDir = None) -> None:
     from tracker.reporting.weekly import build_weekly
-    from tracker.standing import resolve_as_of
+    from tracker.standing import resolve_day
 
     ctx = context()
-    day = resolve_as_of(ctx.settings, parse_as_of(as_of))
+    day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi:
         err(f"{day.notice_vi} / {day.notice_en}")
     report = build_weekly(ctx, day.day, output)

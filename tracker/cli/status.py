@@ -37,10 +37,10 @@ def status(
 ) -> None:
     from tracker.context import require_initialised
     from tracker.progress import compute
-    from tracker.standing import load_input, resolve_as_of
+    from tracker.standing import load_input, resolve_day
 
     ctx = require_initialised(context())
-    day = resolve_as_of(ctx.settings, parse_as_of(as_of))
+    day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi:
         err(f"{day.notice_vi} / {day.notice_en}")
     with ctx.session() as session:

@@ -8,14 +8,12 @@ HTML, text) for sending the pack.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tracker.calendar import cluster_short_name
-from tracker.errors import TrackerError
+from tracker.calendar import Period, cluster_short_name, default_period, parse_period  # noqa: F401  (re-exported)
 from tracker.progress import ClusterProgress
 from tracker.reporting import narrative
 from tracker.reporting.data import ReportData
@@ -25,38 +23,6 @@ from tracker.reporting.wording import review_subject, safe_filename
 from tracker.text import format_date
 
 DraftWriter = Callable[[Draft, list[Grid], Path], Path]
-
-
-@dataclass(frozen=True)
-class Period:
-    key: str  # "2023-H1" | "2023"
-    year: int
-    as_of: date
-    title: str  # "sơ kết 6 tháng đầu năm 2023"
-    meeting: str  # "Hội nghị sơ kết 6 tháng đầu năm 2023"
-
-
-def parse_period(text: str, year: int | None = None) -> Period:
-    """``2023-H1`` (as of 30/06) or ``2023`` (as of 31/12). With ``year``, the period must be in it."""
-    m = re.fullmatch(r"\s*(\d{4})(?:-?(H1|h1))?\s*", text or "")
-    if not m:
-        raise TrackerError(f"Kỳ không hợp lệ: {text!r} (viết 2023-H1 cho sơ kết 6 tháng, 2023 cho tổng kết năm).",
-                           f"Invalid period {text!r} (write 2023-H1 for the six-month review, 2023 for the year).",
-                           exit_code=2)
-    y = int(m.group(1))
-    if year is not None and y != year:
-        raise TrackerError(f"Kỳ {text} nằm ngoài năm thi đua {year} của cụm.",
-                           f"The period {text} is outside the cluster year {year}.", exit_code=2)
-    if m.group(2):
-        title = f"sơ kết 6 tháng đầu năm {y}"
-        return Period(f"{y}-H1", y, date(y, 6, 30), title, f"Hội nghị {title}")
-    title = f"tổng kết năm {y}"
-    return Period(str(y), y, date(y, 12, 31), title, f"Hội nghị {title}")
-
-
-def default_period(year: int, today: date) -> str:
-    """The year once it is over, else its first half (the review-pack job runs on 5 July and 5 January)."""
-    return str(year) if today.year > year else f"{year}-H1"
 
 
 @dataclass(frozen=True)

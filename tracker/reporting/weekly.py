@@ -32,7 +32,7 @@ from tracker.reporting.wording import (
     value_text,
     weekly_subject,
 )
-from tracker.standing import resolve_as_of
+from tracker.standing import resolve_day
 from tracker.templating import render
 from tracker.text import format_date, format_number, nfc
 
@@ -89,7 +89,7 @@ def default_dir(reports: Path, as_of: date) -> Path:
 def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None = None, *,
                  now: datetime | None = None) -> WeeklyReport:
     """Build the weekly report of the context's cluster as of ``as_of`` (default: as ``tracker status``)."""
-    day = resolve_as_of(ctx.settings, as_of).day
+    day = resolve_day(ctx, as_of).day
     data = gather(ctx, day, now=now)
     out_dir = out_dir or default_dir(ctx.settings.paths.reports, day)
     return render_weekly(data, out_dir)

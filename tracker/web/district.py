@@ -20,7 +20,7 @@ from tracker.intake.ingest import ingest_bytes
 from tracker.intake.rejection import existing_outputs
 from tracker.intake.template import default_as_of, district_template, template_filename
 from tracker.models import SubmissionSource
-from tracker.standing import cluster_progress, resolve_as_of
+from tracker.standing import cluster_progress, resolve_day
 from tracker.web import security, tokens, views
 from tracker.web.portal import Portal, portal
 
@@ -40,7 +40,7 @@ def district_access(token: str, request: Request) -> tokens.Access:
 
 def _as_of(state: Portal):
     """Today (in the cluster year): the date the district's progress is shown as of."""
-    return resolve_as_of(state.settings, None, today=state.today()).day
+    return resolve_day(state.ctx, None, today=state.today()).day
 
 
 def _template_as_of(state: Portal):

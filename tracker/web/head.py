@@ -11,7 +11,7 @@ from tracker.calendar import district_short_name
 from tracker.errors import TrackerError
 from tracker.progress import STATUSES
 from tracker.reporting.wording import rules_paragraph
-from tracker.standing import cluster_progress, resolve_as_of
+from tracker.standing import cluster_progress, resolve_day
 from tracker.text import parse_date
 from tracker.web import tokens
 from tracker.web.charts import chart_png, chart_refs
@@ -36,7 +36,7 @@ def _as_of(state: Portal, text: str | None):
         raise HTTPException(status_code=400, detail=(
             f"Ngày không hợp lệ: «{text}» (viết dd/mm/yyyy).", f"Invalid date {text!r} (write dd/mm/yyyy)."))
     try:
-        return resolve_as_of(state.settings, day, today=state.today())
+        return resolve_day(state.ctx, day, today=state.today())
     except TrackerError as exc:
         raise HTTPException(status_code=400, detail=(exc.vi, exc.en)) from None
 

@@ -23,7 +23,7 @@ from tracker.mail.messages import SendReport, Spec, file_part, local_now, remind
 from tracker.reporting import wording
 from tracker.reporting.review import default_period, parse_period
 from tracker.reporting.weekly import build_weekly, default_dir
-from tracker.standing import cluster_progress, resolve_as_of
+from tracker.standing import cluster_progress, resolve_day
 from tracker.workflows.review import build_review
 
 
@@ -42,7 +42,7 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
                 now: datetime | None = None) -> SendReport:
     """The weekly report as of ``as_of`` (default as ``tracker status``) to every head address, once per week."""
     settings = ctx.settings
-    day = resolve_as_of(settings, as_of).day
+    day = resolve_day(ctx, as_of).day
 
     def make(folder: Path) -> Draft:
         rep = build_weekly(ctx, day, folder, now=now)
@@ -86,7 +86,7 @@ def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = F
                    now: datetime | None = None) -> SendReport:
     """One reminder per district that has not reported the week of ``as_of``, with its template attached."""
     settings = ctx.settings
-    day = resolve_as_of(settings, as_of).day
+    day = resolve_day(ctx, as_of).day
     progress = cluster_progress(ctx, day)
     checked_at = local_now(ctx, now)
     order = [d.code for d in settings.districts]

@@ -1,0 +1,1 @@
+"""The year-end assessment (chấm điểm thi đua) and award proposals (bình xét)."""

@@ -58,7 +58,9 @@ def test_federation_totals_add_the_cluster_totals_and_leaders_come_from_each_clu
     assert a.statuses["no_data"] == 1 and sum(a.statuses.values()) == 4
     assert view.federation_name == "LĐLĐ thành phố Hà Nội"
     data = view.to_json()
-    assert data["totals"][0] == {"key": "new_unions", "actual": 74, "target": 120, "percent": 61.67}
+    # every figure is new this week (none a week earlier): the week's change is the figure itself
+    assert data["totals"][0] == {"key": "new_unions", "actual": 74, "target": 120, "percent": 61.67,
+                                 "week_change": 74, "last_year_actual": None}
     assert data["clusters"][1]["best"][0]["rank"] == 1
 
 

@@ -180,7 +180,8 @@ def _snapshot(session: Session, settings: Settings, close: models.PeriodClose) -
         for ind in settings.indicators:
             o = figures.get((d.code, ind.key))
             session.add(models.PeriodSnapshot(
-                close_id=close.id, district_id=ids.districts[d.code], indicator_id=ids.indicators[ind.key],
+                cluster_id=close.cluster_id, close_id=close.id, district_id=ids.districts[d.code],
+                indicator_id=ids.indicators[ind.key],
                 value=None if o is None else o.value, submission_id=None if o is None else o.submission_id,
                 figure_as_of=None if o is None else o.as_of))
     session.flush()

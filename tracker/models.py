@@ -247,6 +247,7 @@ class PeriodSnapshot(SQLModel, table=True):
     __tablename__ = "period_snapshot"
     __table_args__ = (UniqueConstraint("close_id", "district_id", "indicator_id"),)
     id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
     close_id: int = Field(foreign_key="period_close.id", index=True)
     district_id: int = Field(foreign_key="district.id")
     indicator_id: int = Field(foreign_key="indicator.id")

@@ -38,6 +38,7 @@ from tracker.progress import (
     _round,
     compute,
     percent_of,
+    sum_or_none,
 )
 from tracker.standing import load_input, resolve_as_of
 
@@ -100,7 +101,8 @@ class Overview:
 
         def totals_json(totals: Iterable[TotalProgress]) -> list[dict]:
             return [{"key": t.key, "actual": _number(t.actual), "target": _number(t.target),
-                     "percent": _round(t.percent, 2)} for t in totals]
+                     "percent": _round(t.percent, 2), "week_change": _number(t.week_change),
+                     "last_year_actual": _number(t.last_year_actual)} for t in totals]
 
         def who(districts: Sequence[DistrictProgress]) -> list[dict]:
             return [{"code": d.code, "name": d.name, "score": _round(d.score, 4), "rank": d.rank} for d in districts]
@@ -155,15 +157,21 @@ def combine(lines: Sequence[ClusterLine], as_of: date, year: int, *, missing: Se
             indicators.setdefault(spec.key, spec)
     actual: dict[str, float] = defaultdict(float)
     targets: dict[str, list[float]] = defaultdict(list)
+    changes: dict[str, list[float | None]] = defaultdict(list)
+    last_year: dict[str, list[float | None]] = defaultdict(list)
     for line in lines:
         for t in line.progress.totals:
             actual[t.key] += t.actual
             if t.target is not None:
                 targets[t.key].append(t.target)
+            changes[t.key].append(t.week_change)
+            last_year[t.key].append(t.last_year_actual)
     totals = []
     for key in indicators:
         target = sum(targets[key]) if targets[key] else None
-        totals.append(TotalProgress(key, actual[key], target, percent_of(actual[key], target)))
+        totals.append(TotalProgress(key, actual[key], target, percent_of(actual[key], target),
+                                    week_change=sum_or_none(changes[key]),
+                                    last_year_actual=sum_or_none(last_year[key])))
     return Overview(as_of=as_of, year=year, indicators=tuple(indicators.values()), clusters=tuple(lines),
                     totals=tuple(totals), missing=tuple(missing), warnings=tuple(warnings))
 

@@ -647,13 +647,14 @@ def _totals(specs: tuple[IndicatorSpec, ...], rows: list[_Row], changes: bool) -
         target = sum(targets) if targets else None
         total = TotalProgress(spec.key, actual, target, percent_of(actual, target))
         if changes:
-            total = replace(total, week_change=_sum_or_none(i.week_change for i in column),
-                            last_year_actual=_sum_or_none(i.last_year_actual for i in column))
+            total = replace(total, week_change=sum_or_none(i.week_change for i in column),
+                            last_year_actual=sum_or_none(i.last_year_actual for i in column))
         totals.append(total)
     return tuple(totals)
 
 
-def _sum_or_none(values: Iterable[float | None]) -> float | None:
+def sum_or_none(values: Iterable[float | None]) -> float | None:
+    """The sum of the values that are not None; None when all are (a total nobody has a figure for)."""
     present = [v for v in values if v is not None]
     return round(sum(present), 6) if present else None
 

@@ -64,6 +64,7 @@ def upgrade() -> None:
 
     op.create_table('period_snapshot',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cluster_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('close_id', sa.Integer(), nullable=False),
     sa.Column('district_id', sa.Integer(), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=False),
@@ -71,6 +72,7 @@ def upgrade() -> None:
     sa.Column('submission_id', sa.Integer(), nullable=True),
     sa.Column('figure_as_of', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['close_id'], ['period_close.id'], ),
+    sa.ForeignKeyConstraint(['cluster_id'], ['cluster.id'], ),
     sa.ForeignKeyConstraint(['district_id'], ['district.id'], ),
     sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),

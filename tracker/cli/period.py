@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, Format, FormatOption, context, err, out, parse_as_of
 
 period_app = typer.Typer(
     help="Chốt số liệu kỳ sơ kết/tổng kết và xác nhận của các đơn vị. Close a review period's figures, and "
@@ -118,22 +118,16 @@ def confirm(
 
 @period_app.command("list", help="Các kỳ đã gửi đề nghị xác nhận hoặc đã chốt. The periods with a confirmation "
                                  "request or a close.\n\nExample: tracker period list --format json")
-def list_periods(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-) -> None:
+def list_periods(fmt: FormatOption = Format.table) -> None:
     from tracker import closing
     from tracker.calendar import parse_period
     from tracker.context import require_initialised
-    from tracker.errors import TrackerError
 
-    if fmt not in ("table", "json"):
-        raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
-                           f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
     ctx = require_initialised(context())
     with ctx.session() as session:
         keys = closing.known_periods(session, ctx.cluster_id)
         rows = closing.period_states(session, ctx.settings, [parse_period(k) for k in keys])
-    if fmt == "json":
+    if fmt == Format.json:
         import json
 
         out(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -36,7 +36,7 @@ def overview(
     if fmt not in ("table", "json"):
         raise TrackerError(f"Định dạng không hợp lệ: {fmt!r} (chọn table hoặc json).",
                            f"Unknown format {fmt!r} (choose table or json).", exit_code=2)
-    from tracker.overview import build_overview
+    from tracker.reporting.overview_book import build_overview
 
     result = build_overview(configs, parse_as_of(as_of), output)
     view = result.overview

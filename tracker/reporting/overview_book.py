@@ -51,6 +51,7 @@ from tracker.text import format_date, format_number
 SHEETS = ("Tổng hợp các cụm", "Các đơn vị", "Cách tính")
 
 _TOTAL = Look(font=BOLD, fill=TOTAL_FILL, border=BOX)
+_NO_TOTAL = object()  # a column whose cell in the total row stays blank and unstyled (a None total is styled)
 _FILLS = {s: PatternFill("solid", fgColor=palette.argb(palette.FILL[s])) for s in STATUSES}
 
 
@@ -85,7 +86,7 @@ def _who(people: list[dict]) -> str:
 class _Part:
     """Columns under one title of the upper header row: one column, whose own title spans both header
     rows (``label`` None), or an indicator's three columns under its label. Each column comes with its
-    figure in the federation's total row (None: that cell stays empty)."""
+    figure in the federation's total row, or ``_NO_TOTAL``."""
 
     columns: list[tuple[Column[_Cluster], object]]
     label: str | None = None
@@ -94,7 +95,7 @@ class _Part:
 def _parts(overview: Overview, js: dict) -> list[_Part]:
     clusters = overview.clusters
 
-    def one(column: Column[_Cluster], total: object = None) -> _Part:
+    def one(column: Column[_Cluster], total: object = _NO_TOTAL) -> _Part:
         return _Part([(column, total)])
 
     parts = [
@@ -141,7 +142,7 @@ def clusters_sheet(ws: Worksheet, overview: Overview) -> None:
     table = write_table(ws, 5, [c for c, _ in pairs], rows, replace(STYLE, header_height=20))
     _upper_header(ws, table, parts)
     for n, (column, total) in enumerate(pairs):
-        if total is not None:
+        if total is not _NO_TOTAL:
             write_cell(ws, table.after(0), table.column(n), total, column.fmt, _TOTAL)
     ws.freeze_panes = table.top("Số đơn vị")
     set_widths(ws, table)

@@ -6,9 +6,13 @@ the workbook and the JSON always agree. Number formats are written with Excel's 
 separators, so a Vietnamese Windows shows ``1.234,5`` and an English one ``1,234.5``. The ``%`` is a
 quoted literal, so 47.65 shows as ``47,7%`` without being multiplied by 100.
 
-Every string that came from an upload (file names, sheet names, cells, notes, senders) goes through
-:func:`put_text`: illegal characters stripped, at most 32,767 characters, forced to a text cell, so
-``=HYPERLINK(...)`` typed by a district stays text and never becomes a formula.
+Every string (file names, sheet names, cells, notes and senders from uploads, and our own labels) goes
+through :func:`tracker.safe_cells.write_text` (by :func:`tracker.sheets.write_cell`): illegal characters
+stripped, at most 32,767 characters, forced to a text cell, so ``=HYPERLINK(...)`` typed by a district
+stays text and never becomes a formula.
+
+Each sheet is a run of tables described as column specs (:mod:`tracker.sheets`): a table is written
+where the one above it ended, and charts, filters and conditional colours name the table's cells.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from tracker.progress import (
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import STATUS_VI, district_short_name, headline, rules_paragraph, week_period
-from tracker.safe_cells import clean_text, write_text
+from tracker.safe_cells import clean_text
 from tracker.sheets import Block, Column, Look, Rule, TableStyle, set_widths, write_cell, write_table
 from tracker.text import format_date
 
@@ -77,12 +81,7 @@ REPORTING_WORDS: dict[str, Status] = {reporting_label(r): palette.REPORTING[r] f
 
 
 # ---------------------------------------------------------------------------------------------------
-# Safe cells and the helpers every sheet shares
-
-
-def put_text(ws: Worksheet, row: int, col: int, value: object | None):
-    """Write text that came from outside (an upload) so it can only ever be text (:mod:`tracker.safe_cells`)."""
-    return write_text(ws.cell(row=row, column=col), value)
+# The helpers every sheet shares
 
 
 def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, font: Font | None = None,

@@ -253,7 +253,7 @@ def phase_review(run: Path, args) -> dict:
 
 def phase_overview(run: Path, args) -> dict:
     try:
-        from tracker.overview import build_overview
+        from tracker.reporting.overview_book import build_overview
     except ImportError:
         return {}
     t = time.perf_counter()

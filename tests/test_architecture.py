@@ -46,10 +46,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 KNOWN_CYCLES = [
     {"tracker.intake.ingest", "tracker.intake.rejection"},  # fixed by h15-intake
 ]
-KNOWN_BREAKS = {
-    # (importer, imported module or package): the overview workbook moves into tracker/reporting/
-    ("tracker.overview", "tracker.reporting"),  # fixed by h15-books
-}
+KNOWN_BREAKS: set[tuple[str, str]] = set()  # (importer, imported module or package)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from tracker.progress import (
     ProgressInput,
     QualityNote,
     Receipt,
+    Reporting,
     Rules,
     competition_ranks,
     compute,
     elapsed_fraction,
     iso_week_start,
     judge,
+    reporting_label,
     rules_text,
     status_label,
     week_ends,
@@ -396,6 +398,20 @@ def test_late_when_the_first_sheet_of_the_week_arrived_after_friday_17_local_tim
     both = make_input([obs("LB", "new_unions", monday, 5, at(friday, 1), 1),
                        obs("LB", "new_unions", friday, 6, at(date(2023, 7, 1)), 2)], {}, as_of=date(2023, 7, 2))
     assert compute(both).district("LB").late is False
+
+
+def test_a_districts_week_is_one_of_on_time_late_or_not_reported_each_with_one_word():
+    monday = date(2023, 6, 26)
+    deadline_utc = datetime(2023, 6, 30, 10, 0, tzinfo=UTC)  # Friday 17:00 in Hà Nội
+    inp = make_input([obs("LB", "new_unions", monday, 5, deadline_utc),
+                      obs("HK", "new_unions", monday, 5, deadline_utc + timedelta(minutes=1))], {},
+                     districts=("LB", "HK", "HBT"), as_of=date(2023, 7, 2))
+    p = compute(inp)
+    assert [p.district(c).reporting for c in ("LB", "HK", "HBT")] == [Reporting.on_time, Reporting.late,
+                                                                     Reporting.missing]
+    assert [reporting_label(r) for r in Reporting] == ["Đúng hạn", "Nộp muộn", "Chưa báo cáo"]
+    assert [reporting_label(r, "en") for r in Reporting] == ["On time", "Late", "Not reported"]
+    assert Reporting.of(reported=False, late=True) is Reporting.missing  # never both late and not reported
 
 
 def test_the_deadline_follows_the_configured_weekday_time_and_zone():

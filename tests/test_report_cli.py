@@ -3,6 +3,8 @@ text typed by districts stays text."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -108,3 +110,30 @@ def test_a_period_outside_the_cluster_year_is_a_usage_error(cli, ctx):
 def test_an_as_of_date_outside_the_year_is_a_usage_error(cli, ctx):
     result = cli("report", "weekly", "--as-of", "05/01/2024")
     assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_every_output_names_a_districts_week_with_the_same_word(cli, ctx, stored, config_path, tmp_path):
+    """`status`, the weekly workbook (summary and reporting sheet) and the overview workbook all say on time,
+    late or not reported with the words of tracker.progress.Reporting."""
+    from tracker.progress import Reporting, reporting_label
+
+    rows = list(csv.DictReader(io.StringIO(cli("status", "--as-of", "30/06/2023", "--format", "csv").stdout)))
+    expected = {r["district_code"]: reporting_label(Reporting.of(r["reported_this_week"] == "true",
+                                                                 r["late"] == "true")) for r in rows}
+    assert expected == {"HK": "Nộp muộn", "BD": "Chưa báo cáo", "HBT": "Đúng hạn", "LB": "Đúng hạn",
+                        "DD": "Đúng hạn", "HM": "Đúng hạn"}  # the sample: Hoàn Kiếm late, Ba Đình missing
+    names = {r["district_code"]: r["district_name"] for r in rows}
+
+    table = cli("status", "--as-of", "30/06/2023").stdout.splitlines()
+    shown = {code: next(line for line in table if name in line) for code, name in names.items()}
+    assert all(line.rstrip().endswith(expected[code]) for code, line in shown.items()), shown
+
+    result = cli("report", "weekly", "--as-of", "30/06/2023")
+    wb = load_workbook(next(Path(p) for p in result.stdout.splitlines() if p.endswith(".xlsx")))
+    this_week = {r[0]: r[2] for r in wb["Tình hình nộp báo cáo"].iter_rows(min_row=3, max_row=8, values_only=True)}
+    summary = {r[1]: r[-1] for r in wb["Tổng hợp"].iter_rows(min_row=7, max_row=12, max_col=9, values_only=True)}
+    assert this_week == expected and summary == {names[c]: word for c, word in expected.items()}
+
+    assert cli("overview", config_path, "--as-of", "30/06/2023", "-o", tmp_path / "ov").exit_code == 0
+    districts = load_workbook(next((tmp_path / "ov").glob("*.xlsx")))["Các đơn vị"]
+    assert {r[3]: r[-1] for r in districts.iter_rows(min_row=2, values_only=True)} == expected

@@ -13,18 +13,19 @@ are never ranked across clusters (each cluster ranks its own members; configs ma
 differently).
 
 Pure part: :func:`summarise` and :func:`combine` (plain data in, plain data out); I/O part:
-:func:`load_federation`, :func:`federation_overview`, :func:`write_workbook`, :func:`build_overview`.
+:func:`load_federation`, :func:`federation_overview`. The workbook, and the one call that loads, computes
+and writes it: :mod:`tracker.reporting.overview_book`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tracker.calendar import cluster_short_name, iso_week, week_period
+from tracker.calendar import cluster_short_name
 from tracker.config import Settings, load_settings
 from tracker.context import open_context
 from tracker.errors import TrackerError
@@ -41,8 +42,6 @@ from tracker.progress import (
     sum_or_none,
 )
 from tracker.standing import load_input, resolve_as_of
-
-WORKBOOK_SHEETS = ("Tổng hợp các cụm", "Các đơn vị", "Cách tính")
 
 
 @dataclass(frozen=True)
@@ -254,180 +253,3 @@ def federation_overview(settings: Sequence[Settings], as_of: date | None = None,
             continue
         lines.append(summarise(progress, s.source))
     return combine(lines, day, settings[0].cluster.year, missing=missing, warnings=warnings)
-
-
-def write_workbook(overview: Overview, path: Path) -> Path:
-    """The overview workbook: clusters side by side, every district by cluster, how to read it."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from tracker.reporting import palette
-    from tracker.reporting.wording import STATUS_VI, rules_paragraph
-    from tracker.reporting.xlsx import (
-        FMT_COUNT,
-        FMT_PERCENT,
-        FMT_SCORE,
-        header_cells,
-        print_setup,
-        put,
-        set_widths,
-        value_format,
-    )
-    from tracker.text import format_date, format_number
-
-    bold = Font(bold=True)
-    header_font = Font(bold=True, color=palette.argb(palette.HEADER_INK))
-    header_fill = PatternFill("solid", fgColor=palette.argb(palette.HEADER_FILL))
-    total_fill = PatternFill("solid", fgColor=palette.argb(palette.TOTAL_FILL))
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    fills = {s: PatternFill("solid", fgColor=palette.argb(palette.FILL[s])) for s in STATUSES}
-    specs = overview.indicators
-    data = overview.to_json()
-
-    def who(people: list[dict]) -> str:
-        return "; ".join(f"{p['name']} ({format_number(p['score'], 4)})" for p in people) or "—"
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = WORKBOOK_SHEETS[0]
-    put(ws, 1, 1, f"{overview.federation_name}: tiến độ thực hiện chỉ tiêu thi đua theo cụm, số liệu đến ngày "
-                  f"{format_date(overview.as_of)}", font=Font(bold=True, size=14))
-    put(ws, 2, 1, f"{len(overview.clusters)} cụm, {sum(c.districts for c in overview.clusters)} đơn vị. Mỗi cụm "
-                  "xếp hạng các đơn vị của mình; tổng cụm và tổng chung cộng số thực hiện và chỉ tiêu đăng ký.",
-        font=Font(italic=True))
-    # Two header rows: each indicator's label over its three columns (thực hiện, chỉ tiêu, %).
-    first = ["STT", "Mã cụm", "Cụm", "Số đơn vị", "Đã báo cáo tuần này", "Nộp muộn"]
-    last = ["Dẫn đầu cụm (điểm)", "Cuối bảng (điểm)", "Chỉ tiêu nguy cơ không đạt"]
-    titles = first + [t for _ in specs for t in ("Thực hiện", "Chỉ tiêu", "%")] + last
-    header_cells(ws, 5, titles, height=48)
-    ws.row_dimensions[5].height = 20
-    for col in [*range(1, len(first) + 1), *range(len(titles) - len(last) + 1, len(titles) + 1)]:
-        put(ws, 4, col, titles[col - 1], font=header_font, fill=header_fill, align=center, border=True)
-        ws.merge_cells(start_row=4, start_column=col, end_row=5, end_column=col)
-    for k, spec in enumerate(specs):
-        col = len(first) + 1 + 3 * k
-        unit = f" ({spec.unit})" if spec.unit else ""
-        put(ws, 4, col, f"{spec.label}{unit}", font=header_font, fill=header_fill, align=center, border=True)
-        ws.merge_cells(start_row=4, start_column=col, end_row=4, end_column=col + 2)
-    ws.row_dimensions[4].height = 36
-    row = 5
-    for n, (line, cj) in enumerate(zip(overview.clusters, data["clusters"], strict=True), start=1):
-        row += 1
-        put(ws, row, 1, n, border=True)
-        put(ws, row, 2, line.cluster, border=True)
-        put(ws, row, 3, cluster_short_name(line.name), border=True, font=bold)
-        put(ws, row, 4, line.districts, FMT_COUNT, border=True)
-        put(ws, row, 5, line.reported, FMT_COUNT, border=True)
-        put(ws, row, 6, line.late, FMT_COUNT, border=True)
-        by_key = {t["key"]: t for t in cj["totals"]}
-        for k, spec in enumerate(specs):
-            t = by_key.get(spec.key)
-            col = 7 + 3 * k
-            put(ws, row, col, t["actual"] if t else None, value_format(spec), border=True)
-            put(ws, row, col + 1, t["target"] if t else None, value_format(spec), border=True)
-            put(ws, row, col + 2, t["percent"] if t else None, FMT_PERCENT, border=True, font=bold)
-        col = 7 + 3 * len(specs)
-        put(ws, row, col, who(cj["best"]), border=True)
-        put(ws, row, col + 1, who(cj["worst"]), border=True)
-        put(ws, row, col + 2, line.statuses["at_risk"], FMT_COUNT, border=True)
-    row += 1
-    put(ws, row, 3, "Tổng cộng", font=bold, fill=total_fill, border=True)
-    put(ws, row, 4, sum(c.districts for c in overview.clusters), FMT_COUNT, font=bold, fill=total_fill, border=True)
-    put(ws, row, 5, sum(c.reported for c in overview.clusters), FMT_COUNT, font=bold, fill=total_fill, border=True)
-    put(ws, row, 6, sum(c.late for c in overview.clusters), FMT_COUNT, font=bold, fill=total_fill, border=True)
-    for k, (spec, t) in enumerate(zip(specs, data["totals"], strict=True)):
-        col = 7 + 3 * k
-        put(ws, row, col, t["actual"], value_format(spec), font=bold, fill=total_fill, border=True)
-        put(ws, row, col + 1, t["target"], value_format(spec), font=bold, fill=total_fill, border=True)
-        put(ws, row, col + 2, t["percent"], FMT_PERCENT, font=bold, fill=total_fill, border=True)
-    put(ws, row, 7 + 3 * len(specs) + 2, sum(c.statuses["at_risk"] for c in overview.clusters), FMT_COUNT,
-        font=bold, fill=total_fill, border=True)
-    ws.freeze_panes = "D6"
-    widths = {1: 5, 2: 10, 3: 22, 4: 9, 5: 11, 6: 9}
-    widths.update({7 + n: 11 for n in range(3 * len(specs))})
-    widths.update({7 + 3 * len(specs): 34, 8 + 3 * len(specs): 34, 9 + 3 * len(specs): 12})
-    set_widths(ws, widths)
-    print_setup(ws, "4:5")
-
-    ws = wb.create_sheet(WORKBOOK_SHEETS[1])
-    titles = ["Mã cụm", "Cụm", "Hạng trong cụm", "Mã đơn vị", "Đơn vị", "Điểm"]
-    titles += [f"{s.label} (%)" for s in specs] + ["Báo cáo tuần này"]
-    header_cells(ws, 1, titles, height=48)
-    row = 1
-    for line in overview.clusters:
-        js = line.progress.to_json()
-        for d, dj in zip(line.progress.districts, js["districts"], strict=True):
-            row += 1
-            put(ws, row, 1, line.cluster, border=True)
-            put(ws, row, 2, cluster_short_name(line.name), border=True)
-            put(ws, row, 3, d.rank, border=True, align=center)
-            put(ws, row, 4, d.code, border=True)
-            put(ws, row, 5, d.name, border=True)
-            put(ws, row, 6, dj["score"], FMT_SCORE, border=True)
-            mine = {i.key: (i, ij) for i, ij in zip(d.indicators, dj["indicators"], strict=True)}
-            for k, spec in enumerate(specs):
-                col = 7 + k
-                if spec.key not in mine:
-                    put(ws, row, col, None, border=True)
-                    continue
-                ind, ij = mine[spec.key]
-                cell = put(ws, row, col, ij["percent"], FMT_PERCENT, border=True, fill=fills[ind.status])
-                if ij["percent"] is None:
-                    cell.value = STATUS_VI[ind.status]
-                    cell.data_type = "s"
-            word = "Chưa nộp" if not d.reported_this_week else ("Nộp muộn" if d.late else "Đã nộp")
-            put(ws, row, 7 + len(specs), word, border=True)
-    ws.freeze_panes = "F2"
-    if row > 1:
-        ws.auto_filter.ref = f"A1:{get_column_letter(7 + len(specs))}{row}"
-    set_widths(ws, {1: 10, 2: 20, 3: 8, 4: 9, 5: 30, 6: 9, **{7 + k: 14 for k in range(len(specs))},
-                 7 + len(specs): 14})
-    print_setup(ws, "1:1")
-
-    ws = wb.create_sheet(WORKBOOK_SHEETS[2])
-    ws.column_dimensions["A"].width = 120
-    lines = [f"Số liệu đến ngày {format_date(overview.as_of)}, năm thi đua {overview.year}."]
-    paragraphs = {}
-    for line in overview.clusters:
-        paragraphs.setdefault(rules_paragraph(line.progress.rules), []).append(line.cluster)
-    if len(paragraphs) == 1:
-        lines.append(next(iter(paragraphs)))
-    else:
-        lines += [f"Cụm {', '.join(ids)}: {text}" for text, ids in paragraphs.items()]
-    lines.append("Tổng cụm: cộng số thực hiện của các đơn vị (đơn vị chưa có số liệu tính 0) và cộng chỉ tiêu đăng ký; "
-                 "% = tổng thực hiện / tổng chỉ tiêu. Tổng cộng các cụm tính theo cùng cách từ tổng của từng cụm. "
-                 "Dẫn đầu / cuối bảng: theo xếp hạng của chính cụm đó (các cụm không xếp hạng chung).")
-    if overview.missing:
-        lines.append("Chưa có số liệu (chưa chạy tracker init): " + ", ".join(m.cluster for m in overview.missing))
-    for n, text in enumerate(lines, start=1):
-        put(ws, n, 1, text, align=Alignment(wrap_text=True, vertical="top"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-@dataclass(frozen=True)
-class OverviewResult:
-    overview: Overview
-    workbook: Path
-    paths: tuple[Path, ...] = field(default=())
-
-
-def default_dir(as_of: date) -> Path:
-    """``reports/overview/2023-W26`` under the current folder."""
-    return Path("reports") / "overview" / week_period(as_of)
-
-
-def build_overview(paths: Iterable[Path], as_of: date | None = None, out_dir: Path | None = None, *,
-                   env: dict[str, str] | None = None) -> OverviewResult:
-    """Load the configs, compute every cluster, write the workbook into ``out_dir``; returns both."""
-    from tracker.reporting.wording import safe_filename
-
-    settings, warnings = load_federation(paths, env=env)
-    overview = federation_overview(settings, as_of, warnings)
-    folder = out_dir or default_dir(overview.as_of)
-    year, week = iso_week(overview.as_of)
-    name = safe_filename(f"Tổng hợp các cụm - tuần {week}-{year}.xlsx")
-    book = write_workbook(overview, folder / name)
-    return OverviewResult(overview, book, (book,))

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,39 @@ STATUS_LABELS_EN: dict[str, str] = {
 def status_label(status: str, language: str = "vi") -> str:
     """The word shown to users for a status (``vi`` or ``en``)."""
     return (STATUS_LABELS_EN if language == "en" else STATUS_LABELS_VI)[status]
+
+
+class Reporting(StrEnum):
+    """Where a district stands with this week's report (docs/indicators-and-progress.md §8): on time, late
+    (the week's first accepted sheet came after the deadline), or not reported — never both late and not
+    reported."""
+
+    on_time = "on_time"
+    late = "late"
+    missing = "missing"
+
+    @classmethod
+    def of(cls, reported: bool, late: bool) -> Reporting:
+        if not reported:
+            return cls.missing
+        return cls.late if late else cls.on_time
+
+
+REPORTING_LABELS_VI: dict[Reporting, str] = {
+    Reporting.on_time: "Đúng hạn",
+    Reporting.late: "Nộp muộn",
+    Reporting.missing: "Chưa báo cáo",
+}
+REPORTING_LABELS_EN: dict[Reporting, str] = {
+    Reporting.on_time: "On time",
+    Reporting.late: "Late",
+    Reporting.missing: "Not reported",
+}
+
+
+def reporting_label(reporting: Reporting, language: str = "vi") -> str:
+    """The word shown to users for a district's reporting this week (``vi`` or ``en``)."""
+    return (REPORTING_LABELS_EN if language == "en" else REPORTING_LABELS_VI)[reporting]
 
 
 def rules_text(rules: Rules, language: str = "vi") -> str:
@@ -214,6 +248,10 @@ class DistrictProgress:
 
     def indicator(self, key: str) -> IndicatorProgress:
         return next(i for i in self.indicators if i.key == key)
+
+    @property
+    def reporting(self) -> Reporting:
+        return Reporting.of(self.reported_this_week, self.late)
 
 
 @dataclass(frozen=True)

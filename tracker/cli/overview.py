@@ -31,7 +31,7 @@ def overview(
         "--output", "-o", help="Thư mục ghi bảng Excel / workbook folder (default reports/overview/<tuần>).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.overview import build_overview
+    from tracker.reporting.overview_book import build_overview
 
     result = build_overview(configs, parse_as_of(as_of), output)
     view = result.overview

@@ -10,7 +10,7 @@ import typer
 from tracker.cli.common import AsOf, StatusFormat, StatusFormatOption, context, err, out, parse_as_of, show_rich
 
 if TYPE_CHECKING:
-    from tracker.progress import ClusterProgress
+    from tracker.progress import ClusterProgress, DistrictProgress
 
 STATUS_STYLES = {
     "achieved": "bold green",
@@ -94,14 +94,33 @@ def render_csv(progress: ClusterProgress) -> str:
     return buf.getvalue()
 
 
+REPORTING_STYLES = {"on_time": "green", "late": "yellow", "missing": "bold red"}
+
+
 def render_table(progress: ClusterProgress, console) -> None:
     """The readable Vietnamese table, printed with ``console``: ranking × indicators, totals, reporting, notes."""
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
-    from tracker.progress import rules_text, status_label
-    from tracker.text import format_date, format_number, format_percent, weekday_vi
+    from tracker.progress import rules_text
+
+    console.print(progress_table(progress))
+    for line in reporting_lines(progress):
+        console.print(line)
+    if progress.notes:
+        console.print()
+        for line in note_lines(progress):
+            console.print(line)
+    console.print()
+    console.print(Text(rules_text(progress.rules), style="dim"))
+
+
+def progress_table(progress: ClusterProgress):
+    """Districts in ranking order × indicators (actual / target · %, the status word in its colour), the
+    week's reporting word, then the cluster's totals."""
+    from rich import box
+    from rich.table import Table
+
+    from tracker.text import format_date
 
     title = (f"{progress.cluster_name} — tiến độ thực hiện chỉ tiêu năm {progress.year}, "
              f"số liệu đến ngày {format_date(progress.as_of)}")
@@ -114,71 +133,91 @@ def render_table(progress: ClusterProgress, console) -> None:
         deadline = f"\nhạn {spec.deadline[1]:02d}/{spec.deadline[0]:02d}" if spec.deadline else ""
         table.add_column(f"{spec.label}{unit}{deadline}", justify="right")
     table.add_column("Báo cáo tuần")
-
     for d in progress.districts:
-        cells: list = [str(d.rank) if d.rank else "—", f"{d.name}\n[{d.code}]",
-                       format_number(d.score, 4) if d.score is not None else "—"]
-        for ind in d.indicators:
-            line = f"{format_number(ind.actual)} / {format_number(ind.target)}"
-            if ind.percent is not None:
-                line += f" · {format_percent(ind.percent)}"
-            word = status_label(ind.status)
-            if ind.achieved_on:
-                word += f" {format_date(ind.achieved_on)[:5]}"
-            cells.append(Text(f"{line}\n{word}", style=STATUS_STYLES[ind.status], justify="right"))
-        if not d.reported_this_week:
-            cells.append(Text("Chưa nộp", style="bold red"))
-        elif d.late:
-            cells.append(Text("Nộp muộn", style="yellow"))
-        else:
-            cells.append(Text("Đã nộp", style="green"))
-        table.add_row(*cells)
+        table.add_row(*district_cells(d))
     table.add_section()
-    total_cells: list = ["", Text("Toàn cụm", style="bold"), ""]
-    for t in progress.totals:
-        text = f"{format_number(t.actual)} / {format_number(t.target)}"
-        if t.percent is not None:
-            text += f" · {format_percent(t.percent)}"
-        total_cells.append(Text(text, style="bold", justify="right"))
-    reported = sum(d.reported_this_week for d in progress.districts)
-    total_cells.append(Text(f"{reported}/{len(progress.districts)} đã nộp", style="bold"))
-    table.add_row(*total_cells)
-    console.print(table)
+    table.add_row(*total_cells(progress))
+    return table
 
-    week_end = progress.as_of
+
+def _figures(actual: float | None, target: float | None, percent: float | None) -> str:
+    """``12 / 30 · 40,0%`` (no % without a target)."""
+    from tracker.text import format_number, format_percent
+
+    text = f"{format_number(actual)} / {format_number(target)}"
+    return text + f" · {format_percent(percent)}" if percent is not None else text
+
+
+def district_cells(d: DistrictProgress) -> list:
+    from rich.text import Text
+
+    from tracker.progress import reporting_label, status_label
+    from tracker.text import format_date, format_number
+
+    cells: list = [str(d.rank) if d.rank else "—", f"{d.name}\n[{d.code}]",
+                   format_number(d.score, 4) if d.score is not None else "—"]
+    for ind in d.indicators:
+        word = status_label(ind.status)
+        if ind.achieved_on:
+            word += f" {format_date(ind.achieved_on)[:5]}"
+        cells.append(Text(f"{_figures(ind.actual, ind.target, ind.percent)}\n{word}",
+                          style=STATUS_STYLES[ind.status], justify="right"))
+    cells.append(Text(reporting_label(d.reporting), style=REPORTING_STYLES[d.reporting]))
+    return cells
+
+
+def total_cells(progress: ClusterProgress) -> list:
+    from rich.text import Text
+
+    cells: list = ["", Text("Toàn cụm", style="bold"), ""]
+    for t in progress.totals:
+        cells.append(Text(_figures(t.actual, t.target, t.percent), style="bold", justify="right"))
+    reported = sum(d.reported_this_week for d in progress.districts)
+    cells.append(Text(f"{reported}/{len(progress.districts)} đã nộp", style="bold"))
+    return cells
+
+
+def reporting_lines(progress: ClusterProgress) -> list:
+    """The reporting week and its deadline; who has not reported; who reported late."""
+    from rich.text import Text
+
+    from tracker.text import format_date, weekday_vi
+
+    lines: list = []
     if progress.week_start and progress.week_deadline:
         dl = progress.week_deadline
         day_name = weekday_vi(dl.isoweekday())
-        console.print(
-            f"Tuần báo cáo: {format_date(progress.week_start)} – {format_date(week_end)}; hạn nộp "
-            f"{day_name[0].upper() + day_name[1:]} {dl.strftime('%H:%M')} ngày {format_date(dl)}."
-        )
+        lines.append(f"Tuần báo cáo: {format_date(progress.week_start)} – {format_date(progress.as_of)}; hạn nộp "
+                     f"{day_name[0].upper() + day_name[1:]} {dl.strftime('%H:%M')} ngày {format_date(dl)}.")
     missing = progress.not_reported
     if missing:
-        console.print(Text(f"Chưa nộp báo cáo tuần này ({len(missing)}): "
-                           + ", ".join(d.name for d in missing) + ".", style="red"))
+        lines.append(Text(f"Chưa nộp báo cáo tuần này ({len(missing)}): " + ", ".join(d.name for d in missing) + ".",
+                          style="red"))
     else:
-        console.print(Text("Tất cả đơn vị đã nộp báo cáo tuần này.", style="green"))
+        lines.append(Text("Tất cả đơn vị đã nộp báo cáo tuần này.", style="green"))
     late = [d for d in progress.districts if d.late]
     if late:
-        console.print(Text(f"Nộp muộn ({len(late)}): " + ", ".join(d.name for d in late) + ".", style="yellow"))
+        lines.append(Text(f"Nộp muộn ({len(late)}): " + ", ".join(d.name for d in late) + ".", style="yellow"))
+    return lines
 
-    if progress.notes:
-        names = {d.code: d.name for d in progress.districts}
-        labels = {i.key: i.label for i in progress.indicators}
-        console.print()
-        console.print(Text(f"Lưu ý về số liệu ({len(progress.notes)}):", style="bold"))
-        for n in progress.notes:
-            where = []
-            if n.as_of:
-                where.append(f"số liệu đến {format_date(n.as_of)}")
-            if n.indicator:
-                where.append(labels.get(n.indicator, n.indicator))
-            if n.cell:
-                where.append(f"ô {n.cell}")
-            suffix = f" ({'; '.join(where)})" if where else ""
-            console.print(Text(f"  • {names.get(n.district, n.district)}{suffix}: {n.message_vi}",
-                               style="yellow"))
-    console.print()
-    console.print(Text(rules_text(progress.rules), style="dim"))
 
+def note_lines(progress: ClusterProgress) -> list:
+    """``Lưu ý về số liệu (n):`` and one line per note: district, where (date, indicator, cell), message."""
+    from rich.text import Text
+
+    from tracker.text import format_date
+
+    names = {d.code: d.name for d in progress.districts}
+    labels = {i.key: i.label for i in progress.indicators}
+    lines = [Text(f"Lưu ý về số liệu ({len(progress.notes)}):", style="bold")]
+    for n in progress.notes:
+        where = []
+        if n.as_of:
+            where.append(f"số liệu đến {format_date(n.as_of)}")
+        if n.indicator:
+            where.append(labels.get(n.indicator, n.indicator))
+        if n.cell:
+            where.append(f"ô {n.cell}")
+        suffix = f" ({'; '.join(where)})" if where else ""
+        lines.append(Text(f"  • {names.get(n.district, n.district)}{suffix}: {n.message_vi}", style="yellow"))
+    return lines

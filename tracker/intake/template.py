@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracker.config import Settings
 from tracker.intake.matching import (
@@ -29,6 +29,7 @@ from tracker.intake.matching import (
     LABEL_DISTRICT,
     SHEET_REPORT,
 )
+from tracker.sheets import Block, Column, Look, TableStyle, set_widths, write_table
 from tracker.text import format_date, weekday_vi
 
 if TYPE_CHECKING:
@@ -37,12 +38,10 @@ if TYPE_CHECKING:
 SHEET_HELP = "Hướng dẫn"
 HEADER_ROW = 8
 FIRST_ROW = HEADER_ROW + 1
-# Column of each header in the template (the reader finds them by text, not by position).
-COLUMNS = (
-    (HEADER_CODE, 24), (HEADER_LABEL, 36), (HEADER_UNIT, 12), (HEADER_TARGET, 14), (HEADER_PREVIOUS, 14),
-    (HEADER_YTD, 16), (HEADER_PERIOD, 14), (HEADER_NOTE, 34),
-)
-COL = {name: i + 1 for i, (name, _) in enumerate(COLUMNS)}
+# The table's headers, left to right (the reader finds them by text, not by position).
+HEADERS = (HEADER_CODE, HEADER_LABEL, HEADER_UNIT, HEADER_TARGET, HEADER_PREVIOUS, HEADER_YTD, HEADER_PERIOD,
+           HEADER_NOTE)
+COL = {name: i + 1 for i, name in enumerate(HEADERS)}
 DISTRICT_CELL = "B4"
 DATE_CELL = "B5"
 
@@ -88,6 +87,78 @@ def deadline_text(settings: Settings) -> str:
     return f"{at.strftime('%H:%M')} {weekday_vi(weekday)}"
 
 
+@dataclass(frozen=True)
+class _Line:
+    """One indicator's row of the table: what the template shows and what it may pre-fill."""
+
+    key: str
+    label: str
+    unit: str
+    count: bool  # a count (whole numbers) or an amount (decimals)
+    target: float | None
+    previous: float | None
+    figure: float | str | None
+    period: float | str | None
+    note: str | None
+
+    @property
+    def fmt(self) -> str:
+        return "#,##0" if self.count else "#,##0.00"
+
+
+@dataclass(frozen=True)
+class _Looks:
+    """The template's looks: a light-blue header, shown cells grey (locked), input cells yellow (unlocked)."""
+
+    table: TableStyle
+    shown: Look
+    number: Look  # an input cell for a figure
+    text: Look  # the input cell for a note
+    date: Look  # the as-of date cell (an input too)
+    bold: Any
+    hint: Any  # the italic grey lines above the table
+
+
+def _looks() -> _Looks:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+
+    thin = Side(style="thin", color="808080")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    input_fill = PatternFill("solid", fgColor="FFF2CC")
+    unlocked = Protection(locked=False)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    header = Look(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"), border=box,
+                  align=Alignment(wrap_text=True, horizontal="center", vertical="center"))
+    return _Looks(
+        table=TableStyle(header=header, header_height=32, row_height=30),
+        shown=Look(fill=PatternFill("solid", fgColor="F2F2F2"), border=box, align=wrap),
+        number=Look(fill=input_fill, border=box, protection=unlocked, align=Alignment(vertical="center")),
+        text=Look(fill=input_fill, border=box, protection=unlocked, align=wrap),
+        date=Look(fill=input_fill, protection=unlocked, align=Alignment(horizontal="left")),
+        bold=Font(bold=True),
+        hint=Font(italic=True, color="595959"),
+    )
+
+
+def _columns(looks: _Looks) -> list[Column[_Line]]:
+    """The table, left to right (docs/sheet-format.md §13): shown and locked, then the input cells."""
+    def fmt(line: _Line) -> str:
+        return line.fmt
+
+    columns = [
+        Column(HEADER_CODE, lambda line: line.key, 24, look=looks.shown),
+        Column(HEADER_LABEL, lambda line: line.label, 36, look=looks.shown),
+        Column(HEADER_UNIT, lambda line: line.unit, 12, look=looks.shown),
+        Column(HEADER_TARGET, lambda line: line.target, 14, fmt, looks.shown),
+        Column(HEADER_PREVIOUS, lambda line: line.previous, 14, fmt, looks.shown),
+        Column(HEADER_YTD, lambda line: line.figure, 16, fmt, looks.number),
+        Column(HEADER_PERIOD, lambda line: line.period, 14, fmt, looks.number),
+        Column(HEADER_NOTE, lambda line: line.note, 34, look=looks.text),
+    ]
+    assert tuple(c.title for c in columns) == HEADERS
+    return columns
+
+
 def build_template(settings: Settings, district: str, as_of: date, *, targets: dict[str, float] | None = None,
                    previous: dict[str, Previous] | None = None,
                    figures: dict[str, float | str | None] | None = None,
@@ -96,50 +167,64 @@ def build_template(settings: Settings, district: str, as_of: date, *, targets: d
     """The workbook bytes. ``figures``/``periods``/``notes`` pre-fill the input cells (the demo data
     generator fills templates the way a clerk would)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     targets, previous = targets or {}, previous or {}
-    d = settings.district(district)
+    figures, periods, notes = figures or {}, periods or {}, notes or {}
+    name = settings.district(district).name
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_REPORT
+    looks = _looks()
+    _heading(ws, settings, name, as_of, max((p.as_of for p in previous.values()), default=None), looks)
+    lines = [_Line(i.key, i.label, i.unit, i.kind == "count", targets.get(i.key),
+                   previous[i.key].value if i.key in previous else None, figures.get(i.key), periods.get(i.key),
+                   notes.get(i.key)) for i in settings.indicators]
+    table = write_table(ws, HEADER_ROW, _columns(looks), lines, looks.table)
+    set_widths(ws, table)
+    _validate(ws, table, lines, settings.cluster.year)
+    ws.freeze_panes = table.top(0)
+    ws.protection.sheet = True  # no password: it guards against slips, a clerk can still unprotect it
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
-    bold = Font(bold=True)
-    thin = Side(style="thin", color="808080")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    shown_fill = PatternFill("solid", fgColor="F2F2F2")
-    input_fill = PatternFill("solid", fgColor="FFF2CC")
-    unlocked = Protection(locked=False)
-    wrap = Alignment(wrap_text=True, vertical="center")
+    _help_sheet(wb.create_sheet(SHEET_HELP), settings, name, as_of)
+    wb.active = 0
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _heading(ws, settings: Settings, district_name: str, as_of: date, last_seen: date | None, looks: _Looks) -> None:
+    """The lines above the table: title, cluster, the labels the reader looks for and their values (the
+    date an input cell), how to fill it in, and the date of the previous figures shown."""
+    from openpyxl.styles import Font
 
     ws["A1"] = "BÁO CÁO TIẾN ĐỘ THỰC HIỆN CHỈ TIÊU THI ĐUA"
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = settings.cluster.name
     ws["A2"].font = Font(italic=True)
     ws["A4"], ws["A5"] = LABEL_DISTRICT + ":", LABEL_AS_OF + ":"
-    ws["A4"].font = ws["A5"].font = bold
-    ws[DISTRICT_CELL] = d.name
-    ws[DISTRICT_CELL].font = bold
+    ws["A4"].font = ws["A5"].font = looks.bold
+    ws[DISTRICT_CELL] = district_name
+    ws[DISTRICT_CELL].font = looks.bold
     ws[DATE_CELL] = datetime(as_of.year, as_of.month, as_of.day)
     ws[DATE_CELL].number_format = "dd/mm/yyyy"
-    ws[DATE_CELL].fill, ws[DATE_CELL].protection = input_fill, unlocked
-    ws[DATE_CELL].alignment = Alignment(horizontal="left")
-    last_seen = max((p.as_of for p in previous.values()), default=None)
+    looks.date.apply(ws[DATE_CELL])
     ws["A6"] = ("Điền số lũy kế từ đầu năm vào các ô màu vàng; để trống nếu chưa có số liệu (để trống khác với "
                 "số 0). Hạn nộp: " + deadline_text(settings) + " hằng tuần. Xem trang 'Hướng dẫn'.")
-    ws["A6"].font = Font(italic=True, color="595959")
+    ws["A6"].font = looks.hint
     if last_seen is not None:
         ws["A7"] = f"Cột '{HEADER_PREVIOUS}': số liệu Cụm đã nhận của đơn vị, tính đến {format_date(last_seen)}."
-        ws["A7"].font = Font(italic=True, color="595959")
+        ws["A7"].font = looks.hint
 
-    for name, width in COLUMNS:
-        cell = ws.cell(row=HEADER_ROW, column=COL[name], value=name)
-        cell.font, cell.fill, cell.border, cell.alignment = bold, header_fill, box, Alignment(
-            wrap_text=True, horizontal="center", vertical="center")
-        ws.column_dimensions[cell.column_letter].width = width
-    ws.row_dimensions[HEADER_ROW].height = 32
+
+def _validate(ws, table: Block, lines: list[_Line], year: int) -> None:
+    """Data validation: counts whole, amounts decimal, year to date ≥ 0 (this period may be negative: a
+    correction); the date within the year."""
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                            showErrorMessage=True, errorTitle="Số không hợp lệ",
@@ -153,53 +238,15 @@ def build_template(settings: Settings, district: str, as_of: date, *, targets: d
     decimal_any = DataValidation(type="decimal", operator="between", formula1="-1000000000000",
                                  formula2="1000000000000", allow_blank=True, showErrorMessage=True,
                                  errorTitle="Số không hợp lệ", error="Nhập một số.")
-    for dv in (whole, decimal, whole_any, decimal_any):
+    date_rule = DataValidation(type="date", operator="between", formula1=f"DATE({year},1,1)",
+                               formula2=f"DATE({year},12,31)", allow_blank=False, showErrorMessage=True,
+                               errorTitle="Ngày không hợp lệ", error=f"Nhập ngày trong năm {year}, dạng dd/mm/yyyy.")
+    for dv in (whole, decimal, whole_any, decimal_any, date_rule):
         ws.add_data_validation(dv)
-    date_rule = DataValidation(type="date", operator="between", formula1=f"DATE({settings.cluster.year},1,1)",
-                               formula2=f"DATE({settings.cluster.year},12,31)", allow_blank=False,
-                               showErrorMessage=True, errorTitle="Ngày không hợp lệ",
-                               error=f"Nhập ngày trong năm {settings.cluster.year}, dạng dd/mm/yyyy.")
-    ws.add_data_validation(date_rule)
     date_rule.add(DATE_CELL)
-
-    for i, ind in enumerate(settings.indicators):
-        r = FIRST_ROW + i
-        count = ind.kind == "count"
-        fmt = "#,##0" if count else "#,##0.00"
-        shown = {HEADER_CODE: ind.key, HEADER_LABEL: ind.label, HEADER_UNIT: ind.unit,
-                 HEADER_TARGET: targets.get(ind.key),
-                 HEADER_PREVIOUS: previous[ind.key].value if ind.key in previous else None}
-        for name, value in shown.items():
-            cell = ws.cell(row=r, column=COL[name], value=value)
-            cell.fill, cell.border, cell.alignment = shown_fill, box, wrap
-            if name in (HEADER_TARGET, HEADER_PREVIOUS):
-                cell.number_format = fmt
-        inputs = {HEADER_YTD: (figures or {}).get(ind.key), HEADER_PERIOD: (periods or {}).get(ind.key),
-                  HEADER_NOTE: (notes or {}).get(ind.key)}
-        for name, value in inputs.items():
-            cell = ws.cell(row=r, column=COL[name], value=value)
-            cell.fill, cell.border, cell.protection = input_fill, box, unlocked
-            if name != HEADER_NOTE:
-                cell.number_format = fmt
-                cell.alignment = Alignment(vertical="center")
-            else:
-                cell.alignment = wrap
-        (whole if count else decimal).add(ws.cell(row=r, column=COL[HEADER_YTD]).coordinate)
-        (whole_any if count else decimal_any).add(ws.cell(row=r, column=COL[HEADER_PERIOD]).coordinate)
-        ws.row_dimensions[r].height = 30
-    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
-    ws.protection.sheet = True  # no password: it guards against slips, a clerk can still unprotect it
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-    _help_sheet(wb.create_sheet(SHEET_HELP), settings, d.name, as_of)
-    wb.active = 0
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    for n, line in enumerate(lines):
+        (whole if line.count else decimal).add(table.cell(HEADER_YTD, n))
+        (whole_any if line.count else decimal_any).add(table.cell(HEADER_PERIOD, n))
 
 
 def _help_sheet(ws, settings: Settings, district_name: str, as_of: date) -> None:

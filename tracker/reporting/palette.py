@@ -8,7 +8,7 @@ colour-blind readers too, and every coloured cell also carries its status in wor
 
 from __future__ import annotations
 
-from tracker.progress import STATUSES, Status
+from tracker.progress import STATUSES, Reporting, Status
 
 # Strong colour (bars, lines, legend swatches).
 STRONG: dict[Status, str] = {
@@ -40,6 +40,13 @@ INK: dict[Status, str] = {
     "no_target": "#616161",
 }
 
+# A district's reporting this week borrows the colours of the progress statuses.
+REPORTING: dict[Reporting, Status] = {
+    Reporting.on_time: "achieved",
+    Reporting.late: "behind",
+    Reporting.missing: "at_risk",
+}
+
 TARGET_GREY = "#CFD8DC"  # the "target" bar behind an actual bar
 EXPECTED_LINE = "#37474F"  # the "where you should be by now" marker
 HEADER_FILL = "#1F3864"  # table headers (white text)
@@ -50,6 +57,7 @@ TOTAL_FILL = "#E8EAF6"  # the cluster-total row
 SERIES = ("#1565C0", "#2E7D32", "#C62828", "#6A1B9A", "#EF8F00", "#00838F", "#5D4037", "#AD1457")
 
 assert set(STRONG) == set(FILL) == set(INK) == set(STATUSES)
+assert set(REPORTING) == set(Reporting)
 
 
 def argb(hex_colour: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tracker.calendar import cluster_short_name, iso_week, week_period
-from tracker.progress import STATUSES, ClusterProgress, DistrictProgress
+from tracker.progress import STATUSES, ClusterProgress, DistrictProgress, Reporting, reporting_label
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.source import gather
@@ -187,11 +187,13 @@ def mail_model(data: ReportData, subject: str, charts: Iterable[Chart], attachme
 
 
 def _reporting_note(d: DistrictProgress) -> tuple[str, str]:
-    if not d.reported_this_week:
+    """What the e-mail says beside a district that is late or has not reported, and in which ink."""
+    ink = palette.INK[palette.REPORTING[d.reporting]]
+    if d.reporting is Reporting.missing:
         since = f" (số liệu gần nhất đến {format_date(d.last_as_of)})" if d.last_as_of else ""
-        return f"Chưa báo cáo tuần này{since}", palette.INK["at_risk"]
-    if d.late:
-        return "Nộp muộn", palette.INK["behind"]
+        return f"{reporting_label(d.reporting)} tuần này{since}", ink
+    if d.reporting is Reporting.late:
+        return reporting_label(d.reporting), ink
     return "", ""
 
 

@@ -6,31 +6,47 @@ the workbook and the JSON always agree. Number formats are written with Excel's 
 separators, so a Vietnamese Windows shows ``1.234,5`` and an English one ``1,234.5``. The ``%`` is a
 quoted literal, so 47.65 shows as ``47,7%`` without being multiplied by 100.
 
-Every string that came from an upload (file names, sheet names, cells, notes, senders) goes through
-:func:`put_text`: illegal characters stripped, at most 32,767 characters, forced to a text cell, so
-``=HYPERLINK(...)`` typed by a district stays text and never becomes a formula.
+Every string (file names, sheet names, cells, notes and senders from uploads, and our own labels) goes
+through :func:`tracker.safe_cells.write_text` (by :func:`tracker.sheets.write_cell`): illegal characters
+stripped, at most 32,767 characters, forced to a text cell, so ``=HYPERLINK(...)`` typed by a district
+stays text and never becomes a formula.
+
+Each sheet is a run of tables described as column specs (:mod:`tracker.sheets`): a table is written
+where the one above it ended, and charts, filters and conditional colours name the table's cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.calendar import district_short_name, week_period
-from tracker.progress import STATUSES, ClusterProgress, IndicatorSpec
+from tracker.progress import (
+    STATUSES,
+    ClusterProgress,
+    DistrictProgress,
+    IndicatorProgress,
+    IndicatorSpec,
+    Reporting,
+    Status,
+    reporting_label,
+)
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import STATUS_VI, headline, rules_paragraph
-from tracker.safe_cells import clean_text, write_text
+from tracker.safe_cells import clean_text
+from tracker.sheets import Block, Column, Look, Rule, TableStyle, set_widths, write_cell, write_table
 from tracker.text import format_date
 
 FMT_COUNT = "#,##0"
@@ -42,23 +58,31 @@ FMT_DATETIME = "DD/MM/YYYY HH:MM"
 
 SHEETS = ("Tổng hợp", "Chi tiết", "Xếp hạng", "Tình hình nộp báo cáo", "Dữ liệu")
 
-_BOLD = Font(bold=True)
-_HEADER_FONT = Font(bold=True, color=palette.argb(palette.HEADER_INK))
-_HEADER_FILL = PatternFill("solid", fgColor=palette.argb(palette.HEADER_FILL))
-_TOTAL_FILL = PatternFill("solid", fgColor=palette.argb(palette.TOTAL_FILL))
+BOLD = Font(bold=True)
+HEADER_FONT = Font(bold=True, color=palette.argb(palette.HEADER_INK))
+HEADER_FILL = PatternFill("solid", fgColor=palette.argb(palette.HEADER_FILL))
+TOTAL_FILL = PatternFill("solid", fgColor=palette.argb(palette.TOTAL_FILL))
 _THIN = Side(style="thin", color="FFB0BEC5")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+# The looks of the report's cells, and how its tables are drawn.
+CELL = Look(border=BOX)
+CENTERED = Look(align=CENTER, border=BOX)
+STRONG = Look(font=BOLD, border=BOX)
+TOTAL = Look(fill=TOTAL_FILL, border=BOX)
+HEADER = Look(font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=BOX)
+STYLE = TableStyle(header=HEADER, body=CELL, title=Look(font=BOLD), header_height=36)
+PLAIN = replace(STYLE, body=Look())  # the data sheet: thousands of rows, no borders
+
+# Words a conditional rule colours, and the status whose colours each one borrows.
+STATUS_WORDS: dict[str, Status] = {STATUS_VI[s]: s for s in STATUSES}
+REPORTING_WORDS: dict[str, Status] = {reporting_label(r): palette.REPORTING[r] for r in Reporting}
 
 
 # ---------------------------------------------------------------------------------------------------
-# Safe cells
-
-
-def put_text(ws: Worksheet, row: int, col: int, value: object | None):
-    """Write text that came from outside (an upload) so it can only ever be text (:mod:`tracker.safe_cells`)."""
-    return write_text(ws.cell(row=row, column=col), value)
+# The helpers every sheet shares
 
 
 def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, font: Font | None = None,
@@ -67,34 +91,11 @@ def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, fon
 
     Our own strings are still forced to text: a district name in the config could start with ``=``.
     """
-    is_text = isinstance(value, str)
-    cell = put_text(ws, row, col, value) if is_text else ws.cell(row=row, column=col, value=value)
-    if fmt:
-        cell.number_format = fmt
-    if font:
-        cell.font = font
-    if fill:
-        cell.fill = fill
-    if align:
-        cell.alignment = align
-    if border:
-        cell.border = _BOX
-    return cell
+    return write_cell(ws, row, col, value, fmt, Look(font=font, fill=fill, align=align, border=BOX if border else None))
 
 
 def value_format(spec: IndicatorSpec) -> str:
     return FMT_COUNT if spec.kind == "count" else FMT_AMOUNT
-
-
-def header_cells(ws: Worksheet, row: int, titles: Sequence[str], start_col: int = 1, height: float = 36) -> None:
-    for n, title in enumerate(titles):
-        put(ws, row, start_col + n, title, font=_HEADER_FONT, fill=_HEADER_FILL, align=_CENTER, border=True)
-    ws.row_dimensions[row].height = height
-
-
-def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
-    for col, width in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = width
 
 
 def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
@@ -111,33 +112,58 @@ def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
         ws.print_title_rows = title_rows
 
 
-def _status_rules(ws: Worksheet, target_range: str, status_cell: str) -> None:
-    """Colour ``target_range`` by the status word in ``status_cell`` (relative to the range's top-left cell)."""
-    for status in STATUSES:
+def header_rows(block: Block) -> str:
+    """The header row of ``block`` as print titles (repeated on every printed page)."""
+    return f"{block.header}:{block.header}"
+
+
+def colour_rules(ws: Worksheet, cells: str, reference: str, words: Mapping[str, Status]) -> None:
+    """Colour ``cells`` by the word in ``reference`` (relative to the range's top-left cell): each word of
+    ``words`` gets the fill and ink of its status, so the colours follow any edit of the words."""
+    for word, status in words.items():
         fill = PatternFill("solid", fgColor=palette.argb(palette.FILL[status]),
                            bgColor=palette.argb(palette.FILL[status]))
         font = Font(color=palette.argb(palette.INK[status]))
-        word = STATUS_VI[status].replace('"', '""')
+        quoted = word.replace('"', '""')
         ws.conditional_formatting.add(
-            target_range, FormulaRule(formula=[f'{status_cell}="{word}"'], fill=fill, font=font, stopIfTrue=True))
+            cells, FormulaRule(formula=[f'{reference}="{quoted}"'], fill=fill, font=font, stopIfTrue=True))
 
 
-def _text_rules(ws: Worksheet, target_range: str, top_left: str, colours: dict[str, str]) -> None:
-    for word, status in colours.items():
-        fill = PatternFill("solid", fgColor=palette.argb(palette.FILL[status]),
-                           bgColor=palette.argb(palette.FILL[status]))
-        ws.conditional_formatting.add(
-            target_range, FormulaRule(formula=[f'{top_left}="{word}"'], fill=fill,
-                                      font=Font(color=palette.argb(palette.INK[status])), stopIfTrue=True))
+STATUS_COLOURS = Rule(lambda ws, cells, ref: colour_rules(ws, cells, ref, STATUS_WORDS), by="Trạng thái")
+REPORTING_COLOURS = Rule(lambda ws, cells, ref: colour_rules(ws, cells, ref, REPORTING_WORDS))
 
 
 def _note(ws: Worksheet, row: int, text: str, last_col: int, height: float | None = None, *,
           bold: bool = False) -> int:
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
-    put(ws, row, 1, text, align=_WRAP, font=_BOLD if bold else None)
+    put(ws, row, 1, text, align=WRAP, font=BOLD if bold else None)
     if height:
         ws.row_dimensions[row].height = height
     return row + 1
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A district with its JSON form (numbers rounded as ``tracker status --format json`` rounds them)."""
+
+    district: DistrictProgress
+    js: dict
+
+    def percent(self, n: int) -> float | None:
+        return self.js["indicators"][n]["percent"]
+
+
+def ranked(progress: ClusterProgress, js: dict) -> list[Ranked]:
+    return [Ranked(d, dj) for d, dj in zip(progress.districts, js["districts"], strict=True)]
+
+
+def percent_columns(specs: Sequence[IndicatorSpec], width: float | None = None) -> list[Column[Ranked]]:
+    """One ``<indicator> (%)`` column per indicator."""
+    return [Column(f"{s.label} (%)", lambda r, n=n: r.percent(n), width, FMT_PERCENT) for n, s in enumerate(specs)]
+
+
+def reporting_word(d: DistrictProgress) -> str:
+    return reporting_label(d.reporting)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -167,126 +193,127 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
     Then one page per native chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
-    specs = progress.indicators
-    n_ind = len(specs)
-    last_col = 4 + n_ind  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo tuần này
+    last_col = 4 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo tuần này
+    row = _summary_heading(ws, data, title, last_col)
+    percents, words = _progress_tables(ws, row, progress, js)
+    totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
+                         STYLE, title="Toàn Cụm")
+    row = _legend(ws, totals.after())
+    row = _note(ws, row + 1, rules_paragraph(progress.rules), last_col, 96)
+    chart_width = sum(set_widths(ws, percents).values()) * 0.2  # cm: about as wide as the tables above
+    row = _chart_page(ws, _percent_chart(ws, percents, len(progress.indicators)), row + 1, chart_width)
+    put(ws, row, 1, "Diễn biến toàn Cụm theo tuần (% so với tổng chỉ tiêu đăng ký)", font=BOLD)
+    if data.history:
+        _history(ws, row + 1, data.history, progress.indicators, chart_width)
+    print_setup(ws)
+
+
+def _summary_heading(ws: Worksheet, data: ReportData, title: str, last_col: int) -> int:
+    """Title, date line and headline; returns the row after them and an empty one."""
+    progress = data.progress
     put(ws, 1, 1, title, font=Font(bold=True, size=16))
     generated = f" · Lập lúc {data.generated_at:%d/%m/%Y %H:%M}" if data.generated_at else ""
     put(ws, 2, 1, f"Số liệu đến ngày {format_date(progress.as_of)} · {week_period(progress.as_of)}{generated}",
         font=Font(italic=True, color="FF455A64"))
-    row = _note(ws, 3, headline(progress), last_col, 34, bold=True) + 1
+    return _note(ws, 3, headline(progress), last_col, 34, bold=True) + 1
 
-    # Table 1: % of target, district × indicator. Table 2, right under it, the same grid in words; the
-    # colours of table 1 come from table 2 by conditional formatting (so they follow any edit).
-    n_d = len(progress.districts)
-    put(ws, row, 1, "Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)", font=_BOLD)
-    row += 1
-    header_row = row
-    header_cells(ws, row, ["Hạng", "Đơn vị", *[f"{s.label} (%)" for s in specs], "Điểm", "Báo cáo tuần này"])
-    status_header = header_row + n_d + 3
-    offset = status_header - header_row
-    for d, dj in zip(progress.districts, js["districts"], strict=True):
-        row += 1
-        put(ws, row, 1, dj["rank"], align=_CENTER, border=True)
-        put(ws, row, 2, d.name, border=True)
-        put(ws, row + offset, 1, dj["rank"], align=_CENTER, border=True)
-        put(ws, row + offset, 2, d.name, border=True)
-        for n, ij in enumerate(dj["indicators"]):
-            put(ws, row, 3 + n, ij["percent"], FMT_PERCENT, border=True)
-            put(ws, row + offset, 3 + n, STATUS_VI[ij["status"]], border=True, align=_CENTER)
-        put(ws, row, 3 + n_ind, dj["score"], FMT_SCORE, border=True)
-        put(ws, row, 4 + n_ind, _week_word(d.reported_this_week, d.late), border=True, align=_CENTER)
-    districts_end = row
-    put(ws, status_header - 1, 1, "Trạng thái", font=_BOLD)
-    header_cells(ws, status_header, ["Hạng", "Đơn vị", *[s.label for s in specs]])
-    first_status = f"{get_column_letter(3)}{status_header + 1}"
-    body = f"C{header_row + 1}:{get_column_letter(2 + n_ind)}{districts_end}"
-    words = f"C{status_header + 1}:{get_column_letter(2 + n_ind)}{status_header + n_d}"
-    _status_rules(ws, body, first_status)
-    _status_rules(ws, words, first_status)
-    col = get_column_letter(4 + n_ind)
-    _text_rules(ws, f"{col}{header_row + 1}:{col}{districts_end}", f"{col}{header_row + 1}", _WEEK_COLOURS)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
-    row = status_header + n_d
 
-    # Table 3: cluster totals (column A keeps the indicator key, for people who filter or link).
-    row += 2
-    put(ws, row, 1, "Toàn Cụm", font=_BOLD)
-    row += 1
-    header_cells(ws, row, ["Mã", "Chỉ tiêu", "Đơn vị tính", "Thực hiện", "Chỉ tiêu đăng ký", "Tỷ lệ (%)"])
-    for spec, tj in zip(specs, js["totals"], strict=True):
-        row += 1
-        put(ws, row, 1, spec.key, font=Font(color="FF78909C"), border=True)
-        put(ws, row, 2, spec.label, border=True, fill=_TOTAL_FILL)
-        put(ws, row, 3, spec.unit, border=True, fill=_TOTAL_FILL)
-        put(ws, row, 4, tj["actual"], value_format(spec), border=True, fill=_TOTAL_FILL)
-        put(ws, row, 5, tj["target"], value_format(spec), border=True, fill=_TOTAL_FILL)
-        put(ws, row, 6, tj["percent"], FMT_PERCENT, border=True, fill=_TOTAL_FILL, font=_BOLD)
+def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dict) -> tuple[Block, Block]:
+    """Table 1: % of target, district × indicator. Table 2, right under it, the same grid in words; the
+    colours of table 1 come from table 2 by conditional formatting (so they follow any edit)."""
+    specs = progress.indicators
+    rows = ranked(progress, js)
+    rank = Column("Hạng", lambda r: r.js["rank"], 12, look=CENTERED)
+    name = Column("Đơn vị", lambda r: r.district.name, 26)
+    percents = write_table(ws, row, [
+        rank, name, *percent_columns(specs, 15),
+        Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE),
+        Column("Báo cáo tuần này", lambda r: reporting_word(r.district), 15, look=CENTERED),
+    ], rows, STYLE, title="Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)")
+    words = write_table(ws, percents.after(), [
+        replace(rank, width=None), replace(name, width=None),
+        *[Column(s.label, lambda r, n=n: STATUS_VI[r.js["indicators"][n]["status"]], look=CENTERED)
+          for n, s in enumerate(specs)],
+    ], rows, STYLE, title="Trạng thái")
+    first, last = 2, 1 + len(specs)  # the indicator columns, in both tables
+    colour_rules(ws, percents.cells(first, last), words.top(first), STATUS_WORDS)
+    colour_rules(ws, words.cells(first, last), words.top(first), STATUS_WORDS)
+    colour_rules(ws, percents.cells(-1), percents.top(-1), REPORTING_WORDS)
+    ws.freeze_panes = percents.top(first)
+    return percents, words
 
-    # Legend and the rules paragraph.
-    row += 2
-    put(ws, row, 1, "Chú giải:", font=_BOLD)
+
+def _total_columns() -> list[Column[tuple[IndicatorSpec, dict]]]:
+    """Table 3: cluster totals (column A keeps the indicator key, for people who filter or link)."""
+    return [
+        Column("Mã", lambda t: t[0].key, look=Look(font=Font(color="FF78909C"), border=BOX)),
+        Column("Chỉ tiêu", lambda t: t[0].label, look=TOTAL),
+        Column("Đơn vị tính", lambda t: t[0].unit, look=TOTAL),
+        Column("Thực hiện", lambda t: t[1]["actual"], fmt=lambda t: value_format(t[0]), look=TOTAL),
+        Column("Chỉ tiêu đăng ký", lambda t: t[1]["target"], fmt=lambda t: value_format(t[0]), look=TOTAL),
+        Column("Tỷ lệ (%)", lambda t: t[1]["percent"], fmt=FMT_PERCENT, look=replace(TOTAL, font=BOLD)),
+    ]
+
+
+def _legend(ws: Worksheet, row: int) -> int:
+    """The status words in their colours; returns the row below."""
+    put(ws, row, 1, "Chú giải:", font=BOLD)
     for n, status in enumerate(STATUSES):
-        put(ws, row, 2 + n, STATUS_VI[status], align=_CENTER, border=True,
+        put(ws, row, 2 + n, STATUS_VI[status], align=CENTER, border=True,
             fill=PatternFill("solid", fgColor=palette.argb(palette.FILL[status])),
             font=Font(color=palette.argb(palette.INK[status])))
-    row += 2
-    row = _note(ws, row, rules_paragraph(progress.rules), last_col, 96)
+    return row + 1
 
-    widths = {1: 12, 2: 26, **{3 + n: 15 for n in range(n_ind)}, 3 + n_ind: 10, 4 + n_ind: 15}
-    set_widths(ws, widths)
-    chart_width = sum(widths.values()) * 0.2  # cm: about as wide as the tables above
 
-    # Native charts, each on its own printed page.
+def _percent_chart(ws: Worksheet, percents: Block, n_ind: int) -> BarChart:
+    """The % table as horizontal bars, one colour per indicator."""
     bar = BarChart()
     bar.type = "bar"
     bar.grouping = "clustered"
     bar.title = "Tỷ lệ thực hiện so với chỉ tiêu (%)"
     bar.y_axis.numFmt = '0"%"'
-    bar.add_data(Reference(ws, min_col=3, max_col=2 + n_ind, min_row=header_row, max_row=districts_end),
-                 titles_from_data=True)
-    bar.set_categories(Reference(ws, min_col=2, min_row=header_row + 1, max_row=districts_end))
+    bar.add_data(Reference(ws, min_col=percents.column(2), max_col=percents.column(1 + n_ind),
+                           min_row=percents.header, max_row=percents.last), titles_from_data=True)
+    bar.set_categories(Reference(ws, min_col=percents.column("Đơn vị"), min_row=percents.first,
+                                 max_row=percents.last))
     bar.x_axis.scaling.orientation = "maxMin"  # first-ranked district at the top
     bar.x_axis.delete = False
     bar.y_axis.delete = False
     bar.legend.position = "b"
     for n, series in enumerate(bar.series):
         series.graphicalProperties.solidFill = palette.SERIES[n % len(palette.SERIES)].lstrip("#")
-    row = _chart_page(ws, bar, row + 1, chart_width)
+    return bar
 
-    put(ws, row, 1, "Diễn biến toàn Cụm theo tuần (% so với tổng chỉ tiêu đăng ký)", font=_BOLD)
-    row += 1
-    if data.history:
-        line = LineChart()
-        line.title = "Tiến độ toàn Cụm theo tuần (%)"
-        line.y_axis.numFmt = '0"%"'
-        line.x_axis.number_format = "DD/MM"
-        line.x_axis.delete = False
-        line.y_axis.delete = False
-        line.legend.position = "b"
-        rows_needed = _chart_rows(13)
-        hist_header = row + rows_needed + 1
-        line.add_data(Reference(ws, min_col=3, max_col=2 + n_ind, min_row=hist_header,
-                                max_row=hist_header + len(data.history)), titles_from_data=True)
-        line.set_categories(Reference(ws, min_col=2, min_row=hist_header + 1, max_row=hist_header + len(data.history)))
-        for n, series in enumerate(line.series):
-            series.graphicalProperties.line.solidFill = palette.SERIES[n % len(palette.SERIES)].lstrip("#")
-            series.graphicalProperties.line.width = 28000
-            series.smooth = False
-        line.width, line.height = chart_width, 13
-        ws.add_chart(line, f"A{row}")
-        row = hist_header
-        header_cells(ws, row, ["Tuần", "Số liệu đến ngày", *[s.label for s in specs]])
-        for p in data.history:
-            row += 1
-            totals = {t.key: t for t in p.totals}
-            put(ws, row, 1, week_period(p.as_of), border=True)
-            put(ws, row, 2, p.as_of, FMT_DATE, border=True)
-            for n, spec in enumerate(specs):
-                t = totals.get(spec.key)
-                put(ws, row, 3 + n, None if t is None or t.percent is None else round(t.percent, 2), FMT_PERCENT,
-                    border=True)
-    print_setup(ws)
+
+def _history(ws: Worksheet, row: int, history: Sequence[ClusterProgress], specs: Sequence[IndicatorSpec],
+             chart_width: float) -> None:
+    """The cluster's % week by week: a line chart at ``row``, the table it draws from under it."""
+    table = write_table(ws, row + _chart_rows(13) + 1, [
+        Column("Tuần", lambda p: week_period(p.as_of)),
+        Column("Số liệu đến ngày", lambda p: p.as_of, fmt=FMT_DATE),
+        *[Column(s.label, lambda p, k=s.key: _total_percent(p, k), fmt=FMT_PERCENT) for s in specs],
+    ], history, STYLE)
+    line = LineChart()
+    line.title = "Tiến độ toàn Cụm theo tuần (%)"
+    line.y_axis.numFmt = '0"%"'
+    line.x_axis.number_format = "DD/MM"
+    line.x_axis.delete = False
+    line.y_axis.delete = False
+    line.legend.position = "b"
+    line.add_data(Reference(ws, min_col=table.column(2), max_col=table.column(1 + len(specs)),
+                            min_row=table.header, max_row=table.last), titles_from_data=True)
+    line.set_categories(Reference(ws, min_col=table.column(1), min_row=table.first, max_row=table.last))
+    for n, series in enumerate(line.series):
+        series.graphicalProperties.line.solidFill = palette.SERIES[n % len(palette.SERIES)].lstrip("#")
+        series.graphicalProperties.line.width = 28000
+        series.smooth = False
+    line.width, line.height = chart_width, 13
+    ws.add_chart(line, f"A{row}")
+
+
+def _total_percent(progress: ClusterProgress, key: str) -> float | None:
+    t = next((t for t in progress.totals if t.key == key), None)
+    return None if t is None or t.percent is None else round(t.percent, 2)
 
 
 def values_only() -> DataLabelList:
@@ -304,8 +331,6 @@ def _chart_rows(height_cm: float) -> int:
 
 def _chart_page(ws: Worksheet, chart, row: int, width_cm: float, height_cm: float = 13) -> int:
     """Put ``chart`` at ``row``; what follows it starts a new printed page. Returns that first row."""
-    from openpyxl.worksheet.pagebreak import Break
-
     chart.width, chart.height = width_cm, height_cm
     ws.add_chart(chart, f"A{row}")
     after = row + _chart_rows(height_cm) + 1
@@ -313,65 +338,66 @@ def _chart_page(ws: Worksheet, chart, row: int, width_cm: float, height_cm: floa
     return after
 
 
+@dataclass(frozen=True)
+class _Line:
+    """One row of the detail sheet: a district's indicator."""
+
+    rank: Ranked
+    spec: IndicatorSpec
+    ind: IndicatorProgress
+    js: dict
+
+
 def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
-    titles = ["Hạng", "Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Thực hiện",
-              "Chỉ tiêu đăng ký", "Tỷ lệ (%)", "Cần đạt đến nay", "Dự báo (theo nhịp hiện tại)", "Trạng thái",
-              "Ngày hoàn thành", "Số liệu đến ngày"]
-    header_cells(ws, 1, titles)
     specs = {s.key: s for s in progress.indicators}
-    row = 1
-    for d, dj in zip(progress.districts, js["districts"], strict=True):
-        for ind, ij in zip(d.indicators, dj["indicators"], strict=True):
-            spec = specs[ind.key]
-            row += 1
-            fmt = value_format(spec)
-            put(ws, row, 1, dj["rank"], align=_CENTER, border=True)
-            put(ws, row, 2, d.code, border=True)
-            put(ws, row, 3, d.name, border=True)
-            put(ws, row, 4, ind.key, border=True)
-            put(ws, row, 5, spec.label, border=True)
-            put(ws, row, 6, spec.unit, border=True)
-            put(ws, row, 7, ij["actual"], fmt, border=True)
-            put(ws, row, 8, ij["target"], fmt, border=True)
-            put(ws, row, 9, ij["percent"], FMT_PERCENT, border=True)
-            put(ws, row, 10, ij["expected"], FMT_AMOUNT, border=True)
-            put(ws, row, 11, ij["projected"], FMT_AMOUNT, border=True)
-            put(ws, row, 12, STATUS_VI[ij["status"]], border=True, align=_CENTER)
-            put(ws, row, 13, ind.achieved_on, FMT_DATE, border=True)
-            put(ws, row, 14, ind.as_of, FMT_DATE, border=True)
-    if row > 1:
-        _status_rules(ws, f"I2:I{row}", "$L2")
-        _status_rules(ws, f"L2:L{row}", "$L2")
-    ws.freeze_panes = "D2"
-    ws.auto_filter.ref = f"A1:N{max(row, 2)}"
-    set_widths(ws, {1: 7, 2: 9, 3: 26, 4: 13, 5: 30, 6: 11, 7: 12, 8: 12, 9: 10, 10: 12, 11: 14, 12: 20, 13: 13,
-                 14: 13})
-    print_setup(ws, "1:1")
+    lines = [_Line(r, specs[ind.key], ind, ij) for r in ranked(progress, js)
+             for ind, ij in zip(r.district.indicators, r.js["indicators"], strict=True)]
+
+    def amount(line: _Line) -> str:
+        return value_format(line.spec)
+
+    table = write_table(ws, 1, [
+        Column("Hạng", lambda line: line.rank.js["rank"], 7, look=CENTERED),
+        Column("Mã đơn vị", lambda line: line.rank.district.code, 9),
+        Column("Đơn vị", lambda line: line.rank.district.name, 26),
+        Column("Mã chỉ tiêu", lambda line: line.ind.key, 13),
+        Column("Chỉ tiêu", lambda line: line.spec.label, 30),
+        Column("Đơn vị tính", lambda line: line.spec.unit, 11),
+        Column("Thực hiện", lambda line: line.js["actual"], 12, amount),
+        Column("Chỉ tiêu đăng ký", lambda line: line.js["target"], 12, amount),
+        Column("Tỷ lệ (%)", lambda line: line.js["percent"], 10, FMT_PERCENT, rule=STATUS_COLOURS),
+        Column("Cần đạt đến nay", lambda line: line.js["expected"], 12, FMT_AMOUNT),
+        Column("Dự báo (theo nhịp hiện tại)", lambda line: line.js["projected"], 14, FMT_AMOUNT),
+        Column("Trạng thái", lambda line: STATUS_VI[line.js["status"]], 20, look=CENTERED, rule=STATUS_COLOURS),
+        Column("Ngày hoàn thành", lambda line: line.ind.achieved_on, 13, FMT_DATE),
+        Column("Số liệu đến ngày", lambda line: line.ind.as_of, 13, FMT_DATE),
+    ], lines, STYLE)
+    ws.freeze_panes = table.top("Mã chỉ tiêu")
+    ws.auto_filter.ref = table.ref()
+    set_widths(ws, table)
+    print_setup(ws, header_rows(table))
 
 
 def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
     specs = progress.indicators
-    titles = ["Hạng", "Mã đơn vị", "Đơn vị", "Điểm", *[f"{s.label} (%)" for s in specs],
-              "Số chỉ tiêu đã hoàn thành"]
-    header_cells(ws, 1, titles)
-    row = 1
-    for d, dj in zip(progress.districts, js["districts"], strict=True):
-        row += 1
-        put(ws, row, 1, dj["rank"], align=_CENTER, border=True, font=_BOLD)
-        put(ws, row, 2, d.code, border=True)
-        put(ws, row, 3, d.name, border=True)
-        put(ws, row, 4, dj["score"], FMT_SCORE, border=True, font=_BOLD)
-        for n, ij in enumerate(dj["indicators"]):
-            put(ws, row, 5 + n, ij["percent"], FMT_PERCENT, border=True)
-        put(ws, row, 5 + len(specs), sum(1 for i in d.indicators if i.status == "achieved"), FMT_COUNT, border=True)
-    ws.freeze_panes = "D2"
-    set_widths(ws, {1: 7, 2: 10, 3: 28, 4: 10, **{5 + n: 15 for n in range(len(specs))}, 5 + len(specs): 14})
-    if row > 1:
+    table = write_table(ws, 1, [
+        Column("Hạng", lambda r: r.js["rank"], 7, look=replace(CENTERED, font=BOLD)),
+        Column("Mã đơn vị", lambda r: r.district.code, 10),
+        Column("Đơn vị", lambda r: r.district.name, 28),
+        Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE, look=STRONG),
+        *percent_columns(specs, 15),
+        Column("Số chỉ tiêu đã hoàn thành", lambda r: sum(1 for i in r.district.indicators if i.status == "achieved"),
+               14, FMT_COUNT),
+    ], ranked(progress, js), STYLE)
+    ws.freeze_panes = table.top("Điểm")
+    set_widths(ws, table)
+    if table.rows:
         chart = BarChart()
         chart.type = "bar"
         chart.title = "Điểm thi đua"
-        chart.add_data(Reference(ws, min_col=4, min_row=1, max_row=row), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=3, min_row=2, max_row=row))
+        chart.add_data(Reference(ws, min_col=table.column("Điểm"), min_row=table.header, max_row=table.last),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=table.column("Đơn vị"), min_row=table.first, max_row=table.last))
         chart.x_axis.scaling.orientation = "maxMin"
         chart.x_axis.delete = False
         chart.y_axis.delete = False
@@ -380,130 +406,108 @@ def ranking(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         chart.dataLabels = values_only()
         chart.series[0].graphicalProperties.solidFill = palette.HEADER_FILL.lstrip("#")
         chart.width, chart.height = 20, 11
-        ws.add_chart(chart, f"A{row + 3}")
-    print_setup(ws, "1:1")
+        ws.add_chart(chart, f"A{table.after(2)}")
+    print_setup(ws, header_rows(table))
 
 
 def reporting(ws: Worksheet, data: ReportData) -> None:
+    """Who reported this week and when, every week of the year so far, and the data-quality notes."""
     progress = data.progress
-    by_code = {s.district: s for s in data.submissions}
-    heading = f"Tình hình nộp báo cáo tuần {week_period(progress.as_of)} đến {format_date(progress.as_of)}"
-    if progress.week_start and progress.week_deadline:
-        heading = (f"Tình hình nộp báo cáo tuần {week_period(progress.as_of)} (từ {format_date(progress.week_start)} "
-                   f"đến {format_date(progress.as_of)}; hạn nộp {progress.week_deadline:%H:%M} "
-                   f"{format_date(progress.week_deadline)})")
-    put(ws, 1, 1, heading, font=_BOLD)
-    titles = ["Mã đơn vị", "Đơn vị", "Tuần này", "Nhận lúc", "Số liệu gần nhất đến ngày",
-              "Báo cáo được chấp nhận (từ đầu năm)", "Báo cáo bị từ chối", "Lần nộp gần nhất", "Tệp gần nhất"]
-    header_cells(ws, 2, titles)
-    ws.row_dimensions[2].height = 48
-    row = 2
-    tz = _tz(progress)
-    for d in progress.districts:
-        row += 1
-        s = by_code.get(d.code)
-        put(ws, row, 1, d.code, border=True)
-        put(ws, row, 2, d.name, border=True)
-        put(ws, row, 3, _week_word(d.reported_this_week, d.late), border=True, align=_CENTER)
-        first = d.first_received_this_week
-        put(ws, row, 4, first.astimezone(tz).replace(tzinfo=None) if first else None, FMT_DATETIME, border=True)
-        put(ws, row, 5, d.last_as_of, FMT_DATE, border=True)
-        put(ws, row, 6, s.accepted if s else None, FMT_COUNT, border=True)
-        put(ws, row, 7, s.rejected if s else None, FMT_COUNT, border=True)
-        put(ws, row, 8, s.last_received_at if s else None, FMT_DATETIME, border=True)
-        put_text(ws, row, 9, s.last_file_name if s else None).border = _BOX
-    if row > 2:
-        _text_rules(ws, f"C3:C{row}", "C3", _WEEK_COLOURS)
-
-    # Week by week: who reported, who was late.
-    row += 2
-    put(ws, row, 1, "Theo từng tuần", font=_BOLD)
-    row += 1
-    header_cells(ws, row, ["Tuần", "Từ ngày", "Đến ngày", *[district_short_name(d.name) for d in progress.districts]])
-    first_week = row + 1
-    codes = [d.code for d in progress.districts]
-    for p in reversed(data.reporting_weeks()):
-        row += 1
-        put(ws, row, 1, week_period(p.as_of), border=True)
-        put(ws, row, 2, p.week_start, FMT_DATE, border=True)
-        put(ws, row, 3, p.as_of, FMT_DATE, border=True)
-        for n, code in enumerate(codes):
-            dp = p.district(code)
-            put(ws, row, 4 + n, _week_word(dp.reported_this_week, dp.late), border=True, align=_CENTER)
-    if row >= first_week:
-        rng = f"D{first_week}:{get_column_letter(3 + len(codes))}{row}"
-        _text_rules(ws, rng, f"D{first_week}", _WEEK_COLOURS)
-
-    # Data-quality notes of the report date (intake warnings, late reports).
+    put(ws, 1, 1, _reporting_heading(progress), font=BOLD)
+    week = _this_week(ws, data)
+    weeks = _week_by_week(ws, week.after(), data)
     if progress.notes:
-        row += 2
-        put(ws, row, 1, "Lưu ý về số liệu", font=_BOLD)
-        row += 1
-        header_cells(ws, row, ["Mã đơn vị", "Loại", "Ngày số liệu", "Chỉ tiêu", "Ô", "Nội dung"])
-        for note in progress.notes:
-            row += 1
-            put(ws, row, 1, note.district, border=True)
-            put(ws, row, 2, note.kind, border=True)
-            put(ws, row, 3, note.as_of, FMT_DATE, border=True)
-            put(ws, row, 4, note.indicator, border=True)
-            put_text(ws, row, 5, note.cell).border = _BOX
-            put_text(ws, row, 6, note.message_vi).border = _BOX
-    ws.freeze_panes = "C3"
-    widths = {1: 11, 2: 26, 3: 15, 4: 17, 5: 15, 6: 16, 7: 12, 8: 17, 9: 40}
-    for n in range(len(codes)):
-        widths[4 + n] = max(15, widths.get(4 + n, 0))
-    set_widths(ws, widths)
-    print_setup(ws, "2:2")
+        write_table(ws, weeks.after(), [
+            Column("Mã đơn vị", lambda n: n.district),
+            Column("Loại", lambda n: n.kind),
+            Column("Ngày số liệu", lambda n: n.as_of, fmt=FMT_DATE),
+            Column("Chỉ tiêu", lambda n: n.indicator),
+            Column("Ô", lambda n: n.cell),
+            Column("Nội dung", lambda n: n.message_vi),
+        ], progress.notes, STYLE, title="Lưu ý về số liệu")
+    ws.freeze_panes = week.top(2)
+    set_widths(ws, week, weeks)
+    print_setup(ws, header_rows(week))
 
 
-_WEEK_COLOURS = {"Đúng hạn": "achieved", "Nộp muộn": "behind", "Chưa báo cáo": "at_risk"}
+def _reporting_heading(progress: ClusterProgress) -> str:
+    if progress.week_start and progress.week_deadline:
+        return (f"Tình hình nộp báo cáo tuần {week_period(progress.as_of)} (từ {format_date(progress.week_start)} "
+                f"đến {format_date(progress.as_of)}; hạn nộp {progress.week_deadline:%H:%M} "
+                f"{format_date(progress.week_deadline)})")
+    return f"Tình hình nộp báo cáo tuần {week_period(progress.as_of)} đến {format_date(progress.as_of)}"
 
 
-def _week_word(reported: bool, late: bool) -> str:
-    if not reported:
-        return "Chưa báo cáo"
-    return "Nộp muộn" if late else "Đúng hạn"
+def _this_week(ws: Worksheet, data: ReportData) -> Block:
+    """Each district this week: its reporting word, when its first sheet came, its sheets so far."""
+    by_code = {s.district: s for s in data.submissions}
+    tz = ZoneInfo(data.progress.rules.timezone)
+
+    def first_received(d: DistrictProgress) -> datetime | None:
+        first = d.first_received_this_week
+        return first.astimezone(tz).replace(tzinfo=None) if first else None
+
+    def sheets(attribute: str):
+        return lambda d: getattr(by_code[d.code], attribute) if d.code in by_code else None
+
+    return write_table(ws, 2, [
+        Column("Mã đơn vị", lambda d: d.code, 11),
+        Column("Đơn vị", lambda d: d.name, 26),
+        Column("Tuần này", reporting_word, 15, look=CENTERED, rule=REPORTING_COLOURS),
+        Column("Nhận lúc", first_received, 17, FMT_DATETIME),
+        Column("Số liệu gần nhất đến ngày", lambda d: d.last_as_of, 15, FMT_DATE),
+        Column("Báo cáo được chấp nhận (từ đầu năm)", sheets("accepted"), 16, FMT_COUNT),
+        Column("Báo cáo bị từ chối", sheets("rejected"), 12, FMT_COUNT),
+        Column("Lần nộp gần nhất", sheets("last_received_at"), 17, FMT_DATETIME),
+        Column("Tệp gần nhất", sheets("last_file_name"), 40),
+    ], data.progress.districts, replace(STYLE, header_height=48))
 
 
-def _tz(progress: ClusterProgress):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(progress.rules.timezone)
+def _week_by_week(ws: Worksheet, row: int, data: ReportData) -> Block:
+    """Week by week, latest first: who reported on time, late, or not at all."""
+    districts = data.progress.districts
+    weeks = write_table(ws, row, [
+        Column("Tuần", lambda p: week_period(p.as_of)),
+        Column("Từ ngày", lambda p: p.week_start, fmt=FMT_DATE),
+        Column("Đến ngày", lambda p: p.as_of, fmt=FMT_DATE),
+        *[Column(district_short_name(d.name), lambda p, c=d.code: reporting_word(p.district(c)), 15, look=CENTERED)
+          for d in districts],
+    ], reversed(data.reporting_weeks()), STYLE, title="Theo từng tuần")
+    if weeks.rows:
+        colour_rules(ws, weeks.cells(3, -1), weeks.top(3), REPORTING_WORDS)
+    return weeks
 
 
 def lineage(ws: Worksheet, data: ReportData) -> None:
-    titles = ["Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Số liệu đến ngày", "Luỹ kế từ đầu năm",
-              "Thực hiện trong kỳ", "Tệp", "Trang tính", "Ô", "Thời điểm nhận", "Nguồn", "Người gửi",
-              "Mã báo cáo", "Phiên bản", "Mã tệp (SHA-256)", "Ghi chú"]
-    header_cells(ws, 1, titles)
+    """Every figure with where it came from: file, sheet, cell, sender, version."""
     specs = {s.key: s for s in data.progress.indicators}
-    row = 1
-    for r in data.lineage:
-        row += 1
-        spec = specs.get(r.indicator)
-        fmt = value_format(spec) if spec else FMT_AMOUNT
-        put(ws, row, 1, r.district)
-        put(ws, row, 2, r.district_name)
-        put(ws, row, 3, r.indicator)
-        put(ws, row, 4, r.indicator_label)
-        put(ws, row, 5, r.as_of, FMT_DATE)
-        put(ws, row, 6, r.value, fmt)
-        put(ws, row, 7, r.period_value, fmt)
-        put_text(ws, row, 8, r.file_name)
-        put_text(ws, row, 9, r.sheet)
-        put_text(ws, row, 10, r.cell)
-        put(ws, row, 11, _naive(r.received_at), FMT_DATETIME)
-        put(ws, row, 12, r.source)
-        put_text(ws, row, 13, r.sender)
-        put(ws, row, 14, r.submission_id)
-        put(ws, row, 15, "Hiện hành" if r.current else "Đã thay thế")
-        put_text(ws, row, 16, r.file_hash)
-        put_text(ws, row, 17, r.note)
-    ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:Q{max(row, 2)}"
-    set_widths(ws, {1: 10, 2: 24, 3: 13, 4: 28, 5: 12, 6: 13, 7: 12, 8: 34, 9: 11, 10: 7, 11: 17, 12: 9, 13: 22,
-                 14: 10, 15: 12, 16: 18, 17: 40})
-    print_setup(ws, "1:1")
+
+    def amount(r) -> str:
+        return value_format(specs[r.indicator]) if r.indicator in specs else FMT_AMOUNT
+
+    table = write_table(ws, 1, [
+        Column("Mã đơn vị", lambda r: r.district, 10),
+        Column("Đơn vị", lambda r: r.district_name, 24),
+        Column("Mã chỉ tiêu", lambda r: r.indicator, 13),
+        Column("Chỉ tiêu", lambda r: r.indicator_label, 28),
+        Column("Số liệu đến ngày", lambda r: r.as_of, 12, FMT_DATE),
+        Column("Luỹ kế từ đầu năm", lambda r: r.value, 13, amount),
+        Column("Thực hiện trong kỳ", lambda r: r.period_value, 12, amount),
+        Column("Tệp", lambda r: r.file_name, 34),
+        Column("Trang tính", lambda r: r.sheet, 11),
+        Column("Ô", lambda r: r.cell, 7),
+        Column("Thời điểm nhận", lambda r: _naive(r.received_at), 17, FMT_DATETIME),
+        Column("Nguồn", lambda r: r.source, 9),
+        Column("Người gửi", lambda r: r.sender, 22),
+        Column("Mã báo cáo", lambda r: r.submission_id, 10),
+        Column("Phiên bản", lambda r: "Hiện hành" if r.current else "Đã thay thế", 12),
+        Column("Mã tệp (SHA-256)", lambda r: r.file_hash, 18),
+        Column("Ghi chú", lambda r: r.note, 40),
+    ], data.lineage, PLAIN)
+    ws.freeze_panes = table.top(2)
+    ws.auto_filter.ref = table.ref()
+    set_widths(ws, table)
+    print_setup(ws, header_rows(table))
 
 
 def _naive(value: datetime | date | None):

@@ -266,8 +266,11 @@ class ProcessLock:
         try:
             with engine.connect() as conn:
                 row = conn.execute(
+                    # Advisory locks belong to one database: a lock of the same key in another database of
+                    # the server (another federation, another test run) is not this one.
                     text("SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
                          "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                          "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
                     {"k": self.key},
                 ).first()

@@ -51,3 +51,37 @@ def test_locks_of_many_clusters_share_one_postgresql_connection(ctx):
     again = scheduler_lock(_cluster(ctx, "cum-7"))
     assert again.acquire()
     again.release()
+
+
+def test_a_lock_of_the_same_key_in_another_postgresql_database_is_not_this_ones(ctx):
+    """Advisory locks are per database: another database on the same server (another federation's, or a
+    parallel test run's) holding the same key must not make this cluster's lock look taken."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite locks are files")
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ctx.settings.database.url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    other = f"tracker_other_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{other}"'))
+    other_engine = create_engine(url.set(database=other))
+    try:
+        key = scheduler_lock(ctx).key
+        with other_engine.connect() as holder:
+            assert holder.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            assert scheduler_lock(ctx).is_free()  # the other database's lock is not ours
+            mine = scheduler_lock(ctx)
+            assert mine.acquire()
+            try:
+                assert not scheduler_lock(ctx).is_free()
+            finally:
+                mine.release()
+    finally:
+        other_engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)'))
+        admin.dispose()

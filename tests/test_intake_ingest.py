@@ -114,7 +114,7 @@ def test_bytes_rejected_before_are_rejected_again_with_the_same_errors(ctx):
 
 
 def test_a_rejection_for_the_sender_alone_does_not_stick_to_the_bytes(ctx):
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
 
     def stranger(report):
         return [finding("error", "sender_not_in_district", "Người gửi không thuộc đơn vị", "Sender not allowed")]
@@ -165,7 +165,7 @@ def test_a_rebuilt_annotated_copy_keeps_hostile_text_as_text():
     from openpyxl import load_workbook
 
     from tests.intake_factory import report_cells, sheet_grid, workbook_grid
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
     from tracker.intake.rejection import annotated_workbook
 
     grid = workbook_grid(sheet_grid(report_cells(district='=HYPERLINK("http://x")')), fmt="ods")

@@ -2,7 +2,8 @@
 
 - ``reader`` / ``safety`` / ``_worker``: untrusted bytes → :class:`grid.WorkbookGrid`, in a limited worker process;
 - ``parser``: the district report sheet (docs/sheet-format.md) → figures and findings (pure); ``history``: the warnings
-  that compare a sheet with the district's earlier figures (pure); ``findings``: the codes and messages;
+  that compare a sheet with the district's earlier figures (pure); every finding is worded by the catalogue
+  (:mod:`tracker.messages`) and is a :class:`tracker.findings.Finding`;
 - ``ingest``: one verdict per file, stored in one transaction (``ingest_bytes``, ``ingest_many``,
   ``format_result``); ``rejection``: what a rejected file leaves in quarantine; ``files``: where bytes are kept;
 - ``pull``: the inbox folder and pluggable sources (``tracker pull``);

@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import bindparam, insert, select, text, update
 
+from tracker import findings as findings_module
 from tracker import models
 from tracker.errors import TrackerError
-from tracker.intake import findings as findings_module
+from tracker.findings import CONTEXT_CODES, Finding, ordered
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
-from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
-from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
+from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid, refusal
 from tracker.intake.history import History, history_findings, window_start
 from tracker.intake.matching import SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
@@ -306,7 +306,7 @@ class _Batch:
         item, exc = reading.item, reading.unreadable
         assert reading.received_at is not None
         if exc is not None:
-            report = ParsedReport(findings=[finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)])
+            report = ParsedReport(findings=[refusal(exc)])
         else:
             assert reading.grid is not None
             today = reading.received_at.astimezone(self.settings.tz).date()

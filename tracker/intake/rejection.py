@@ -15,8 +15,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.findings import Finding
 from tracker.intake.files import derived_name, safe_name, write_atomic
-from tracker.intake.findings import Finding
 from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
 from tracker.safe_cells import clean_text, write_text

@@ -15,12 +15,13 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tracker import findings as findings_module
 from tracker.config import Settings
-from tracker.intake import findings as findings_module
-from tracker.intake.findings import Finding, finding, ordered
-from tracker.intake.grid import MAX_ROWS, Cell, UnreadableWorkbook, WorkbookGrid, column_letter
+from tracker.findings import Finding, make, ordered
+from tracker.intake.grid import MAX_ROWS, Cell, UnreadableWorkbook, WorkbookGrid, column_letter, refusal
 from tracker.intake.matching import HEADER_DISTRICT_CODE, HEADER_DISTRICT_NAME, LABEL_YEAR, SHEET_TARGETS, Names, same
 from tracker.intake.values import is_blank, read_number, shown
+from tracker.messages import Bilingual
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -50,8 +51,7 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
         name = workbook.sheet_names[0]
     out = TargetsSheet(sheet=name)
     if name is None or name not in workbook.sheets:
-        out.findings.append(finding("error", "no_targets_sheet",
-                                    f"Không tìm thấy trang '{SHEET_TARGETS}'.", f"No sheet named '{SHEET_TARGETS}'."))
+        out.findings.append(make("no_targets_sheet", sheet_name=SHEET_TARGETS))
         return out
     sheet = workbook.sheets[name]
     rows: dict[int, dict[int, Cell]] = {}
@@ -59,31 +59,28 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
         if not is_blank(cell):
             rows.setdefault(r, {})[c] = cell
 
-    def add(code: str, vi: str, en: str, ref: str | None = None, indicator: str | None = None) -> None:
-        out.findings.append(finding("error", code, vi, en, sheet=name, ref=ref, indicator=indicator))
+    def add(code: str, variant: str = "", /, *, ref: str | None = None, indicator: str | None = None,
+            **params: object) -> None:
+        out.findings.append(make(code, variant, sheet=name, ref=ref, indicator=indicator, **params))
 
     label = next((rows[r][c] for r in sorted(rows) if r <= _LABEL_ROWS for c in sorted(rows[r])
                   if same(rows[r][c].value, LABEL_YEAR)), None)
     year = settings.cluster.year
     if label is None:
-        add("year_missing", f"Không tìm thấy nhãn '{LABEL_YEAR}' trong {_LABEL_ROWS} dòng đầu.",
-            f"No '{LABEL_YEAR}' (year) label in the first {_LABEL_ROWS} rows.")
+        add("year_missing", "no_label", label=LABEL_YEAR, rows=_LABEL_ROWS)
     else:
         value = next((rows[label.row][c] for c in sorted(rows[label.row]) if c > label.col), None)
         read = read_number(value)
         if value is None:
-            add("year_missing", f"Chưa ghi năm bên phải ô '{LABEL_YEAR}'.", "The year is missing next to this label.",
-                label.ref)
+            add("year_missing", "no_value", ref=label.ref, label=LABEL_YEAR)
         elif read.value != year:
-            add("year_invalid", f"Năm '{shown(value)}' không phải năm thi đua {year} của cụm.",
-                f"'{shown(value)}' is not the cluster year {year}.", value.ref)
+            add("year_invalid", ref=value.ref, shown=shown(value), year=year)
         else:
             out.year = year
     header = next((r for r in sorted(rows) if any(same(c.value, HEADER_DISTRICT_CODE) for c in rows[r].values())),
                   None)
     if header is None:
-        add("table_missing", f"Không tìm thấy dòng tiêu đề có ô '{HEADER_DISTRICT_CODE}'.",
-            f"No header row with a '{HEADER_DISTRICT_CODE}' cell.")
+        add("table_missing", "targets", header=HEADER_DISTRICT_CODE)
         out.findings = ordered(out.findings)
         return out
     code_col = next(c for c, cell in sorted(rows[header].items()) if same(cell.value, HEADER_DISTRICT_CODE))
@@ -94,8 +91,7 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
         if key is not None and key not in columns.values():
             columns[c] = key
     if not columns:
-        add("no_indicator_columns", "Dòng tiêu đề không có cột nào mang mã hoặc tên chỉ tiêu.",
-            "The header row has no column headed by an indicator key or label.", f"{column_letter(code_col)}{header}")
+        add("no_indicator_columns", ref=f"{column_letter(code_col)}{header}")
     seen: dict[str, str] = {}
     r = header + 1
     while r <= MAX_ROWS and rows.get(r):
@@ -104,42 +100,35 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
         code_ref = f"{column_letter(code_col)}{r}"
         district = names.district(code_cell.value) if code_cell is not None else None
         if district is None:
-            add("district_unknown", f"Đơn vị '{shown(code_cell)}' không thuộc cụm thi đua này.",
-                f"'{shown(code_cell)}' is not a district of this cluster.", code_cell.ref if code_cell else code_ref)
+            add("district_unknown", "targets", ref=code_cell.ref if code_cell else code_ref, shown=shown(code_cell))
         elif district in seen:
-            add("district_duplicate", f"Đơn vị {district} xuất hiện hai lần (đã có ở ô {seen[district]}).",
-                f"District {district} appears twice (already at {seen[district]}).", code_cell.ref)
+            add("district_duplicate", ref=code_cell.ref, district=district, first=seen[district])
             district = None
         else:
             seen[district] = code_cell.ref
         for c, key in columns.items():
             ind = settings.indicator(key)
+            ind_name = Bilingual(ind.label, ind.label_en)
             ref = f"{column_letter(c)}{r}"
             read = read_number(row.get(c))
             if read.problem == "excel_error":
-                add("excel_error", f"Ô hiển thị giá trị lỗi Excel {read.shown}.", f"The cell shows the Excel error "
-                    f"{read.shown}.", ref, key)
+                add("excel_error", "targets", ref=ref, indicator=key, shown=read.shown)
             elif read.problem == "formula_no_value":
-                add("formula_no_value", f"Ô chứa công thức {read.shown} nhưng không có kết quả được lưu.",
-                    f"The cell holds the formula {read.shown} with no saved result.", ref, key)
+                add("formula_no_value", "targets", ref=ref, indicator=key, shown=read.shown)
             elif read.problem:
-                add("value_not_number", f"'{read.shown}' không phải là số (chỉ tiêu '{ind.label}').",
-                    f"'{read.shown}' is not a number ('{ind.label_en}').", ref, key)
+                add("value_not_number", "targets", ref=ref, indicator=key, shown=read.shown, name=ind_name)
             elif read.value is None:
                 continue
             elif read.value < 0:
-                add("value_negative", f"Chỉ tiêu đăng ký không được âm ('{read.shown}').",
-                    f"A target cannot be negative ('{read.shown}').", ref, key)
+                add("value_negative", "targets", ref=ref, indicator=key, shown=read.shown)
             elif ind.kind == "count" and not float(read.value).is_integer():
-                add("value_fractional", f"Chỉ tiêu '{ind.label}' đếm bằng số nguyên; '{read.shown}' có phần lẻ.",
-                    f"'{ind.label_en}' is counted in whole numbers; '{read.shown}' has a fraction.", ref, key)
+                add("value_fractional", "targets", ref=ref, indicator=key, name=ind_name, shown=read.shown)
             elif district is not None:
                 out.values[(district, key)] = float(read.value)
                 out.cells[(district, key)] = ref
         r += 1
     if not seen and not out.errors:
-        add("table_empty", "Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows.",
-            f"{column_letter(code_col)}{header}")
+        add("table_empty", "targets", ref=f"{column_letter(code_col)}{header}")
     out.findings = ordered(out.findings)
     return out
 
@@ -171,7 +160,7 @@ def import_targets(ctx: Context, data: bytes, filename: str) -> TargetsImport:
     try:
         grid = read_workbook(data, result.file_name)
     except UnreadableWorkbook as exc:
-        result.findings = [finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)]
+        result.findings = [refusal(exc)]
         return result
     sheet = parse_targets(grid, ctx.settings)
     result.findings = sheet.findings

@@ -388,7 +388,7 @@ def rejection_recipients(ctx: Context, district_code: str | None, sender: str | 
     The district's contacts, and the sender when there is one. A rejection about the sender itself (not
     a contact of the district it names) goes to the sender alone: the district did not send it.
     """
-    from tracker.intake.findings import CONTEXT_CODES
+    from tracker.findings import CONTEXT_CODES
 
     if sender and (codes & set(CONTEXT_CODES) or not district_code):
         return sender.lower()[:200], (sender,)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from tracker.config import Settings
     from tracker.context import Context
-    from tracker.intake.findings import Finding
+    from tracker.findings import Finding
     from tracker.intake.parser import ParsedReport
 
 log = logging.getLogger("tracker.mailbox")
@@ -61,7 +61,7 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 def sender_check(settings: Settings, sender: str) -> Callable[[ParsedReport], list[Finding]]:
     """The sender rule as an intake check: an error on the ``Đơn vị`` cell when ``sender`` may not send
     the sheet of the district it names. A sheet that names no known district has its own error already."""
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
 
     def check(report: ParsedReport) -> list[Finding]:
         if report.district is None or may_submit_for(settings, sender, report.district):
@@ -145,7 +145,7 @@ def stored_from_message(ctx: Context, message_id: str, attachment: Attachment
     from sqlmodel import select
 
     from tracker import models
-    from tracker.intake.findings import stored_finding
+    from tracker.findings import stored_finding
     from tracker.intake.rejection import existing_outputs
 
     with ctx.session() as session:

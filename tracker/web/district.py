@@ -126,18 +126,12 @@ def link_check(access: tokens.Access):
 
     The message names no district: the clerk sees the sheet and the cell, and the finding is stored with
     a submission of the district the sheet names, whose own clerk may read it."""
-    from tracker.intake.findings import finding
+    from tracker.findings import make
 
     def check(report):
         if report.district is None or report.district == access.district_code:
             return []
-        return [finding(
-            "error", "sender_not_in_district",
-            "Ô «Đơn vị» ghi một đơn vị khác, không phải đơn vị của đường dẫn này: tệp không được tiếp nhận. "
-            "Mỗi đơn vị chỉ gửi báo cáo của mình, qua đường dẫn riêng của đơn vị; hãy kiểm tra lại tệp đã chọn.",
-            "The 'Đơn vị' cell names another district than this link's: the file was not received. Each "
-            "district sends only its own sheet, through its own link; check the file you chose.",
-            sheet=report.sheet, ref=report.district_cell)]
+        return [make("sender_not_in_district", "portal_link", sheet=report.sheet, ref=report.district_cell)]
 
     return check
 

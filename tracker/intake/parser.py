@@ -53,8 +53,6 @@ _COLUMNS = {
     fold(HEADER_PERIOD): "period",
     fold(HEADER_NOTE): "note",
 }
-# Columns whose numbers are information, not a misplaced figure.
-_INFO_COLUMNS = {"code", "label", "unit", "target", "previous"}
 # What the reader says about a cell that cannot be read as a number (values.Read.problem) → the finding.
 _CELL_PROBLEMS = {"excel_error": "excel_error", "formula_no_value": "formula_no_value",
                   "not_number": "value_not_number"}
@@ -89,8 +87,7 @@ class ParsedReport:
     as_of: date | None = None
     rows: list[ReportRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    district_cell: str | None = None  # the cells holding the district and the date (for the annotated copy)
-    as_of_cell: str | None = None
+    district_cell: str | None = None  # the cell holding the district (a source's rule points at it)
 
     @property
     def errors(self) -> list[Finding]:
@@ -110,17 +107,12 @@ class ParsedReport:
         return [r for r in self.rows if r.value is not None]
 
 
-def choose_sheet(workbook: WorkbookGrid) -> str | None:
-    """The sheet named ``Báo cáo`` (any case, with or without diacritics), else the only sheet."""
-    return pick_sheet(workbook.sheet_names, SHEET_REPORT)
-
-
 def parse_report(workbook: WorkbookGrid, settings: Settings, *, today: date | None = None,
                  names: Names | None = None) -> ParsedReport:
     """Check a district report workbook. ``today`` (the day the file was received, local time) enables
     the "date in the future" check. ``names`` may be passed to reuse the index across many files."""
     names = names or Names.of(settings)
-    name = choose_sheet(workbook)
+    name = pick_sheet(workbook.sheet_names, SHEET_REPORT)
     if name is None or name not in workbook.sheets:
         listed = ", ".join(f"'{n}'" for n in workbook.sheet_names) or "—"
         return ParsedReport(findings=[make("no_report_sheet", sheet_name=SHEET_REPORT, listed=listed)])
@@ -206,7 +198,6 @@ class _SheetParser:
         if value is None:
             self.add("date_missing", "no_value", ref=label.ref, label=LABEL_AS_OF)
             return
-        self.report.as_of_cell = value.ref
         read = read_date(value)
         if read.problem in ("excel_error", "formula_no_value"):
             self.problem(read, value.ref, part("as_of"))

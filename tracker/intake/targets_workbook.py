@@ -32,10 +32,7 @@ _LABEL_ROWS = 20
 
 @dataclass
 class TargetsSheet:
-    sheet: str | None = None
-    year: int | None = None
     values: dict[tuple[str, str], float] = field(default_factory=dict)  # (district code, indicator key)
-    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # where each value was read
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -49,7 +46,7 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
     name = next((n for n in workbook.sheet_names if same(n, SHEET_TARGETS)), None)
     if name is None and len(workbook.sheet_names) == 1:
         name = workbook.sheet_names[0]
-    out = TargetsSheet(sheet=name)
+    out = TargetsSheet()
     if name is None or name not in workbook.sheets:
         out.findings.append(make("no_targets_sheet", sheet_name=SHEET_TARGETS))
         return out
@@ -75,8 +72,6 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
             add("year_missing", "no_value", ref=label.ref, label=LABEL_YEAR)
         elif read.value != year:
             add("year_invalid", ref=value.ref, shown=shown(value), year=year)
-        else:
-            out.year = year
     header = next((r for r in sorted(rows) if any(same(c.value, HEADER_DISTRICT_CODE) for c in rows[r].values())),
                   None)
     if header is None:
@@ -125,7 +120,6 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
                 add("value_fractional", "targets", ref=ref, indicator=key, name=ind_name, shown=read.shown)
             elif district is not None:
                 out.values[(district, key)] = float(read.value)
-                out.cells[(district, key)] = ref
         r += 1
     if not seen and not out.errors:
         add("table_empty", "targets", ref=f"{column_letter(code_col)}{header}")

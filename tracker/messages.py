@@ -37,13 +37,27 @@ class Bilingual:
         return self.vi if lang == "vi" else self.en
 
     def render(self, lang: Language, params: Mapping[str, object]) -> str:
-        """The template in ``lang`` with ``params`` filled in (a :class:`Bilingual` parameter in ``lang`` too)."""
-        values = {k: v.pick(lang) if isinstance(v, Bilingual) else v for k, v in params.items()}
+        """The template in ``lang`` with ``params`` filled in (a :class:`Bilingual` or :class:`Filled` parameter
+        in ``lang`` too)."""
+        values = {k: v.pick(lang) if isinstance(v, Bilingual | Filled) else v for k, v in params.items()}
         return self.pick(lang).format_map(values)
 
-    def fill(self, **params: object) -> Bilingual:
-        """Both templates filled in: a part of a sentence, to be a parameter of another message."""
-        return Bilingual(self.render("vi", params), self.render("en", params))
+    def fill(self, **params: object) -> Filled:
+        """The template with ``params``: a part of a sentence, to be a parameter of another message."""
+        return Filled(self, params)
+
+
+class Filled:
+    """A template with its parameters, worded in a language only when a message that holds it is rendered: the
+    parts of sentences made ready for each cell are rarely needed (most cells are fine)."""
+
+    __slots__ = ("params", "wording")
+
+    def __init__(self, wording: Bilingual, params: Mapping[str, object]):
+        self.wording, self.params = wording, params
+
+    def pick(self, lang: Language) -> str:
+        return self.wording.render(lang, self.params)
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,7 @@ PARTS: dict[str, Bilingual] = {
 }
 
 
-def part(which: str, /, **params: object) -> Bilingual:
+def part(which: str, /, **params: object) -> Filled:
     """A part of a sentence from :data:`PARTS`, filled in."""
     return PARTS[which].fill(**params)
 

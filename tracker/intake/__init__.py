@@ -7,5 +7,7 @@
 - ``ingest``: one verdict per file, stored in one transaction (``ingest_bytes``, ``ingest_many``,
   ``format_result``); ``rejection``: what a rejected file leaves in quarantine; ``files``: where bytes are kept;
 - ``pull``: the inbox folder and pluggable sources (``tracker pull``);
+- ``table``: the table reader the sheet parser and the targets workbook share (labels, header row, columns by
+  header text, cell problems; a workbook is a column spec and a row loop);
 - ``template``: the district's upload workbook; ``targets_workbook``: the targets workbook (template, import).
 """

@@ -61,7 +61,7 @@ def require_initialised(ctx: Context) -> Context:
     TrackerError saying what to do. Creates nothing: a command run before `tracker init` leaves no empty
     database behind."""
     from tracker import models
-    from tracker.errors import TrackerError
+    from tracker.errors import NotInitialised
 
     url = ctx.settings.database.url
     if (path := sqlite_path(url)) is not None:
@@ -69,6 +69,5 @@ def require_initialised(ctx: Context) -> Context:
     with ctx.session() as session:
         found = session.get(models.Cluster, ctx.cluster_id) is not None
     if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
+        raise NotInitialised(ctx.cluster_id)
     return ctx

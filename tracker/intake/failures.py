@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import re
 
+from tracker.errors import ConfigError, TrackerError
+
 # The OS's reasons, in Vietnamese; the English is the OS's own text (``strerror``).
 _OS_REASONS_VI = {
     errno.ENOSPC: "ổ đĩa đã đầy",
@@ -41,8 +43,6 @@ _BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 def explain(exc: BaseException) -> str:
     """``"vietnamese / english"`` on one line."""
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-    from tracker.errors import ConfigError, TrackerError
 
     if isinstance(exc, TrackerError | ConfigError):
         return f"{_line(exc.vi)} / {_line(exc.en)}"

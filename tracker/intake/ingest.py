@@ -43,6 +43,7 @@ from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid, refusal
 from tracker.intake.history import History, history_findings, window_start
 from tracker.intake.matching import SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
+from tracker.intake.reader import PendingRead, default_reader
 from tracker.intake.rejection import RejectedFiles, existing_outputs, prepare_rejected, write_rejected
 from tracker.text import format_date
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from tracker.context import Context
-    from tracker.intake.reader import PendingRead
 
 Status = Literal["accepted", "duplicate", "rejected"]
 # A check added by a source (the mailbox's sender rule): it sees the parsed sheet, returns findings.
@@ -278,8 +278,6 @@ class _Batch:
 
     def submit(self, item: Incoming) -> _Reading:
         """Load the file's bytes and hand them to the reader's worker (returns at once)."""
-        from tracker.intake.reader import default_reader
-
         reading = _Reading(item, name=received_name(item.filename),
                            received_at=_aware(item.received_at or datetime.now(UTC)))
         try:

@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING
 from tracker import findings as findings_module
 from tracker.config import Indicator, Settings
 from tracker.findings import Finding, make, ordered
+from tracker.intake.files import safe_name
 from tracker.intake.grid import Cell, UnreadableWorkbook, WorkbookGrid, pick_sheet, refusal
 from tracker.intake.matching import HEADER_DISTRICT_CODE, HEADER_DISTRICT_NAME, LABEL_YEAR, SHEET_TARGETS, Names
+from tracker.intake.reader import read_workbook
 from tracker.intake.table import LABEL_ROWS, Column, Header, Row, Sheet, Table
 from tracker.intake.values import read_number, shown
 from tracker.messages import Bilingual
+from tracker.targets import Registration, current_targets, register_targets
 
 if TYPE_CHECKING:
     from tracker.context import Context
-    from tracker.targets import Registration
 
 
 @dataclass
@@ -162,10 +164,6 @@ class TargetsImport:
 
 def import_targets(ctx: Context, data: bytes, filename: str) -> TargetsImport:
     """Read, check and register a targets workbook (all or nothing, in one transaction)."""
-    from tracker.intake.files import safe_name
-    from tracker.intake.reader import read_workbook
-    from tracker.targets import register_targets
-
     file_hash = hashlib.sha256(data).hexdigest()
     result = TargetsImport(safe_name(filename, "chi-tieu.xlsx"), file_hash)
     try:
@@ -238,8 +236,6 @@ def build_targets_template(settings: Settings, current: dict[tuple[str, str], fl
 
 
 def targets_template(ctx: Context) -> bytes:
-    from tracker.targets import current_targets
-
     with ctx.session() as session:
         current = current_targets(session, ctx.cluster_id, ctx.settings.cluster.year)
     return build_targets_template(ctx.settings, current)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tracker.messages import CODES, Severity, template
+from tracker.messages import CODES, Severity
 
 # Codes that judge the circumstances of an upload rather than its bytes.
 CONTEXT_CODES = frozenset({"sender_not_in_district"})
@@ -50,9 +50,10 @@ def make(code: str, variant: str = "", /, *, sheet: str | None = None, ref: str 
          indicator: str | None = None, **params: object) -> Finding:
     """The finding ``code`` at ``sheet!ref`` (``ref`` like ``D9``), worded by the catalogue's ``variant`` with
     ``params`` filled in (:mod:`tracker.messages`)."""
-    wording = template(code, variant)
-    return finding(CODES[code].severity, code, wording.render("vi", params), wording.render("en", params),
-                   sheet=sheet, ref=ref, indicator=indicator)
+    entry = CODES[code]
+    vi, en = entry.texts[variant].render_both(params)
+    cell = f"{sheet}!{ref}" if sheet and ref else None
+    return Finding(entry.severity, code, vi, en, sheet=sheet, cell=cell, indicator=indicator)
 
 
 def finding(severity: Severity, code: str, vi: str, en: str, *, sheet: str | None = None,

@@ -39,8 +39,17 @@ class Bilingual:
     def render(self, lang: Language, params: Mapping[str, object]) -> str:
         """The template in ``lang`` with ``params`` filled in (a :class:`Bilingual` or :class:`Filled` parameter
         in ``lang`` too)."""
-        values = {k: v.pick(lang) if isinstance(v, Bilingual | Filled) else v for k, v in params.items()}
-        return self.pick(lang).format_map(values)
+        return self.pick(lang).format_map({k: v.pick(lang) if type(v) in _WORDED else v for k, v in params.items()})
+
+    def render_both(self, params: Mapping[str, object]) -> tuple[str, str]:
+        """:meth:`render` in Vietnamese and in English, in one pass over ``params`` (every finding is made so)."""
+        vi = en = params
+        for k, v in params.items():
+            if type(v) in _WORDED:
+                if vi is params:
+                    vi, en = dict(params), dict(params)
+                vi[k], en[k] = v.pick("vi"), v.pick("en")
+        return self.vi.format_map(vi), self.en.format_map(en)
 
     def fill(self, **params: object) -> Filled:
         """The template with ``params``: a part of a sentence, to be a parameter of another message."""
@@ -58,6 +67,9 @@ class Filled:
 
     def pick(self, lang: Language) -> str:
         return self.wording.render(lang, self.params)
+
+
+_WORDED = frozenset({Bilingual, Filled})  # parameters worded per language (exact types: checked for every finding)
 
 
 @dataclass(frozen=True)

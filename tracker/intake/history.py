@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from tracker.config import Settings
+from tracker.config import Indicator, Settings
 from tracker.findings import Finding, make, ordered
 from tracker.intake.parser import ParsedReport
 from tracker.messages import Bilingual
@@ -53,6 +53,10 @@ def _max_weekly_gain(points: Sequence[tuple[date, float]]) -> tuple[float, int]:
     return best, count
 
 
+def _name(ind: Indicator) -> Bilingual:
+    return Bilingual(ind.label, ind.label_en)
+
+
 def history_findings(report: ParsedReport, history: History, settings: Settings) -> list[Finding]:
     """The warnings of the module docstring for an accepted-looking report."""
     if report.as_of is None or report.district is None:
@@ -62,11 +66,10 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
     for row in report.figures:
         assert row.value is not None
         ind = settings.indicator(row.indicator)
-        name = Bilingual(ind.label, ind.label_en)
         points = sorted(p for p in history.get(row.indicator, ()) if p[0] <= as_of)
         if points and row.value < points[-1][1]:
             prev_date, prev = points[-1]
-            out.append(make("ytd_lower", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=name,
+            out.append(make("ytd_lower", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=_name(ind),
                             previous=format_number(prev), previous_date=format_date(prev_date),
                             value=format_number(row.value)))
         earlier = [start] + [p for p in points if p[0] < as_of]
@@ -78,7 +81,7 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
         weeks = (as_of - last_date).days / 7.0
         rate = gain / (weeks if weeks > 1.0 else 1.0)
         if count >= JUMP_MIN_HISTORY and rate > JUMP_FACTOR * max(largest, 1.0):
-            out.append(make("jump", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=name,
+            out.append(make("jump", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=_name(ind),
                             gain=format_number(gain), unit=ind.unit, last_date=format_date(last_date),
                             factor=format_number(JUMP_FACTOR), largest=format_number(largest)))
         if row.period_value is not None and 1 <= (as_of - last_date).days <= 7:
@@ -86,6 +89,7 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
             tolerance = 0.5 if ind.kind == "count" else max(0.05, 0.005 * abs(expected))
             if abs(row.period_value - expected) >= tolerance:
                 out.append(make("period_mismatch", sheet=report.sheet, ref=row.period_cell, indicator=row.indicator,
-                                name=name, period=format_number(row.period_value), expected=format_number(expected),
+                                name=_name(ind), period=format_number(row.period_value),
+                                expected=format_number(expected),
                                 last_date=format_date(last_date)))
     return ordered(out)

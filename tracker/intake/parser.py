@@ -112,10 +112,8 @@ class _IndicatorColumn(Column):
         self.seen: dict[str, str] = {}  # indicator key -> its code cell
 
     def clean(self, cell: Cell | None, row: Row) -> Indicator | None:
-        label_cell = row.cell("label")
-        key = self.names.indicator(cell.value) if cell is not None else None
-        if key is None and cell is None and label_cell is not None:
-            key = self.names.indicator(label_cell.value)
+        label_cell = row.cell("label") if cell is None else None
+        key = self.names.indicator(cell.value if cell is not None else label_cell.value if label_cell else None)
         if key is None:
             row.skip()
             if cell is not None and (read := read_number(cell)).problem in CELL_ERRORS:

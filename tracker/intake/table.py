@@ -63,13 +63,13 @@ class Header:
 
     row: int
     cells: dict[int, Cell]
-    _by_text: dict[str, int] = field(default_factory=dict, repr=False)
+    by_text: dict[str, int] = field(default_factory=dict, repr=False)  # folded header text -> first column
 
     def __post_init__(self) -> None:
         for col in sorted(self.cells):
             value = self.cells[col].value
             if isinstance(value, str):
-                self._by_text.setdefault(fold(value), col)
+                self.by_text.setdefault(fold(value), col)
 
     @property
     def first(self) -> int:
@@ -81,7 +81,7 @@ class Header:
 
     def column(self, text: str) -> int | None:
         """The first column headed ``text`` (compared as docs/sheet-format.md §3)."""
-        return self._by_text.get(fold(text))
+        return self.by_text.get(fold(text))
 
     def ref(self, col: int) -> str:
         return f"{column_letter(col)}{self.row}"
@@ -148,6 +148,7 @@ class Column:
     def __init__(self, header: str, key: str | None = None):
         self.header = header
         self.key = key or header
+        self.folded = fold(header)  # a spec is often made once and placed in every file
 
     def clean(self, cell: Cell | None, row: Row) -> object:
         """The cell itself: a column that is only placed, for another column to look at."""
@@ -204,7 +205,7 @@ class Table:
         self.sheet, self.header, self.columns = sheet, header, list(columns)
         self.placed: dict[str, int] = {}
         for column in self.columns:
-            col = header.column(column.header)
+            col = header.by_text.get(column.folded)
             if col is not None:
                 self.placed[column.key] = col
         self.letters = {key: column_letter(col) for key, col in self.placed.items()}  # for cell references

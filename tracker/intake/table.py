@@ -63,7 +63,8 @@ class Header:
 
     row: int
     cells: dict[int, Cell]
-    by_text: dict[str, int] = field(default_factory=dict, repr=False)  # folded header text -> first column
+    # header text, folded (docs/sheet-format.md §3) -> the first column holding it
+    by_text: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for col in sorted(self.cells):
@@ -78,10 +79,6 @@ class Header:
     @property
     def last(self) -> int:
         return max(self.cells)
-
-    def column(self, text: str) -> int | None:
-        """The first column headed ``text`` (compared as docs/sheet-format.md §3)."""
-        return self.by_text.get(fold(text))
 
     def ref(self, col: int) -> str:
         return f"{column_letter(col)}{self.row}"

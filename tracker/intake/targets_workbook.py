@@ -99,7 +99,7 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
     if header is None:
         sheet.report("table_missing", "targets", header=HEADER_DISTRICT_CODE)
     else:
-        _read_table(sheet, Table(sheet, header, _columns(header, settings, names), whole_rows=True), out)
+        _read_table(sheet, header, _DistrictColumn(names), _target_columns(header, settings, names), out)
     out.findings = ordered(sheet.findings)
     return out
 
@@ -115,10 +115,10 @@ def _check_year(sheet: Sheet, year: int) -> None:
         sheet.report("year_invalid", ref=label.value.ref, shown=shown(label.value), year=year)
 
 
-def _columns(header: Header, settings: Settings, names: Names) -> list[Column]:
-    """The district's columns, then one per header cell naming an indicator (the first one, for an indicator
-    headed twice), left to right."""
-    columns: list[Column] = [_DistrictColumn(names), Column(HEADER_DISTRICT_NAME, "district_name")]
+def _target_columns(header: Header, settings: Settings, names: Names) -> list[_TargetColumn]:
+    """One column per header cell naming an indicator (the first one, for an indicator headed twice), left to
+    right."""
+    columns: list[_TargetColumn] = []
     taken: set[str] = set()
     for _c, cell in sorted(header.cells.items()):
         key = names.indicator(cell.value) if isinstance(cell.value, str) else None
@@ -128,8 +128,11 @@ def _columns(header: Header, settings: Settings, names: Names) -> list[Column]:
     return columns
 
 
-def _read_table(sheet: Sheet, table: Table, out: TargetsSheet) -> None:
-    targets = [c for c in table.columns if isinstance(c, _TargetColumn)]
+def _read_table(sheet: Sheet, header: Header, districts: _DistrictColumn, targets: list[_TargetColumn],
+                out: TargetsSheet) -> None:
+    """The row loop: every cell is checked; a row's targets are kept when its district is known."""
+    table = Table(sheet, header, [districts, Column(HEADER_DISTRICT_NAME, "district_name"), *targets],
+                  whole_rows=True)
     if not targets:
         sheet.report("no_indicator_columns", ref=table.ref("district"))
     for row in table.rows():
@@ -140,8 +143,6 @@ def _read_table(sheet: Sheet, table: Table, out: TargetsSheet) -> None:
             value = row.values[column.key]
             if value is not None:
                 out.values[(district, column.ind.key)] = value
-    districts = table.columns[0]
-    assert isinstance(districts, _DistrictColumn)
     if not districts.seen and not findings_module.errors(sheet.findings):
         sheet.report("table_empty", "targets", ref=table.ref("district"))
 

@@ -41,11 +41,8 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "cli": frozenset({"core", "area", "workflows", "web", "jobs", "cli"}),
 }
 
-# Temporary, each removed by the branch that fixes it. (ingest ↔ rejection: rejection.py names ingest's
-# IngestResult only under TYPE_CHECKING today, so this graph does not count it; listed until it is gone.)
-KNOWN_CYCLES = [
-    {"tracker.intake.ingest", "tracker.intake.rejection"},  # fixed by h15-intake
-]
+# Temporary exceptions, each removed by the change that fixes it (none left).
+KNOWN_CYCLES: list[set[str]] = []
 KNOWN_BREAKS: set[tuple[str, str]] = set()  # (importer, imported module or package)
 
 

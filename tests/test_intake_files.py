@@ -126,7 +126,7 @@ def test_a_received_name_keeps_its_401_characters():
 
 def test_a_failed_write_leaves_no_empty_quarantine_folder(tmp_path, settings):
     """The file system refuses the write (here: a file size limit, EFBIG): the folder made for it goes."""
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
     from tracker.intake.ingest import IngestResult
     from tracker.intake.parser import ParsedReport
     from tracker.intake.rejection import keep_rejected

@@ -4,8 +4,10 @@ annotated copy, rejected bytes rejected again. Real database (SQLite file or Pos
 from __future__ import annotations
 
 import io
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from tests.intake_factory import ExcelError, report_for, report_xlsx, xlsx_bytes
@@ -113,8 +115,57 @@ def test_bytes_rejected_before_are_rejected_again_with_the_same_errors(ctx):
     assert again.report_path == first.report_path and again.annotated_path == first.annotated_path
 
 
+def cluster_lock_is_free(ctx) -> bool:
+    """Whether another writer could take the intake's write lock of the cluster at this moment (SQLite's write
+    lock, PostgreSQL's advisory lock of the cluster), asked from a connection of its own."""
+    if ctx.engine.dialect.name == "postgresql":
+        with ctx.engine.connect() as other:  # the try-lock ends with this connection's transaction
+            return other.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:key))"),
+                                 {"key": f"tracker-intake:{ctx.cluster_id}"}).scalar()
+    other = sqlite3.connect(ctx.engine.url.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.rollback()
+        return True
+    except sqlite3.OperationalError:  # database is locked
+        return False
+    finally:
+        other.close()
+
+
+def test_the_annotated_copy_of_a_rejected_file_is_made_before_the_write_lock_is_taken(ctx, monkeypatch):
+    """Opening and saving the workbook takes far longer than the statements: the cluster's other writers (a pull,
+    the portal) must not wait for it. The real copy is made; the wrapper only looks at the lock meanwhile."""
+    from tracker.intake import rejection
+
+    make_copy, lock_free_meanwhile = rejection.annotated_workbook, []
+
+    def copy_while_looking_at_the_lock(*args, **kwargs):
+        lock_free_meanwhile.append(cluster_lock_is_free(ctx))
+        return make_copy(*args, **kwargs)
+
+    monkeypatch.setattr(rejection, "annotated_workbook", copy_while_looking_at_the_lock)
+    result = ingest_bytes(ctx, report_for("HBT", JUNE_30, {**FIGS, "new_unions": -1}), "a.xlsx")
+    assert result.status == "rejected" and result.annotated_path.exists()
+    assert lock_free_meanwhile == [True]  # the check does see a held lock: the next test
+
+
+def test_the_lock_check_sees_the_intakes_lock_while_it_is_held(ctx):
+    from tracker.intake.ingest import _Batch, _lock
+
+    batch = _Batch(ctx)
+    try:
+        conn = batch.connection()
+        with conn.begin():
+            _lock(conn, ctx.cluster_id)
+            batch.ids(conn)  # a statement: SQLite takes its write lock at BEGIN IMMEDIATE, PostgreSQL here
+            assert not cluster_lock_is_free(ctx)
+    finally:
+        batch.close()
+
+
 def test_a_rejection_for_the_sender_alone_does_not_stick_to_the_bytes(ctx):
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
 
     def stranger(report):
         return [finding("error", "sender_not_in_district", "Người gửi không thuộc đơn vị", "Sender not allowed")]
@@ -165,7 +216,7 @@ def test_a_rebuilt_annotated_copy_keeps_hostile_text_as_text():
     from openpyxl import load_workbook
 
     from tests.intake_factory import report_cells, sheet_grid, workbook_grid
-    from tracker.intake.findings import finding
+    from tracker.findings import finding
     from tracker.intake.rejection import annotated_workbook
 
     grid = workbook_grid(sheet_grid(report_cells(district='=HYPERLINK("http://x")')), fmt="ods")

@@ -352,7 +352,7 @@ def test_every_finding_code_is_exercised_by_an_intake_test():
     """A new check must come with a test that produces it (the reader's refusals are tested with the reader,
     the sender rule with the mailbox)."""
     from tests.conftest import ROOT
-    from tracker.intake.findings import CODES, CONTEXT_CODES
+    from tracker.findings import CODES, CONTEXT_CODES
 
     text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_intake_*.py"))
     untested = [c for c in CODES if c not in CONTEXT_CODES and not c.startswith("file_") and f'"{c}"' not in text]

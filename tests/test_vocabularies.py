@@ -44,7 +44,7 @@ def test_an_unknown_outcome_is_refused_before_anything_is_written(ctx):
 
 
 def test_every_unreadable_code_is_a_finding_code_of_the_file():
-    from tracker.intake.findings import CODES
+    from tracker.messages import CODES
 
     file_codes = {code for code in CODES if code.startswith("file_")}
     assert file_codes == {f"file_{code}" for code in UnreadableCode}

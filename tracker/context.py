@@ -15,7 +15,7 @@ from tracker import models
 from tracker.cluster import sync_cluster
 from tracker.config import Settings, load_settings
 from tracker.db import check_sqlite_file, explained, get_engine, migrate, session_scope, sqlite_path
-from tracker.errors import TrackerError
+from tracker.errors import NotInitialised
 
 
 @dataclass
@@ -74,6 +74,5 @@ def require_initialised(ctx: Context) -> Context:
     with ctx.session() as session:
         found = session.get(models.Cluster, ctx.cluster_id) is not None
     if not found:
-        raise TrackerError(f"Cụm {ctx.cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {ctx.cluster_id} is not in the database yet: run `tracker init` first.")
+        raise NotInitialised(ctx.cluster_id)
     return ctx

@@ -17,6 +17,14 @@ class TrackerError(Exception):
         super().__init__(f"{vi}\n{en}")
 
 
+class NotInitialised(TrackerError):
+    """The cluster is not in the database: ``tracker init`` has not loaded it yet (exit code 2)."""
+
+    def __init__(self, cluster_id: str):
+        super().__init__(f"Cụm {cluster_id} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
+                         f"Cluster {cluster_id} is not in the database yet: run `tracker init` first.")
+
+
 class ConfigError(Exception):
     """A configuration problem; ``str()`` is the one message shown to the administrator (exit code 2).
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from tracker import models
 from tracker.config import Settings
-from tracker.errors import TrackerError
+from tracker.errors import NotInitialised, TrackerError
 from tracker.progress import (
     ClusterProgress,
     DistrictSpec,
@@ -139,8 +139,7 @@ def _load_input(session: Session, settings: Settings, as_of: date, received_unti
     (for the comparison with the same period last year)."""
     cid, year = settings.cluster.id, as_of.year
     if session.get(models.Cluster, cid) is None:
-        raise TrackerError(f"Cụm {cid} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                           f"Cluster {cid} is not in the database yet: run `tracker init` first.", exit_code=2)
+        raise NotInitialised(cid)
     # Core queries, not ORM ones: status reads every figure of the year (91,000 for 700 districts).
     conn = session.connection()
     district_code = dict(conn.execute(

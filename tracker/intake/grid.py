@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from tracker.findings import Finding, finding
 from tracker.text import fold
 
 CellValue = str | int | float | bool | date | datetime | time | None
@@ -82,6 +83,13 @@ class UnreadableWorkbook(Exception):
 
     def __str__(self) -> str:
         return f"{self.message_vi} / {self.message_en}"
+
+
+def refusal(exc: UnreadableWorkbook) -> Finding:
+    """The finding ``file_<code>`` for a refused file: its texts were worded from the catalogue where the refusal
+    was made (:func:`tracker.intake.safety.unreadable`, often in the reader's worker process)."""
+    code = f"file_{exc.code}"
+    return finding("error", code, exc.message_vi, exc.message_en)
 
 
 def column_letter(col: int) -> str:

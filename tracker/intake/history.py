@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from tracker.config import Settings
-from tracker.intake.findings import Finding, finding, ordered
+from tracker.config import Indicator, Settings
+from tracker.findings import Finding, make, ordered
 from tracker.intake.parser import ParsedReport
+from tracker.messages import Bilingual
 from tracker.text import format_date, format_number
 
 History = Mapping[str, Sequence[tuple[date, float]]]  # indicator key -> [(as_of, value)] sorted by date
@@ -52,6 +53,10 @@ def _max_weekly_gain(points: Sequence[tuple[date, float]]) -> tuple[float, int]:
     return best, count
 
 
+def _name(ind: Indicator) -> Bilingual:
+    return Bilingual(ind.label, ind.label_en)
+
+
 def history_findings(report: ParsedReport, history: History, settings: Settings) -> list[Finding]:
     """The warnings of the module docstring for an accepted-looking report."""
     if report.as_of is None or report.district is None:
@@ -64,13 +69,9 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
         points = sorted(p for p in history.get(row.indicator, ()) if p[0] <= as_of)
         if points and row.value < points[-1][1]:
             prev_date, prev = points[-1]
-            out.append(finding(
-                "warning", "ytd_lower",
-                f"Số lũy kế '{ind.label}' giảm từ {format_number(prev)} (số liệu đến {format_date(prev_date)}) "
-                f"xuống {format_number(row.value)}: đây là số đính chính.",
-                f"The year-to-date '{ind.label_en}' went down from {format_number(prev)} (as of "
-                f"{format_date(prev_date)}) to {format_number(row.value)}: a correction.",
-                sheet=report.sheet, ref=row.cell, indicator=row.indicator))
+            out.append(make("ytd_lower", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=_name(ind),
+                            previous=format_number(prev), previous_date=format_date(prev_date),
+                            value=format_number(row.value)))
         earlier = [start] + [p for p in points if p[0] < as_of]
         last_date, last = earlier[-1]
         gain = row.value - last
@@ -80,24 +81,15 @@ def history_findings(report: ParsedReport, history: History, settings: Settings)
         weeks = (as_of - last_date).days / 7.0
         rate = gain / (weeks if weeks > 1.0 else 1.0)
         if count >= JUMP_MIN_HISTORY and rate > JUMP_FACTOR * max(largest, 1.0):
-            out.append(finding(
-                "warning", "jump",
-                f"'{ind.label}' tăng {format_number(gain)} {ind.unit} so với số liệu đến {format_date(last_date)}, "
-                f"gấp hơn {format_number(JUMP_FACTOR)} lần mức tăng lớn nhất mỗi tuần trong 13 tuần trước "
-                f"({format_number(largest)}); hãy kiểm tra lại (gõ thừa số 0?).",
-                f"'{ind.label_en}' rose by {format_number(gain)} since {format_date(last_date)}, more than "
-                f"{format_number(JUMP_FACTOR)} times the largest weekly increase of the 13 weeks before "
-                f"({format_number(largest)}); please check (an extra zero?).",
-                sheet=report.sheet, ref=row.cell, indicator=row.indicator))
+            out.append(make("jump", sheet=report.sheet, ref=row.cell, indicator=row.indicator, name=_name(ind),
+                            gain=format_number(gain), unit=ind.unit, last_date=format_date(last_date),
+                            factor=format_number(JUMP_FACTOR), largest=format_number(largest)))
         if row.period_value is not None and 1 <= (as_of - last_date).days <= 7:
             expected = gain
             tolerance = 0.5 if ind.kind == "count" else max(0.05, 0.005 * abs(expected))
             if abs(row.period_value - expected) >= tolerance:
-                out.append(finding(
-                    "warning", "period_mismatch",
-                    f"'Thực hiện trong kỳ' của '{ind.label}' là {format_number(row.period_value)} nhưng số lũy "
-                    f"kế tăng {format_number(expected)} so với số liệu đến {format_date(last_date)}.",
-                    f"'This period' of '{ind.label_en}' is {format_number(row.period_value)} but the year to "
-                    f"date rose by {format_number(expected)} since {format_date(last_date)}.",
-                    sheet=report.sheet, ref=row.period_cell, indicator=row.indicator))
+                out.append(make("period_mismatch", sheet=report.sheet, ref=row.period_cell, indicator=row.indicator,
+                                name=_name(ind), period=format_number(row.period_value),
+                                expected=format_number(expected),
+                                last_date=format_date(last_date)))
     return ordered(out)

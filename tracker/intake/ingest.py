@@ -34,22 +34,23 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import bindparam, insert, select, text, update
 
+from tracker import findings as findings_module
 from tracker import models
-from tracker.errors import TrackerError
-from tracker.intake import findings as findings_module
+from tracker.errors import NotInitialised
+from tracker.findings import CONTEXT_CODES, Finding, ordered
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
-from tracker.intake.findings import CONTEXT_CODES, Finding, finding, ordered
-from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
+from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid, refusal
 from tracker.intake.history import History, history_findings, window_start
 from tracker.intake.matching import SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
+from tracker.intake.reader import PendingRead, default_reader
+from tracker.intake.rejection import RejectedFiles, existing_outputs, prepare_rejected, write_rejected
 from tracker.text import format_date
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from tracker.context import Context
-    from tracker.intake.reader import PendingRead
 
 Status = Literal["accepted", "duplicate", "rejected"]
 # A check added by a source (the mailbox's sender rule): it sees the parsed sheet, returns findings.
@@ -257,7 +258,7 @@ class _Batch:
         self.ctx = ctx
         self.settings = ctx.settings
         self.names = Names.of(ctx.settings)
-        self._ids: dict[str, dict] | None = None
+        self._ids: _ClusterIds | None = None
         self._conn: Connection | None = None
 
     def close(self) -> None:
@@ -277,8 +278,6 @@ class _Batch:
 
     def submit(self, item: Incoming) -> _Reading:
         """Load the file's bytes and hand them to the reader's worker (returns at once)."""
-        from tracker.intake.reader import default_reader
-
         reading = _Reading(item, name=received_name(item.filename),
                            received_at=_aware(item.received_at or datetime.now(UTC)))
         try:
@@ -306,7 +305,7 @@ class _Batch:
         item, exc = reading.item, reading.unreadable
         assert reading.received_at is not None
         if exc is not None:
-            report = ParsedReport(findings=[finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)])
+            report = ParsedReport(findings=[refusal(exc)])
         else:
             assert reading.grid is not None
             today = reading.received_at.astimezone(self.settings.tz).date()
@@ -316,82 +315,131 @@ class _Batch:
         return _Prepared(item, reading.data, reading.name, reading.file_hash, reading.received_at, reading.grid,
                          report)
 
-    def ids(self, conn: Connection) -> dict[str, dict]:
+    def ids(self, conn: Connection) -> _ClusterIds:
         if self._ids is None:
-            cid = self.ctx.cluster_id
-            districts = dict(conn.execute(select(models.District.code, models.District.id)
-                                          .where(models.District.cluster_id == cid)).all())
-            indicators = dict(conn.execute(select(models.Indicator.key, models.Indicator.id)
-                                           .where(models.Indicator.cluster_id == cid)).all())
-            if not districts or not indicators:
-                raise TrackerError(f"Cụm {cid} chưa có trong cơ sở dữ liệu: chạy `tracker init` trước.",
-                                   f"Cluster {cid} is not in the database yet: run `tracker init` first.")
-            self._ids = {"district": districts, "indicator": indicators,
-                         "indicator_key": {v: k for k, v in indicators.items()},
-                         "district_code": {v: k for k, v in districts.items()}}
+            self._ids = _ClusterIds.load(conn, self.ctx.cluster_id)
         return self._ids
 
     def store(self, p: _Prepared) -> IngestResult:
-        """One write transaction: the verdict, the figures, the findings; the bytes kept on disk first."""
-        ctx, settings, report, item = self.ctx, self.settings, p.report, p.item
-        cid = ctx.cluster_id
+        """The verdict on a checked file, stored in one write transaction with its bytes kept on disk.
+
+        What a rejection leaves in quarantine is made before the transaction: the annotated copy takes far
+        longer than the statements, and the transaction holds the cluster's write lock."""
+        rejected = None if p.report.ok else self._prepare_rejection(p)
         conn = self.connection()
         with conn.begin():
             ids = self.ids(conn)
-            _lock(conn, cid)
+            _lock(conn, self.ctx.cluster_id)
             # A source's own rule first: "already received" would tell a stranger that someone sent these bytes.
-            refused_by_source = any(f.is_error and f.code in CONTEXT_CODES for f in report.findings)
-            earlier = None if refused_by_source else _earlier(conn, cid, p.file_hash)
+            refused_by_source = any(f.is_error and f.code in CONTEXT_CODES for f in p.report.findings)
+            earlier = None if refused_by_source else _earlier(conn, self.ctx.cluster_id, p.file_hash)
             if earlier is not None:
                 return _earlier_result(conn, earlier, p, ids)
-            current: list[tuple[int, datetime]] = []  # the accepted version(s) of the same district and date
-            if report.ok:
-                assert report.district is not None and report.as_of is not None
-                archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
-                # Written here, in this thread: a writer thread overlapped it with the statements but cost
-                # more in handing the GIL back and forth (bench/ingest.py: 2.5 against 3.3 ms a sheet).
-                write_atomic(archived, p.data)  # on disk before the submission that names it is committed
-                history, current = _history(conn, cid, ids["district"][report.district], report.as_of,
-                                            ids["indicator_key"])
-                report.findings.extend(history_findings(report, history, settings))
-            report.findings = ordered(report.findings)
-            result = IngestResult("accepted" if report.ok else "rejected", p.name, p.file_hash,
-                                  district=report.district, as_of=report.as_of, findings=report.findings,
-                                  received_at=p.received_at)
-            if report.ok:
-                result.stored_path = archived
-            else:
-                from tracker.intake.rejection import keep_rejected
+            if rejected is None:
+                return self._accept(conn, ids, p)
+            return self._reject(conn, ids, p, *rejected)
 
-                folder = quarantine_dir(settings.paths.quarantine, p.received_at.astimezone(settings.tz).date(),
-                                        p.file_hash, p.name)
-                result.stored_path, result.report_path, result.annotated_path = keep_rejected(
-                    folder, p.data, p.name, p.grid, report, result, settings)
-            district_id = ids["district"].get(report.district) if report.district else None
-            status = models.SubmissionStatus.accepted if report.ok else models.SubmissionStatus.rejected
-            sid = conn.execute(_INSERT_SUBMISSION, {
-                "cluster_id": cid, "file_hash": p.file_hash, "file_name": p.name,
-                "stored_path": str(result.stored_path), "source": item.source, "sender": item.sender,
-                "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
-                "district_id": district_id, "as_of": report.as_of, "sheet": report.sheet,
-                "error_count": len(report.errors), "warning_count": len(report.warnings),
-                "superseded_by_id": None}).inserted_primary_key[0]
-            result.submission_id = sid
-            if report.ok:
-                result.superseded_id = _supersede(conn, sid, p.received_at, current)
-                indicator_id = ids["indicator"]
-                conn.execute(_INSERT_FIGURE, [
-                    {"cluster_id": cid, "submission_id": sid, "district_id": district_id,
-                     "indicator_id": indicator_id[row.indicator], "as_of": report.as_of, "value": row.value,
-                     "period_value": row.period_value, "note": row.note, "sheet": report.sheet, "cell": row.cell}
-                    for row in report.figures])
-            if report.findings:
-                conn.execute(_INSERT_FINDING, [
-                    {"cluster_id": cid, "submission_id": sid, "severity": f.severity, "code": f.code,
-                     "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
-                     "message_en": f.message_en}
-                    for f in report.findings])
+    def _prepare_rejection(self, p: _Prepared) -> tuple[IngestResult, RejectedFiles]:
+        """The verdict and the quarantine's files of a rejected file (no database: called before the lock)."""
+        p.report.findings = ordered(p.report.findings)
+        result = _verdict(p, "rejected")
+        return result, prepare_rejected(p.data, p.name, p.grid, p.report, result, self.settings)
+
+    def _accept(self, conn: Connection, ids: _ClusterIds, p: _Prepared) -> IngestResult:
+        """Archive the bytes, add the history's warnings, store the submission, its figures and findings."""
+        report, settings, cid = p.report, self.settings, self.ctx.cluster_id
+        assert report.district is not None and report.as_of is not None
+        archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
+        # Written here, in this thread: a writer thread overlapped it with the statements but cost
+        # more in handing the GIL back and forth (bench/ingest.py: 2.5 against 3.3 ms a sheet).
+        write_atomic(archived, p.data)  # on disk before the submission that names it is committed
+        past = _history(conn, cid, ids.district[report.district], report.as_of, ids.indicator_key)
+        report.findings = ordered([*report.findings, *history_findings(report, past.figures, settings)])
+        result = _verdict(p, "accepted")
+        result.stored_path = archived
+        sid = result.submission_id = self._insert_submission(conn, ids, p, result)
+        result.superseded_id = _supersede(conn, sid, p.received_at, past.current)
+        district_id, indicator_id = ids.district[report.district], ids.indicator
+        conn.execute(_INSERT_FIGURE, [
+            {"cluster_id": cid, "submission_id": sid, "district_id": district_id,
+             "indicator_id": indicator_id[row.indicator], "as_of": report.as_of, "value": row.value,
+             "period_value": row.period_value, "note": row.note, "sheet": report.sheet, "cell": row.cell}
+            for row in report.figures])
+        _insert_findings(conn, cid, sid, report.findings)
         return result
+
+    def _reject(self, conn: Connection, ids: _ClusterIds, p: _Prepared, result: IngestResult,
+                files: RejectedFiles) -> IngestResult:
+        """Write the quarantine folder made ready before the lock, store the submission and its findings."""
+        settings = self.settings
+        folder = quarantine_dir(settings.paths.quarantine, p.received_at.astimezone(settings.tz).date(),
+                                p.file_hash, p.name)
+        result.stored_path, result.report_path, result.annotated_path = write_rejected(folder, files)
+        result.submission_id = self._insert_submission(conn, ids, p, result)
+        _insert_findings(conn, self.ctx.cluster_id, result.submission_id, p.report.findings)
+        return result
+
+    def _insert_submission(self, conn: Connection, ids: _ClusterIds, p: _Prepared, result: IngestResult) -> int:
+        report, item = p.report, p.item
+        status = models.SubmissionStatus.accepted if result.status == "accepted" else models.SubmissionStatus.rejected
+        return conn.execute(_INSERT_SUBMISSION, {
+            "cluster_id": self.ctx.cluster_id, "file_hash": p.file_hash, "file_name": p.name,
+            "stored_path": str(result.stored_path), "source": item.source, "sender": item.sender,
+            "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
+            "district_id": ids.district.get(report.district) if report.district else None, "as_of": report.as_of,
+            "sheet": report.sheet, "error_count": len(report.errors), "warning_count": len(report.warnings),
+            "superseded_by_id": None}).inserted_primary_key[0]
+
+
+@dataclass(frozen=True)
+class _ClusterIds:
+    """The database ids of the cluster's districts and indicators, both ways, read once per batch."""
+
+    district: dict[str, int]  # code -> id
+    indicator: dict[str, int]  # key -> id
+    district_code: dict[int, str]
+    indicator_key: dict[int, str]
+
+    @classmethod
+    def load(cls, conn: Connection, cluster_id: str) -> _ClusterIds:
+        districts = dict(conn.execute(select(models.District.code, models.District.id)
+                                      .where(models.District.cluster_id == cluster_id)).all())
+        indicators = dict(conn.execute(select(models.Indicator.key, models.Indicator.id)
+                                       .where(models.Indicator.cluster_id == cluster_id)).all())
+        if not districts or not indicators:
+            raise NotInitialised(cluster_id)
+        return cls(districts, indicators, {v: k for k, v in districts.items()}, {v: k for k, v in indicators.items()})
+
+
+@dataclass(frozen=True)
+class _Version:
+    """An accepted, current submission of the new file's district and as-of date."""
+
+    id: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class _Past:
+    """What the district sent before, as far as a new file needs it (:func:`_history`)."""
+
+    figures: History
+    current: list[_Version]
+
+
+def _verdict(p: _Prepared, status: Status) -> IngestResult:
+    report = p.report
+    return IngestResult(status, p.name, p.file_hash, district=report.district, as_of=report.as_of,
+                        findings=report.findings, received_at=p.received_at)
+
+
+def _insert_findings(conn: Connection, cluster_id: str, sid: int, findings: list[Finding]) -> None:
+    if findings:
+        conn.execute(_INSERT_FINDING, [
+            {"cluster_id": cluster_id, "submission_id": sid, "severity": f.severity, "code": f.code,
+             "sheet": f.sheet, "cell": f.ref, "indicator_key": f.indicator, "message_vi": f.message_vi,
+             "message_en": f.message_en}
+            for f in findings])
 
 
 # Statements built once (with bind parameters) so each file pays only for executing them.
@@ -440,7 +488,7 @@ def _earlier(conn: Connection, cluster_id: str, file_hash: str):
     return None
 
 
-def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict]) -> IngestResult:
+def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: _ClusterIds) -> IngestResult:
     """The verdict given to bytes seen before: a duplicate of an accepted file, or the same rejection."""
     rows = conn.execute(select(_FIND).where(_FIND.c.submission_id == earlier.id).order_by(_FIND.c.id)).all()
     findings = [findings_module.stored_finding(f) for f in rows]
@@ -449,33 +497,31 @@ def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: dict[str, dict
         write_atomic(stored, p.data)
     accepted = earlier.status == models.SubmissionStatus.accepted
     result = IngestResult("duplicate" if accepted else "rejected", p.name, p.file_hash, submission_id=earlier.id,
-                          district=ids["district_code"].get(earlier.district_id), as_of=earlier.as_of,
+                          district=ids.district_code.get(earlier.district_id), as_of=earlier.as_of,
                           findings=findings, stored_path=stored, received_at=p.received_at, repeated=not accepted)
     if not accepted and stored is not None:
-        from tracker.intake.rejection import existing_outputs
-
         result.report_path, result.annotated_path = existing_outputs(stored.parent)
     return result
 
 
-def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[tuple[int, datetime]]) -> int | None:
+def _supersede(conn: Connection, sid: int, received_at: datetime, current: list[_Version]) -> int | None:
     """Mark the version received earlier as superseded; returns the id of the version that was replaced.
 
     The version of one district and date received last is current (docs/indicators-and-progress.md §2), so a file
     that arrives with an earlier reception time (an old file found in the inbox) is itself superseded.
     """
     replaced = None
-    for other, other_received in current:
-        if _aware(other_received) <= received_at:
-            conn.execute(_MARK_SUPERSEDED, {"target": other, "by": sid})
-            replaced = other
+    for other in current:
+        if _aware(other.received_at) <= received_at:
+            conn.execute(_MARK_SUPERSEDED, {"target": other.id, "by": sid})
+            replaced = other.id
         else:
-            conn.execute(_MARK_SUPERSEDED, {"target": sid, "by": other})
+            conn.execute(_MARK_SUPERSEDED, {"target": sid, "by": other.id})
     return replaced
 
 
 def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date, indicator_key: dict[int, str]
-             ) -> tuple[History, list[tuple[int, datetime]]]:
+             ) -> _Past:
     """What the history rules need (:mod:`tracker.intake.history`): the district's current accepted figures
     of the rules' window up to ``as_of``, and for an indicator with none there, its latest figure before;
     plus the current accepted submission(s) of ``as_of`` itself (id, reception time)."""
@@ -499,4 +545,4 @@ def _history(conn: Connection, cluster_id: str, district_id: int, as_of: date, i
     for points in out.values():
         points.sort()
     current = conn.execute(_SELECT_RECEIVED, {"ids": sorted(same_day)}).all() if same_day else []
-    return out, [(sid, received) for sid, received in current]
+    return _Past(out, [_Version(sid, received) for sid, received in current])

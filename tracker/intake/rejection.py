@@ -12,19 +12,18 @@ from __future__ import annotations
 import io
 import shutil
 import warnings
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from tracker.config import Settings
+from tracker.findings import Finding
 from tracker.intake.files import derived_name, safe_name, write_atomic
-from tracker.intake.findings import Finding
 from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
 from tracker.safe_cells import clean_text, write_text
 from tracker.text import format_datetime
-
-if TYPE_CHECKING:
-    from tracker.config import Settings
-    from tracker.intake.ingest import IngestResult
 
 REPORT_NAME = "bao-cao-loi.txt"
 ANNOTATED_SUFFIX = "_can-sua.xlsx"
@@ -34,26 +33,64 @@ AUTHOR = "Cụm thi đua"
 _OPEN_ORIGINAL_MAX_BYTES = 2 * 1024 * 1024
 
 
-def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
-                  result: IngestResult, settings: Settings) -> tuple[Path, Path, Path | None]:
-    """Write the original, the error report and (when the file could be read) the annotated copy, under
-    names that fit the file system (``name`` is the name as received). When one of them cannot be
-    written, a folder made here is removed again: no half-filled or empty folder is left behind."""
+class Verdict(Protocol):
+    """What the error report says about the file (:class:`tracker.intake.ingest.IngestResult` is one)."""
+
+    file_name: str
+    file_hash: str
+    district: str | None
+    as_of: date | None
+    received_at: datetime | None
+
+    @property
+    def errors(self) -> list[Finding]: ...
+
+    @property
+    def warnings(self) -> list[Finding]: ...
+
+
+@dataclass(frozen=True)
+class RejectedFiles:
+    """The files a rejection leaves in quarantine, made ready before any is written (and before the intake
+    takes its lock): the original bytes, the annotated copy (None when the file could not be read) and the
+    error report."""
+
+    name: str  # the file's name as received
+    original: bytes
+    annotated: bytes | None
+    report: str
+
+
+def prepare_rejected(data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport, verdict: Verdict,
+                     settings: Settings) -> RejectedFiles:
+    """The original, the annotated copy and the error report of a rejected file (no file written)."""
+    annotated = annotated_workbook(data, grid, report.findings, report.sheet) if grid is not None else None
+    annotated_name = derived_name(name, ANNOTATED_SUFFIX) if annotated is not None else None
+    return RejectedFiles(name, data, annotated, rejection_text(verdict, settings, annotated_name))
+
+
+def write_rejected(folder: Path, files: RejectedFiles) -> tuple[Path, Path, Path | None]:
+    """Write the original, the annotated copy and the error report into ``folder`` under names that fit the
+    file system; returns (original, error report, annotated copy). When one of them cannot be written, a folder
+    made here is removed again: no half-filled or empty folder is left behind."""
     made = not folder.exists()
     try:
-        original = write_atomic(folder / safe_name(name), data)
-        annotated: Path | None = None
-        if grid is not None:
-            content = annotated_workbook(data, grid, report.findings, report.sheet)
-            if content is not None:
-                annotated = write_atomic(folder / derived_name(name, ANNOTATED_SUFFIX), content)
-        text = rejection_text(result, settings, annotated.name if annotated else None)
-        report_path = write_atomic(folder / REPORT_NAME, text.encode("utf-8"))
+        original = write_atomic(folder / safe_name(files.name), files.original)
+        annotated = None
+        if files.annotated is not None:
+            annotated = write_atomic(folder / derived_name(files.name, ANNOTATED_SUFFIX), files.annotated)
+        report_path = write_atomic(folder / REPORT_NAME, files.report.encode("utf-8"))
     except BaseException:
         if made:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     return original, report_path, annotated
+
+
+def keep_rejected(folder: Path, data: bytes, name: str, grid: WorkbookGrid | None, report: ParsedReport,
+                  verdict: Verdict, settings: Settings) -> tuple[Path, Path, Path | None]:
+    """:func:`prepare_rejected`, then :func:`write_rejected` (``name`` is the name as received)."""
+    return write_rejected(folder, prepare_rejected(data, name, grid, report, verdict, settings))
 
 
 def existing_outputs(folder: Path) -> tuple[Path | None, Path | None]:
@@ -63,7 +100,7 @@ def existing_outputs(folder: Path) -> tuple[Path | None, Path | None]:
     return (report if report.exists() else None), annotated
 
 
-def rejection_text(result: IngestResult, settings: Settings, annotated_name: str | None = None) -> str:
+def rejection_text(result: Verdict, settings: Settings, annotated_name: str | None = None) -> str:
     """The error report: Vietnamese first, then English; every error and warning by cell."""
     tz = settings.tz
     received = format_datetime(result.received_at.astimezone(tz)) if result.received_at else "—"
@@ -163,8 +200,6 @@ def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding],
 
 
 def _rebuild_sheet(ws, sheet) -> None:
-    from datetime import date, datetime
-
     for (r, c), cell in sheet.cells.items():
         if r > MAX_ROWS or c > MAX_COLS:
             continue

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 
 from tracker.intake.grid import UnreadableCode, UnreadableWorkbook
+from tracker.messages import Bilingual, template
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a district report is ~10 KB; anything above 10 MB is refused unread
 MAX_ZIP_ENTRIES = 1000  # a workbook has ~10-30 parts
@@ -28,63 +29,16 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
-_MESSAGES: dict[UnreadableCode, tuple[str, str]] = {
-    UnreadableCode.too_large: (
-        "Tệp quá lớn ({size}); giới hạn là {limit}. Một báo cáo chỉ cần một bảng tính nhỏ.",
-        "The file is too large ({size}); the limit is {limit}. A report needs only a small workbook.",
-    ),
-    UnreadableCode.not_workbook: (
-        "Tệp không phải là bảng tính đọc được (.xlsx, .xlsm, .xls hoặc .ods){detail}.",
-        "The file is not a readable workbook (.xlsx, .xlsm, .xls or .ods){detail}.",
-    ),
-    UnreadableCode.encrypted: (
-        "Tệp được bảo vệ bằng mật khẩu nên không đọc được. Hãy gỡ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm "
-        "việc) rồi gửi lại.",
-        "The file is password-protected and cannot be read. Remove the password and send it again.",
-    ),
-    UnreadableCode.zip_bomb: (
-        "Tệp có cấu trúc nén bất thường ({detail}), có thể là tệp độc hại, nên không được đọc.",
-        "The file's compressed structure is abnormal ({detail}), possibly malicious; it was not read.",
-    ),
-    UnreadableCode.xml_attack: (
-        "Tệp chứa khai báo XML không được phép (DTD/thực thể) trong phần {detail}, có thể là tệp độc hại, "
-        "nên không được đọc.",
-        "The file contains forbidden XML declarations (DTD/entities) in part {detail}, possibly malicious; "
-        "it was not read.",
-    ),
-    UnreadableCode.too_many_cells: (
-        "Trang tính khai báo vùng dữ liệu quá lớn ({detail}) nên không được đọc.",
-        "A sheet declares an oversized data range ({detail}); it was not read.",
-    ),
-    UnreadableCode.timeout: (
-        "Đọc tệp quá lâu (hơn {detail} giây) nên đã dừng; tệp có thể bị hỏng hoặc độc hại.",
-        "Reading the file took too long (over {detail} s) and was stopped; the file may be damaged or malicious.",
-    ),
-    UnreadableCode.crashed: (
-        "Trình đọc bảng tính gặp sự cố khi đọc tệp này ({detail}); tệp có thể bị hỏng hoặc độc hại.",
-        "The workbook reader failed on this file ({detail}); the file may be damaged or malicious.",
-    ),
-    UnreadableCode.corrupt: (
-        "Tệp bảng tính bị hỏng, không đọc được ({detail}). Hãy mở và lưu lại bằng Excel hoặc LibreOffice rồi gửi lại.",
-        "The workbook is damaged and cannot be read ({detail}). Open and save it again in Excel or LibreOffice, "
-        "then send it again.",
-    ),
-}
-
 
 def unreadable(code: UnreadableCode, detail: str = "", detail_en: str | None = None,
                **fields: str) -> UnreadableWorkbook:
-    """The refusal for ``code`` with its Vietnamese and English message filled in.
+    """The refusal for ``code``, worded by the catalogue (``file_`` + ``code``, :mod:`tracker.messages`).
 
     ``detail`` goes into both messages unless ``detail_en`` gives the English one.
     """
-    vi, en = _MESSAGES[code]
-    if detail_en is None:
-        detail_en = detail
-    if code == UnreadableCode.not_workbook:
-        detail = f" ({detail})" if detail else ""
-        detail_en = f" ({detail_en})" if detail_en else ""
-    return UnreadableWorkbook(code, vi.format(detail=detail, **fields), en.format(detail=detail_en, **fields))
+    wording = template(f"file_{code}", "detail" if code == "not_workbook" and detail else "")
+    params = {"detail": Bilingual(detail, detail if detail_en is None else detail_en), **fields}
+    return UnreadableWorkbook(code, wording.render("vi", params), wording.render("en", params))
 
 
 def _mb(size: int) -> str:

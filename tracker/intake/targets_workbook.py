@@ -15,26 +15,25 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tracker.config import Settings
-from tracker.intake import findings as findings_module
-from tracker.intake.findings import Finding, finding, ordered
-from tracker.intake.grid import MAX_ROWS, Cell, UnreadableWorkbook, WorkbookGrid, column_letter
-from tracker.intake.matching import HEADER_DISTRICT_CODE, HEADER_DISTRICT_NAME, LABEL_YEAR, SHEET_TARGETS, Names, same
-from tracker.intake.values import is_blank, read_number, shown
+from tracker import findings as findings_module
+from tracker.config import Indicator, Settings
+from tracker.findings import Finding, make, ordered
+from tracker.intake.files import safe_name
+from tracker.intake.grid import Cell, UnreadableWorkbook, WorkbookGrid, pick_sheet, refusal
+from tracker.intake.matching import HEADER_DISTRICT_CODE, HEADER_DISTRICT_NAME, LABEL_YEAR, SHEET_TARGETS, Names
+from tracker.intake.reader import read_workbook
+from tracker.intake.table import LABEL_ROWS, Column, Header, Row, Sheet, Table
+from tracker.intake.values import read_number, shown
+from tracker.messages import Bilingual
+from tracker.targets import Registration, current_targets, register_targets
 
 if TYPE_CHECKING:
     from tracker.context import Context
-    from tracker.targets import Registration
-
-_LABEL_ROWS = 20
 
 
 @dataclass
 class TargetsSheet:
-    sheet: str | None = None
-    year: int | None = None
     values: dict[tuple[str, str], float] = field(default_factory=dict)  # (district code, indicator key)
-    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # where each value was read
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -42,106 +41,110 @@ class TargetsSheet:
         return findings_module.errors(self.findings)
 
 
+class _DistrictColumn(Column):
+    """``Mã đơn vị`` (or, when blank, ``Tên đơn vị``): the district of the row, once per table."""
+
+    def __init__(self, names: Names):
+        super().__init__(HEADER_DISTRICT_CODE, "district")
+        self.names = names
+        self.seen: dict[str, str] = {}  # district code -> its cell
+
+    def clean(self, cell: Cell | None, row: Row) -> str | None:
+        cell = cell or row.cell("district_name")
+        district = self.names.district(cell.value) if cell is not None else None
+        if district is None:
+            row.report("district_unknown", "targets", column=self.key, ref=cell.ref if cell else None,
+                       shown=shown(cell))
+            return None
+        if district in self.seen:
+            row.report("district_duplicate", ref=cell.ref, district=district, first=self.seen[district])
+            return None
+        self.seen[district] = cell.ref
+        return district
+
+
+class _TargetColumn(Column):
+    """A column headed by an indicator's key or label: the district's target, a number not negative, whole for
+    a count. A blank cell registers nothing."""
+
+    def __init__(self, header: str, ind: Indicator):
+        super().__init__(header, "target:" + ind.key)
+        self.ind = ind
+
+    def clean(self, cell: Cell | None, row: Row) -> float | None:
+        ind, read = self.ind, read_number(cell)
+        name = Bilingual(ind.label, ind.label_en)
+        if row.problem(read, self.key, variant="targets", indicator=ind.key, name=name) or read.value is None:
+            return None
+        if read.value < 0:
+            row.report("value_negative", "targets", column=self.key, indicator=ind.key, shown=read.shown)
+        elif ind.kind == "count" and not float(read.value).is_integer():
+            row.report("value_fractional", "targets", column=self.key, indicator=ind.key, name=name, shown=read.shown)
+        else:
+            return float(read.value)
+        return None
+
+
 def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
     """Check a targets workbook (pure)."""
     names = Names.of(settings)
-    name = next((n for n in workbook.sheet_names if same(n, SHEET_TARGETS)), None)
-    if name is None and len(workbook.sheet_names) == 1:
-        name = workbook.sheet_names[0]
-    out = TargetsSheet(sheet=name)
+    name = pick_sheet(workbook.sheet_names, SHEET_TARGETS)
+    out = TargetsSheet()
     if name is None or name not in workbook.sheets:
-        out.findings.append(finding("error", "no_targets_sheet",
-                                    f"Không tìm thấy trang '{SHEET_TARGETS}'.", f"No sheet named '{SHEET_TARGETS}'."))
+        out.findings.append(make("no_targets_sheet", sheet_name=SHEET_TARGETS))
         return out
-    sheet = workbook.sheets[name]
-    rows: dict[int, dict[int, Cell]] = {}
-    for (r, c), cell in sheet.cells.items():
-        if not is_blank(cell):
-            rows.setdefault(r, {})[c] = cell
-
-    def add(code: str, vi: str, en: str, ref: str | None = None, indicator: str | None = None) -> None:
-        out.findings.append(finding("error", code, vi, en, sheet=name, ref=ref, indicator=indicator))
-
-    label = next((rows[r][c] for r in sorted(rows) if r <= _LABEL_ROWS for c in sorted(rows[r])
-                  if same(rows[r][c].value, LABEL_YEAR)), None)
-    year = settings.cluster.year
-    if label is None:
-        add("year_missing", f"Không tìm thấy nhãn '{LABEL_YEAR}' trong {_LABEL_ROWS} dòng đầu.",
-            f"No '{LABEL_YEAR}' (year) label in the first {_LABEL_ROWS} rows.")
-    else:
-        value = next((rows[label.row][c] for c in sorted(rows[label.row]) if c > label.col), None)
-        read = read_number(value)
-        if value is None:
-            add("year_missing", f"Chưa ghi năm bên phải ô '{LABEL_YEAR}'.", "The year is missing next to this label.",
-                label.ref)
-        elif read.value != year:
-            add("year_invalid", f"Năm '{shown(value)}' không phải năm thi đua {year} của cụm.",
-                f"'{shown(value)}' is not the cluster year {year}.", value.ref)
-        else:
-            out.year = year
-    header = next((r for r in sorted(rows) if any(same(c.value, HEADER_DISTRICT_CODE) for c in rows[r].values())),
-                  None)
+    sheet = Sheet(workbook.sheets[name])
+    _check_year(sheet, settings.cluster.year)
+    header = sheet.header(HEADER_DISTRICT_CODE)
     if header is None:
-        add("table_missing", f"Không tìm thấy dòng tiêu đề có ô '{HEADER_DISTRICT_CODE}'.",
-            f"No header row with a '{HEADER_DISTRICT_CODE}' cell.")
-        out.findings = ordered(out.findings)
-        return out
-    code_col = next(c for c, cell in sorted(rows[header].items()) if same(cell.value, HEADER_DISTRICT_CODE))
-    name_col = next((c for c, cell in sorted(rows[header].items()) if same(cell.value, HEADER_DISTRICT_NAME)), None)
-    columns: dict[int, str] = {}
-    for c, cell in sorted(rows[header].items()):
-        key = names.indicator(cell.value) if isinstance(cell.value, str) else None
-        if key is not None and key not in columns.values():
-            columns[c] = key
-    if not columns:
-        add("no_indicator_columns", "Dòng tiêu đề không có cột nào mang mã hoặc tên chỉ tiêu.",
-            "The header row has no column headed by an indicator key or label.", f"{column_letter(code_col)}{header}")
-    seen: dict[str, str] = {}
-    r = header + 1
-    while r <= MAX_ROWS and rows.get(r):
-        row = rows[r]
-        code_cell = row.get(code_col) or (row.get(name_col) if name_col else None)
-        code_ref = f"{column_letter(code_col)}{r}"
-        district = names.district(code_cell.value) if code_cell is not None else None
-        if district is None:
-            add("district_unknown", f"Đơn vị '{shown(code_cell)}' không thuộc cụm thi đua này.",
-                f"'{shown(code_cell)}' is not a district of this cluster.", code_cell.ref if code_cell else code_ref)
-        elif district in seen:
-            add("district_duplicate", f"Đơn vị {district} xuất hiện hai lần (đã có ở ô {seen[district]}).",
-                f"District {district} appears twice (already at {seen[district]}).", code_cell.ref)
-            district = None
-        else:
-            seen[district] = code_cell.ref
-        for c, key in columns.items():
-            ind = settings.indicator(key)
-            ref = f"{column_letter(c)}{r}"
-            read = read_number(row.get(c))
-            if read.problem == "excel_error":
-                add("excel_error", f"Ô hiển thị giá trị lỗi Excel {read.shown}.", f"The cell shows the Excel error "
-                    f"{read.shown}.", ref, key)
-            elif read.problem == "formula_no_value":
-                add("formula_no_value", f"Ô chứa công thức {read.shown} nhưng không có kết quả được lưu.",
-                    f"The cell holds the formula {read.shown} with no saved result.", ref, key)
-            elif read.problem:
-                add("value_not_number", f"'{read.shown}' không phải là số (chỉ tiêu '{ind.label}').",
-                    f"'{read.shown}' is not a number ('{ind.label_en}').", ref, key)
-            elif read.value is None:
-                continue
-            elif read.value < 0:
-                add("value_negative", f"Chỉ tiêu đăng ký không được âm ('{read.shown}').",
-                    f"A target cannot be negative ('{read.shown}').", ref, key)
-            elif ind.kind == "count" and not float(read.value).is_integer():
-                add("value_fractional", f"Chỉ tiêu '{ind.label}' đếm bằng số nguyên; '{read.shown}' có phần lẻ.",
-                    f"'{ind.label_en}' is counted in whole numbers; '{read.shown}' has a fraction.", ref, key)
-            elif district is not None:
-                out.values[(district, key)] = float(read.value)
-                out.cells[(district, key)] = ref
-        r += 1
-    if not seen and not out.errors:
-        add("table_empty", "Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows.",
-            f"{column_letter(code_col)}{header}")
-    out.findings = ordered(out.findings)
+        sheet.report("table_missing", "targets", header=HEADER_DISTRICT_CODE)
+    else:
+        _read_table(sheet, header, _DistrictColumn(names), _target_columns(header, settings, names), out)
+    out.findings = ordered(sheet.findings)
     return out
+
+
+def _check_year(sheet: Sheet, year: int) -> None:
+    """The year to the right of ``Năm`` must be the cluster year."""
+    label = sheet.label(LABEL_YEAR)
+    if label is None:
+        sheet.report("year_missing", "no_label", label=LABEL_YEAR, rows=LABEL_ROWS)
+    elif label.value is None:
+        sheet.report("year_missing", "no_value", ref=label.cell.ref, label=LABEL_YEAR)
+    elif read_number(label.value).value != year:
+        sheet.report("year_invalid", ref=label.value.ref, shown=shown(label.value), year=year)
+
+
+def _target_columns(header: Header, settings: Settings, names: Names) -> list[_TargetColumn]:
+    """One column per header cell naming an indicator (the first one, for an indicator headed twice), left to
+    right."""
+    columns: list[_TargetColumn] = []
+    taken: set[str] = set()
+    for _c, cell in sorted(header.cells.items()):
+        key = names.indicator(cell.value) if isinstance(cell.value, str) else None
+        if key is not None and key not in taken:
+            taken.add(key)
+            columns.append(_TargetColumn(cell.value, settings.indicator(key)))
+    return columns
+
+
+def _read_table(sheet: Sheet, header: Header, districts: _DistrictColumn, targets: list[_TargetColumn],
+                out: TargetsSheet) -> None:
+    """The row loop: every cell is checked; a row's targets are kept when its district is known."""
+    table = Table(sheet, header, [districts, Column(HEADER_DISTRICT_NAME, "district_name"), *targets],
+                  whole_rows=True)
+    if not targets:
+        sheet.report("no_indicator_columns", ref=table.ref("district"))
+    for row in table.rows():
+        district = row.values["district"]
+        if district is None:
+            continue
+        for column in targets:
+            value = row.values[column.key]
+            if value is not None:
+                out.values[(district, column.ind.key)] = value
+    if not districts.seen and not findings_module.errors(sheet.findings):
+        sheet.report("table_empty", "targets", ref=table.ref("district"))
 
 
 @dataclass
@@ -162,16 +165,12 @@ class TargetsImport:
 
 def import_targets(ctx: Context, data: bytes, filename: str) -> TargetsImport:
     """Read, check and register a targets workbook (all or nothing, in one transaction)."""
-    from tracker.intake.files import safe_name
-    from tracker.intake.reader import read_workbook
-    from tracker.targets import register_targets
-
     file_hash = hashlib.sha256(data).hexdigest()
     result = TargetsImport(safe_name(filename, "chi-tieu.xlsx"), file_hash)
     try:
         grid = read_workbook(data, result.file_name)
     except UnreadableWorkbook as exc:
-        result.findings = [finding("error", f"file_{exc.code}", exc.message_vi, exc.message_en)]
+        result.findings = [refusal(exc)]
         return result
     sheet = parse_targets(grid, ctx.settings)
     result.findings = sheet.findings
@@ -238,8 +237,6 @@ def build_targets_template(settings: Settings, current: dict[tuple[str, str], fl
 
 
 def targets_template(ctx: Context) -> bytes:
-    from tracker.targets import current_targets
-
     with ctx.session() as session:
         current = current_targets(session, ctx.cluster_id, ctx.settings.cluster.year)
     return build_targets_template(ctx.settings, current)

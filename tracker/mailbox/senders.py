@@ -8,6 +8,7 @@ address is taken as given: checking that it was not forged (SPF, DKIM, DMARC) is
 from __future__ import annotations
 
 from tracker.config import Settings
+from tracker.messages import part, template
 
 REJECTION_CODE = "sender_not_in_district"
 
@@ -30,9 +31,8 @@ def may_submit_for(settings: Settings, sender: str, district_code: str) -> bool:
 
 
 def rejection_messages(sender: str, district_name: str) -> tuple[str, str]:
-    """(Vietnamese, English) text of the rejection, naming the address and the district."""
-    vi = (f"Người gửi không thuộc đơn vị: địa chỉ {sender or '(không rõ)'} không có trong danh sách liên hệ "
-          f"của {district_name} hay của Cụm trưởng. Đề nghị đơn vị gửi báo cáo từ địa chỉ đã đăng ký.")
-    en = (f"The sender does not belong to the district: {sender or '(unknown)'} is not a listed contact of "
-          f"{district_name} nor of the cluster head. Please send the sheet from a registered address.")
-    return vi, en
+    """(Vietnamese, English) text of the rejection, naming the address and the district (the catalogue's
+    ``sender_not_in_district``, :mod:`tracker.messages`)."""
+    wording = template(REJECTION_CODE, "mailbox")
+    params = {"sender": sender or part("unknown_sender"), "district": district_name}
+    return wording.render("vi", params), wording.render("en", params)

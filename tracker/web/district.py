@@ -14,8 +14,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from tracker.findings import make
 from tracker.intake.files import received_name
-from tracker.intake.findings import finding
 from tracker.intake.ingest import ingest_bytes
 from tracker.intake.rejection import existing_outputs
 from tracker.intake.template import default_as_of, district_template, template_filename
@@ -126,13 +126,7 @@ def link_check(access: tokens.Access):
     def check(report):
         if report.district is None or report.district == access.district_code:
             return []
-        return [finding(
-            "error", "sender_not_in_district",
-            "Ô «Đơn vị» ghi một đơn vị khác, không phải đơn vị của đường dẫn này: tệp không được tiếp nhận. "
-            "Mỗi đơn vị chỉ gửi báo cáo của mình, qua đường dẫn riêng của đơn vị; hãy kiểm tra lại tệp đã chọn.",
-            "The 'Đơn vị' cell names another district than this link's: the file was not received. Each "
-            "district sends only its own sheet, through its own link; check the file you chose.",
-            sheet=report.sheet, ref=report.district_cell)]
+        return [make("sender_not_in_district", "portal_link", sheet=report.sheet, ref=report.district_cell)]
 
     return check
 

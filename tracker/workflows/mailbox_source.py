@@ -40,7 +40,7 @@ from sqlmodel import select
 from tracker import models
 from tracker.config import Settings
 from tracker.context import Context
-from tracker.intake.findings import Finding, finding, stored_finding
+from tracker.findings import Finding, finding, stored_finding
 from tracker.intake.inbox import PullItem, failed_item
 from tracker.intake.ingest import IngestResult, ingest_bytes
 from tracker.intake.parser import ParsedReport

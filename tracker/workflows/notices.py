@@ -15,7 +15,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from tracker.context import Context
-from tracker.intake.findings import CONTEXT_CODES
+from tracker.findings import CONTEXT_CODES
 from tracker.intake.ingest import IngestResult
 from tracker.mail.compose import Draft, build
 from tracker.mail.delivery import deliver_pending

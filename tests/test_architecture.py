@@ -244,3 +244,20 @@ def test_the_graph_sees_lazy_imports_and_skips_type_checking_ones(tmp_path):
     assert not allowed(Import("tracker.progress", "tracker.workflows.pull", 1, False))
     assert allowed(Import("tracker.cli.jobs", "jobs.tasks", 1, True))
     assert not allowed(Import("jobs.tasks", "tracker.cli.common", 1, False))
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_function_is_longer_than_one_person_holds_in_mind():
+    """No function or method in tracker/ or jobs/ is longer than 80 lines (decorators and docstring
+    included): past that, split it along what it does."""
+    long = []
+    for path in sorted(p for top in TOP_PACKAGES for p in (ROOT / top).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if node.end_lineno - start + 1 > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} "
+                                f"({node.end_lineno - start + 1} lines)")
+    assert long == []

@@ -449,11 +449,15 @@ def test_another_districts_sheet_received_before_is_refused_through_a_link_revea
     with ctx.session() as s:
         subs = s.exec(select(models.Submission).order_by(models.Submission.id)).all()
         figures = s.exec(select(models.Figure)).all()
+    # the refused upload is the sender's (the HBT link's), not HM's: HM never sees it or counts it
     assert [(x.status, x.district_id, x.superseded_by_id) for x in subs] == [
-        ("accepted", hm_id, None), ("rejected", hm_id, None)]
+        ("accepted", hm_id, None), ("rejected", None, None)]
     assert subs[1].file_name == "Báo cáo tuần 26.xlsx" and subs[1].sender.startswith("web-link:")
     assert len(figures) == len(GOOD) and {f.submission_id for f in figures} == {subs[0].id}
     assert not any(x.district_id == hbt_id for x in subs + figures)
+    assert "Báo cáo tuần 26.xlsx" in district_page  # HBT's clerk sees the upload in its own history
+    hm_page = without_links(client.get(issue(ctx, "HM")).text)
+    assert "HM gửi tuần 26" in hm_page and "Báo cáo tuần 26.xlsx" not in hm_page
 
 
 def test_a_refused_sheet_never_writes_over_the_quarantine_of_an_earlier_rejection(client, ctx):

@@ -382,12 +382,16 @@ class _Batch:
     def _insert_submission(self, conn: Connection, ids: _ClusterIds, p: _Prepared, result: IngestResult) -> int:
         report, item = p.report, p.item
         status = models.SubmissionStatus.accepted if result.status == "accepted" else models.SubmissionStatus.rejected
+        # A sheet a source refused (another district's sheet through a link, from a stranger's address) is
+        # the sender's, not the district's it names: that district never sees it or counts it as its own.
+        mine = not any(f.is_error and f.code in CONTEXT_CODES for f in report.findings)
         return conn.execute(_INSERT_SUBMISSION, {
             "cluster_id": self.ctx.cluster_id, "file_hash": p.file_hash, "file_name": p.name,
             "stored_path": str(result.stored_path), "source": item.source, "sender": item.sender,
             "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
-            "district_id": ids.district.get(report.district) if report.district else None, "as_of": report.as_of,
-            "sheet": report.sheet, "error_count": len(report.errors), "warning_count": len(report.warnings),
+            "district_id": ids.district.get(report.district) if report.district and mine else None,
+            "as_of": report.as_of, "sheet": report.sheet, "error_count": len(report.errors),
+            "warning_count": len(report.warnings),
             "superseded_by_id": None}).inserted_primary_key[0]
 
 

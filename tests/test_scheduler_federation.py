@@ -192,7 +192,12 @@ def test_on_stop_the_running_job_finishes_and_runs_still_queued_are_recorded_as_
         bodies.block[name] = gate  # the first run holds the only worker; the others queue behind it
     stop, thread, result = federation([ctx, second])
     wait_for(lambda: bodies.calls)
-    time.sleep(0.3)  # the other three 08:00 runs (two clusters × weekly-report, outbox) are queued by now
+    # the other three 08:00 runs (two clusters × weekly-report, outbox) are queued once both schedulers have
+    # handed every run due at 08:00 to the worker: then no stored job is due at 08:00 or earlier any more
+    from jobs.scheduler import stored_jobs
+
+    eight = local(2023, 7, 3, 8, 0)
+    wait_for(lambda: all(job.next_run_time > eight for c in (ctx, second) for job in stored_jobs(c).values()))
     stop.set()
     time.sleep(0.3)
     gate.set()

@@ -119,6 +119,13 @@ def config_path(tmp_path, db_url) -> Path:
 
 
 @pytest.fixture
+def web_config(tmp_path, db_url) -> Path:
+    """The sample config with the portal's address set (``[web] base_url``), as an administrator writes it."""
+    return write_config(tmp_path, db_url, replace={
+        '# base_url = "https://thidua.example.org"': 'base_url = "https://thidua.example.org/"'})
+
+
+@pytest.fixture
 def settings(config_path):
     from tracker.config import load_settings
 

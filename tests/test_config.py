@@ -216,3 +216,28 @@ def test_the_sample_scoring_table_adds_up_and_a_table_that_does_not_is_accepted_
     with caplog.at_level("WARNING", logger="tracker"):
         open_context(settings=load_settings(tmp_path / "config.toml", env={}))
     assert "điểm các tiêu chí cộng lại 98, khác total_points = 100" in caplog.text
+
+
+WEB_SAMPLE = '# base_url = "https://thidua.example.org"'
+
+
+def test_the_portal_address_comes_from_the_file_or_the_environment_without_a_trailing_slash(tmp_path):
+    assert load_settings(SAMPLE_CONFIG, env={}).web.base_url == ""  # the sample leaves it unset
+    path = tmp_path / "config.toml"
+    path.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        WEB_SAMPLE, 'base_url = "https://thidua.example.org/portal/"'), encoding="utf-8")
+    assert load_settings(path, env={}).web.base_url == "https://thidua.example.org/portal"
+    env = {"TRACKER_WEB_BASE_URL": "http://10.0.0.5:8000"}
+    assert load_settings(path, env=env).web.base_url == "http://10.0.0.5:8000"
+    assert load_settings(path, env={"TRACKER_WEB_BASE_URL": ""}).web.base_url == ""  # set empty: no links
+
+
+@pytest.mark.parametrize("value", ["thidua.example.org", "ftp://thidua.example.org", "https://",
+                                   "https://thidua.example.org/?a=1", "https://thidua.example.org/#x"])
+def test_a_portal_address_that_is_not_an_http_url_is_refused_naming_the_key_or_the_variable(tmp_path, value):
+    error = _bad(tmp_path, WEB_SAMPLE, f'base_url = "{value}"')
+    assert error.key == "web.base_url" and "http://" in error.vi and "http://" in error.en
+    with pytest.raises(ConfigError) as info:
+        load_settings(SAMPLE_CONFIG, env={"TRACKER_WEB_BASE_URL": value})
+    assert info.value.key == "web.base_url" and info.value.env == "TRACKER_WEB_BASE_URL"
+    assert str(info.value).startswith("Lỗi cấu hình trong biến môi trường `TRACKER_WEB_BASE_URL`")

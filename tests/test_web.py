@@ -239,6 +239,17 @@ def test_tokens_issue_prints_only_the_link_and_list_never_shows_it(cli):
     assert "HBT" in cli("tokens", "list", "--all").stdout
 
 
+def test_tokens_issue_prints_a_whole_link_from_the_configs_portal_address(cli, web_config, monkeypatch):
+    config = web_config
+    assert cli("init", config=config).exit_code == 0
+    link = cli("tokens", "issue", "HBT", config=config).stdout.strip()
+    assert re.fullmatch(r"https://thidua\.example\.org/d/[A-Za-z0-9_\-]{43}", link)
+    given = cli("tokens", "issue", "HBT", "--base-url", "http://10.0.0.5:8000", config=config).stdout.strip()
+    assert re.fullmatch(r"http://10\.0\.0\.5:8000/d/[A-Za-z0-9_\-]{43}", given)  # --base-url wins
+    monkeypatch.setenv("TRACKER_WEB_BASE_URL", "https://cong.example.vn")
+    assert cli("tokens", "issue", "--head", config=config).stdout.startswith("https://cong.example.vn/h/")
+
+
 def test_tokens_issue_refuses_an_unknown_district_or_no_choice(cli):
     assert cli("init").exit_code == 0
     r = cli("tokens", "issue", "XYZ")

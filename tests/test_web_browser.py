@@ -181,3 +181,42 @@ def test_a_clerk_uploads_a_good_and_a_bad_sheet_and_reads_the_verdicts(ctx, serv
     phone.goto(server + head_link)
     phone.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=60_000)
     phone.screenshot(path=shots / "8-dashboard-phone.png", full_page=True)
+
+
+def test_a_unit_confirms_its_figures_and_a_tampered_csrf_token_is_refused(ctx, server, browser, shots):
+    """The **Xác nhận số liệu** form in Chromium: a tampered CSRF token gets the 403 page and records
+    nothing; the form as served records the confirmation, and the banner then says when."""
+    from tests.test_confirmations import seed
+    from tracker import closing
+    from tracker.calendar import parse_period
+
+    seed(ctx)
+    h1 = parse_period("2023-H1")
+    with ctx.session(write=True) as s:
+        closing.record_request(s, ctx.cluster_id, h1, date(2023, 6, 30), NOW)
+    link = _issue(ctx, "LB")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(server + link)
+    ask = page.inner_text("#xac-nhan")
+    assert "Xác nhận số liệu sơ kết 6 tháng đầu năm 2023" in ask and "1.690,5" in ask and "53,3%" in ask
+    page.screenshot(path=shots / "9-confirmation-banner.png", full_page=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.goto(server + link)
+    phone.screenshot(path=shots / "9-confirmation-banner-phone.png", full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.evaluate("document.querySelector('form.confirm input[name=csrf]').value = '0'.repeat(64)")
+    with page.expect_response(lambda r: r.url.endswith("/confirm")) as answer:
+        page.click("button:has-text('Xác nhận số liệu')")
+    assert answer.value.status == 403
+    assert "Yêu cầu bị từ chối" in page.inner_text("main")
+    with ctx.session() as s:
+        assert closing.valid_confirmations(s, ctx.cluster_id, h1, date(2023, 6, 30)) == {}
+
+    page.goto(server + link)
+    page.click("button:has-text('Xác nhận số liệu')")
+    page.wait_for_load_state()
+    assert "Đã xác nhận lúc 30/06/2023 15:15" in page.inner_text("#xac-nhan")
+    page.screenshot(path=shots / "10-confirmed.png", full_page=True)
+    with ctx.session() as s:
+        assert set(closing.valid_confirmations(s, ctx.cluster_id, h1, date(2023, 6, 30))) == {"LB"}

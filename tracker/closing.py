@@ -17,6 +17,7 @@ Database functions take a session; the rules about figures are those of :mod:`tr
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from tracker.calendar import Period
 from tracker.config import Settings
 from tracker.errors import TrackerError
 from tracker.progress import Observation, current_figures
+from tracker.targets import current_targets
 from tracker.text import format_date
 
 CLOSED, OPEN = "closed", "open"
@@ -95,7 +97,7 @@ def confirm(session: Session, settings: Settings, period: Period, code: str, *, 
     """Record that unit ``code`` confirms its figures of ``period`` as of ``as_of`` (default: the date the
     period is closed as of, or was last asked for, or its last day)."""
     day = as_of or current_as_of(session, settings.cluster.id, period)
-    _check_in_period(period, day)
+    check_in_period(period, day)
     district = _district(session, settings.cluster.id, code)
     mine = {key: o for (unit, key), o in figures_as_of(session, settings.cluster.id, day).items() if unit == code}
     figures = [{"indicator": key, "value": o.value, "submission_id": o.submission_id, "as_of": o.as_of.isoformat()}
@@ -136,6 +138,90 @@ def _last_change(session: Session, cluster_id: str, as_of: date) -> dict[str, da
     return out
 
 
+# --- what a unit is asked to confirm ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureToConfirm:
+    """One indicator of a unit, as a confirmation request shows it."""
+
+    indicator: str
+    value: float | None
+    target: float | None
+    figure_as_of: date | None  # the date of the sheet the figure comes from
+    submission_id: int | None
+
+    @property
+    def percent(self) -> float | None:
+        """The figure as a percentage of the target (None without a figure or a target above 0)."""
+        if self.value is None or not self.target:
+            return None
+        return self.value / self.target * 100
+
+
+@dataclass(frozen=True)
+class ToConfirm:
+    """A unit's figures of a period as of a date against its targets: what the confirmation message and
+    the portal's form show (docs/closing.md §1). ``close`` is set when they are a close's snapshot."""
+
+    code: str
+    period: Period
+    as_of: date
+    close: models.PeriodClose | None
+    figures: tuple[FigureToConfirm, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever a figure shown changes. The portal's form carries it, so a confirmation is
+        recorded only for the figures the person saw."""
+        text = ";".join(f"{f.indicator}={f.value!r}@{f.submission_id}" for f in self.figures)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def to_confirm(session: Session, settings: Settings, period: Period, code: str, as_of: date) -> ToConfirm:
+    """Unit ``code``'s figures of ``period`` as of ``as_of``, in config order with its targets; the
+    snapshot's while the period is closed as of that date (a request for a closed period shows what the
+    meeting will see)."""
+    cid = settings.cluster.id
+    close = latest_close(session, cid, period.key)
+    frozen = close if is_closed(close) and close is not None and close.as_of == as_of else None
+    got: dict[str, tuple[float | None, date | None, int | None]]
+    if frozen is not None:
+        got = {key: (row.value, row.figure_as_of, row.submission_id)
+               for (unit, key), row in snapshot(session, frozen).items() if unit == code}
+    else:
+        got = {key: (o.value, o.as_of, o.submission_id)
+               for (unit, key), o in figures_as_of(session, cid, as_of).items() if unit == code}
+    targets = current_targets(session, cid, period.year)
+
+    def one(key: str) -> FigureToConfirm:
+        value, at, sid = got.get(key, (None, None, None))
+        return FigureToConfirm(key, value, targets.get((code, key)), at, sid)
+
+    return ToConfirm(code, period, as_of, frozen, tuple(one(ind.key) for ind in settings.indicators))
+
+
+def latest_request(session: Session, cluster_id: str, year: int) -> models.ConfirmationRequest | None:
+    """The confirmation request of ``year``'s periods sent last (what the portal's unit page asks about)."""
+    return session.exec(select(models.ConfirmationRequest).where(
+        models.ConfirmationRequest.cluster_id == cluster_id,
+        models.ConfirmationRequest.period.in_([f"{year}-H1", str(year)]))  # type: ignore[attr-defined]
+        .order_by(models.ConfirmationRequest.requested_at.desc(),  # type: ignore[attr-defined]
+                  models.ConfirmationRequest.id.desc())).first()  # type: ignore[union-attr]
+
+
+def latest_confirmation(session: Session, cluster_id: str, period: Period, as_of: date, code: str
+                        ) -> models.Confirmation | None:
+    """Unit ``code``'s latest confirmation of ``period`` as of ``as_of``, lapsed or not."""
+    return session.exec(
+        select(models.Confirmation)
+        .join(models.District, models.District.id == models.Confirmation.district_id)
+        .where(models.Confirmation.cluster_id == cluster_id, models.Confirmation.period == period.key,
+               models.Confirmation.as_of == as_of, models.District.code == code)
+        .order_by(models.Confirmation.confirmed_at.desc(), models.Confirmation.id.desc())  # type: ignore
+    ).first()
+
+
 # --- close and reopen -------------------------------------------------------------------------------
 
 
@@ -157,7 +243,7 @@ def close_period(session: Session, settings: Settings, period: Period, *, as_of:
     nothing is closed while a unit has not confirmed them (``close`` is then None)."""
     cid = settings.cluster.id
     day = as_of or period.as_of
-    _check_in_period(period, day)
+    check_in_period(period, day)
     if is_closed(latest_close(session, cid, period.key)):
         raise TrackerError(f"Kỳ {period.key} đang chốt; mở lại (tracker period reopen) trước khi chốt lại.",
                            f"The period {period.key} is closed; reopen it (tracker period reopen) before closing "
@@ -315,7 +401,7 @@ def _district(session: Session, cluster_id: str, code: str) -> models.District:
     return found
 
 
-def _check_in_period(period: Period, day: date) -> None:
+def check_in_period(period: Period, day: date) -> None:
     if not (date(period.year, 1, 1) <= day <= period.as_of):
         raise TrackerError(
             f"Ngày {format_date(day)} không thuộc kỳ {period.key} (01/01/{period.year}–{format_date(period.as_of)}).",

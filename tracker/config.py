@@ -230,6 +230,27 @@ class Backup(_Strict):
     keep: int = Field(default=14, ge=1)
 
 
+class Web(_Strict):
+    """``[web]``: where the portal is reached from outside (docs/config.md §18), so messages can carry links."""
+
+    base_url: str = ""  # e.g. https://thidua.example.org; empty: messages carry no portal link
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        if not v:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise _KeyedError("web.base_url", "phải là địa chỉ http:// hoặc https:// của cổng web (ví dụ "
+                              f"https://thidua.example.org), hoặc để trống; nhận được {v!r}",
+                              "must be the portal's http:// or https:// address (e.g. https://thidua.example.org), "
+                              f"or empty; got {v!r}")
+        return v.rstrip("/")  # links are built as base_url + "/d/<token>"
+
+
 class Documents(_Strict):
     """Who issues and signs the official documents (docs/config.md §15). Every key is optional: a blank
     ``issuer`` is the cluster's short name, a blank ``signer_name`` a dotted line to fill in."""
@@ -330,6 +351,7 @@ class Settings(_Strict):
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
     documents: Documents = Documents()
+    web: Web = Web()
     assessment: Assessment = Assessment()
     # Where the file was read from; relative paths were resolved against its folder.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
@@ -500,6 +522,9 @@ def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
     if (ca_file := env.get("TRACKER_SMTP_CA_FILE")) is not None:
         raw.setdefault("mail", {})["ca_file"] = ca_file
         used["mail.ca_file"] = "TRACKER_SMTP_CA_FILE"
+    if (base_url := env.get("TRACKER_WEB_BASE_URL")) is not None:
+        raw.setdefault("web", {})["base_url"] = base_url
+        used["web.base_url"] = "TRACKER_WEB_BASE_URL"
     return used
 
 

@@ -1,4 +1,4 @@
-"""`tracker send weekly|review|reminders` and `tracker outbox [list|retry]` (docs/commands.md §10, §11).
+"""`tracker send weekly|review|reminders|confirmations` and `tracker outbox [list|retry]` (docs/commands.md §10, §11).
 
 Thin: each command calls one function of :mod:`tracker.workflows.sending` or :mod:`tracker.mail`, prints
 one line per message on stdout and exits 1 when a message of the run is not delivered (pending or failed).
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tracker.mail.delivery import DeliveryReport
     from tracker.mail.messages import SendReport
 
-KINDS = ("weekly", "review", "reminders")
+KINDS = ("weekly", "review", "reminders", "confirmations")
 
 outbox_app = typer.Typer(
     help="Hộp thư đi: xem thư và trạng thái gửi, gửi lại thư đang chờ. "
@@ -30,19 +30,22 @@ def register(app: typer.Typer) -> None:
     app.command(
         "send",
         help="Lập và gửi thư qua hộp thư đi: weekly (báo cáo tuần cho Cụm trưởng), review (bộ tài liệu sơ kết/"
-             "tổng kết), reminders (nhắc đơn vị chưa nộp báo cáo tuần). Gửi lại cùng một thư không bao giờ gửi "
+             "tổng kết), reminders (nhắc đơn vị chưa nộp báo cáo tuần), confirmations (đề nghị các đơn vị xác nhận "
+             "số liệu của kỳ --period đến ngày --as-of). Gửi lại cùng một thư không bao giờ gửi "
              "hai lần. Build and deliver through the outbox; sending the same thing again never mails twice. "
              "Exit 1 if a message could not be delivered (it stays pending and is retried).\n\n"
-             "Example: tracker send weekly --as-of 30/06/2023 --dry-run",
+             "Example: tracker send weekly --as-of 30/06/2023 --dry-run; "
+             "tracker send confirmations --period 2023-H1",
     )(send)
     app.add_typer(outbox_app, name="outbox")
 
 
 def send(
-    kind: Annotated[str, typer.Argument(help="weekly | review | reminders")],
+    kind: Annotated[str, typer.Argument(help="weekly | review | reminders | confirmations")],
     as_of: AsOf = None,
     period: Annotated[str | None, typer.Option(
-        "--period", help="Kỳ / review period: 2023-H1 (sơ kết) hoặc 2023 (tổng kết); mặc định như `report review`.",
+        "--period", help="Kỳ / review period: 2023-H1 (sơ kết) hoặc 2023 (tổng kết); với review mặc định như "
+                         "`report review`; bắt buộc với confirmations (required).",
     )] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Chỉ xem sẽ gửi gì cho ai, không ghi gì. Show what would go to whom; write nothing.",
@@ -51,26 +54,49 @@ def send(
     from tracker.errors import TrackerError
 
     if kind not in KINDS:
-        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review hoặc reminders).",
-                           f"Unknown kind {kind!r} (choose weekly, review or reminders).", exit_code=2)
+        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders hoặc confirmations).",
+                           f"Unknown kind {kind!r} (choose weekly, review, reminders or confirmations).", exit_code=2)
     from tracker.standing import resolve_day
     from tracker.workflows import sending
 
     ctx = context()
+    if kind == "confirmations":
+        _finish(send_confirmations(ctx, period, parse_as_of(as_of), dry_run=dry_run))
+        return
     day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi and kind != "review":
         err(f"{day.notice_vi} / {day.notice_en}")
     if period is not None and kind != "review":
-        err("--period chỉ dùng cho review; bỏ qua. / --period applies to review only; ignored.")
+        err("--period chỉ dùng cho review và confirmations; bỏ qua. / --period applies to review and confirmations "
+            "only; ignored.")
     if kind == "weekly":
         report = sending.send_weekly(ctx, day.day, dry_run=dry_run)
     elif kind == "reminders":
         report = sending.send_reminders(ctx, day.day, dry_run=dry_run)
     else:
         report = sending.send_review(ctx, period, dry_run=dry_run)
+    _finish(report)
+
+
+def _finish(report: SendReport) -> None:
     print_send_report(report)
     if not report.ok:
         sys.exit(1)
+
+
+def send_confirmations(ctx, period: str | None, as_of, *, dry_run: bool) -> SendReport:
+    """The confirmation requests of ``period`` (docs/closing.md §1); each new message carries a portal link
+    of its own when ``[web] base_url`` is set (tracker.web.tokens.link_maker)."""
+    from tracker.context import require_initialised
+    from tracker.errors import TrackerError
+    from tracker.web.tokens import link_maker
+    from tracker.workflows import sending
+
+    if period is None:
+        raise TrackerError("Ghi kỳ cần xác nhận: --period 2023-H1 (sơ kết) hoặc --period 2023 (tổng kết).",
+                           "Say which period to confirm: --period 2023-H1 or --period 2023.", exit_code=2)
+    require_initialised(ctx)
+    return sending.send_confirmations(ctx, period, as_of, dry_run=dry_run, portal_link=link_maker(ctx))
 
 
 def _recipients(recipients) -> str:

@@ -56,10 +56,12 @@ def tokens_issue(
     district: Annotated[str | None, typer.Argument(help="Mã đơn vị / district code (e.g. HBT).")] = None,
     head: Annotated[bool, typer.Option("--head", help="Đường dẫn của Cụm trưởng / the cluster head's link.")] = False,
     label: Annotated[str, typer.Option("--label", help="Ghi chú / a note, e.g. who received it.")] = "",
-    base_url: Annotated[str, typer.Option("--base-url", help="Print a full URL, e.g. https://thidua.example.org")]
-    = "",
+    base_url: Annotated[str, typer.Option(
+        "--base-url", help="Địa chỉ cổng web / print a full URL, e.g. https://thidua.example.org (default: "
+                           "[web] base_url of the config)")] = "",
 ) -> None:
-    """Cấp một đường dẫn riêng (issue a secret link). Printed once: `/d/<token>` or `/h/<token>`.
+    """Cấp một đường dẫn riêng (issue a secret link). Printed once: `/d/<token>` or `/h/<token>`, after
+    `--base-url` or, without it, `[web] base_url` of the config.
 
     Example: tracker tokens issue HBT --label "chị Lan" --base-url https://thidua.example.org
     """
@@ -77,7 +79,7 @@ def tokens_issue(
         except tokens.UnknownDistrict:
             raise _unknown_district(ctx, district) from None
         token_id = row.id
-    out(base_url.rstrip("/") + tokens.link_path(role, token))
+    out((base_url or ctx.settings.web.base_url).rstrip("/") + tokens.link_path(role, token))
     who = "Cụm trưởng / cluster head" if head else district
     err(f"Đã cấp đường dẫn số {token_id} cho {who}. Đường dẫn chỉ hiện một lần: hãy gửi ngay cho người dùng.\n"
         f"Issued link #{token_id} for {who}. It is shown only this once.")

@@ -7,10 +7,11 @@ send tries it now. The workflows (:mod:`tracker.workflows.sending`, :mod:`tracke
 build the reports and templates and write the specs; this module knows only plain data.
 
 Recipients (docs/outputs.md §9): the weekly report and the review pack are one message to all of
-``cluster.head.emails``; reminders and rejection notices are one message per district, to its
-contacts. Idempotency keys: ``weekly/<cluster>/<2023-W26>/head``, ``review/<cluster>/<2023-H1>/head``,
-``reminder/<cluster>/<2023-W26>/<district code>``, ``rejection/<cluster>/<first 32 hex digits of the
-file's SHA-256>/<district code or sender>``.
+``cluster.head.emails``; reminders, confirmation requests and rejection notices are one message per
+district, to its contacts. Idempotency keys: ``weekly/<cluster>/<2023-W26>/head``,
+``review/<cluster>/<2023-H1>/head``, ``reminder/<cluster>/<2023-W26>/<district code>``,
+``confirmation/<cluster>/<2023-H1@2023-06-30>/<district code>``, ``rejection/<cluster>/<first 32 hex
+digits of the file's SHA-256>/<district code or sender>``.
 
 ``dry_run`` shows what would go to whom and writes nothing: no report files, no outbox rows, no mail.
 """
@@ -21,13 +22,14 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import make_msgid
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from tracker.calendar import cluster_short_name, iso_week
+from tracker.closing import ToConfirm
 from tracker.config import Settings
 from tracker.context import Context
 from tracker.mail.compose import MAX_MESSAGE_BYTES, Draft, Part, build, fit_attachments
@@ -36,7 +38,7 @@ from tracker.mail.outbox import enqueue, find, idempotency_key
 from tracker.models import OutboxMessage, utcnow
 from tracker.templating import SHARED_TEMPLATES
 from tracker.templating import render as render_in
-from tracker.text import format_date, format_number, nfc, weekday_vi
+from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
 log = logging.getLogger("tracker.mail")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -293,3 +295,49 @@ def rejection_draft(settings: Settings, *, recipients: tuple[str, ...], file_nam
                  subject=rejection_subject(settings, file_name), text=render("rejection.txt.j2", **model),
                  html=render("rejection.html.j2", **model), attachments=(annotated,) if annotated else (),
                  reply_to=reply_to(settings))
+
+
+def confirmation_subject(settings: Settings, period_title: str, as_of: date, district_name: str) -> str:
+    short = cluster_short_name(settings.cluster.name)
+    return nfc(f"[{short}] Đề nghị xác nhận số liệu {period_title} (đến {format_date(as_of)}) - {district_name}")
+
+
+def confirmation_draft(settings: Settings, *, district_name: str, recipients: tuple[str, ...], sheet: ToConfirm,
+                       link: str | None) -> Draft:
+    """The request to a unit to confirm its figures of a period as of a date (docs/outputs.md §7): the
+    figures against the targets, then how to confirm — the portal ``link`` when there is one, else a reply
+    to the sender — and how to correct them."""
+    short = cluster_short_name(settings.cluster.name)
+    closed_at = None
+    if sheet.close is not None:
+        at = sheet.close.closed_at
+        closed_at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(settings.tz)
+    model = dict(district_name=district_name, short=short, meeting=sheet.period.meeting,
+                 period_title=sheet.period.title, as_of=format_date(sheet.as_of),
+                 closed_at=f"{closed_at:%H:%M} {format_date(closed_at)}" if closed_at else None,
+                 rows=confirmation_rows(settings, sheet), any_figure=any(f.value is not None for f in sheet.figures),
+                 link=link, reply_address=settings.mail.sender, correction_way=_correction_way(settings, link))
+    return Draft(sender=settings.mail.sender, sender_name=short, recipients=recipients,
+                 subject=confirmation_subject(settings, sheet.period.title, sheet.as_of, district_name),
+                 text=render("confirmation.txt.j2", **model), html=render("confirmation.html.j2", **model))
+
+
+def confirmation_rows(settings: Settings, sheet: ToConfirm) -> list[dict[str, Any]]:
+    """The table of a confirmation request, formatted: counts whole, amounts with decimals."""
+    rows = []
+    for f in sheet.figures:
+        ind = settings.indicator(f.indicator)
+        decimals = 0 if ind.kind == "count" else None
+        rows.append(dict(label=ind.label, unit=ind.unit, target=format_number(f.target, decimals),
+                         value=format_number(f.value, decimals), percent=format_percent(f.percent),
+                         figure_as_of=format_date(f.figure_as_of), has_value=f.value is not None))
+    return rows
+
+
+def _correction_way(settings: Settings, link: str | None) -> str:
+    """How a corrected sheet reaches the tracker, as the end of a sentence."""
+    mailbox = reply_to(settings)
+    by_mail = f"gửi tệp qua e-mail tới {mailbox}" if mailbox else None
+    if link:
+        return f" (qua đường dẫn trên, mục «Gửi báo cáo»{', hoặc ' + by_mail if by_mail else ''})"
+    return f" ({by_mail or 'gửi kèm tệp khi trả lời thư này'})"

@@ -26,7 +26,8 @@ from sqlmodel import Session
 
 from tracker.models import OutboxMessage, OutboxStatus, utcnow
 
-KINDS = ("weekly", "review", "reminder", "rejection", "receipt")  # receipt: the mailbox's reply to a sender
+# receipt: the mailbox's reply to a sender; confirmation: a request to a unit to confirm a period's figures
+KINDS = ("weekly", "review", "reminder", "rejection", "receipt", "confirmation")
 
 BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=6)

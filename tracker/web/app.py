@@ -40,6 +40,7 @@ ERROR_TEXT: dict[int, tuple[str, str]] = {
           "cấp đường dẫn mới.", "Page not found. The link may have been revoked or mistyped; ask the cluster "
           "head for a new one."),
     405: ("Phương thức không được hỗ trợ", "Method not allowed"),
+    409: ("Trang đã cũ: hãy mở lại đường dẫn và thử lại.", "The page is stale: open your link again and retry."),
     413: ("Tệp quá lớn", "File too large"),
     500: ("Máy chủ gặp lỗi khi xử lý yêu cầu. Xin thử lại sau ít phút; nếu vẫn lỗi, hãy báo Cụm trưởng.",
           "The server failed to handle the request. Try again in a few minutes; if it persists, tell the "

@@ -1,7 +1,9 @@
-"""A district's page ``/d/<token>``: this week's template, the upload form, the verdict, history, progress.
+"""A district's page ``/d/<token>``: the confirmation banner, this week's template, the upload form, the
+verdict, history, progress.
 
 An upload goes through exactly the code `tracker pull` uses (:func:`tracker.intake.ingest_bytes`),
-with ``source="web"`` and the link as its sender.
+with ``source="web"`` and the link as its sender; a confirmation through the function `tracker period
+confirm` uses (:mod:`tracker.web.confirmation`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tracker.intake.rejection import existing_outputs
 from tracker.intake.template import default_as_of, district_template, template_filename
 from tracker.models import SubmissionSource
 from tracker.standing import cluster_progress, resolve_day
-from tracker.web import security, tokens, views
+from tracker.web import confirmation, security, tokens, views
 from tracker.web.portal import Portal, portal
 
 router = APIRouter()
@@ -56,8 +58,10 @@ def district_page(request: Request, token: str, access: tokens.Access = Depends(
     mine = progress.district(access.district_code)
     with state.ctx.session() as session:
         subs = views.history(session, state.ctx.cluster_id, access.district_id, access.token_id)
+        banner = confirmation.banner(session, state.settings, access.district_code or "", as_of.year)
     return state.render(
-        request, "district.html", template_as_of=_template_as_of(state),
+        request, "district.html", template_as_of=_template_as_of(state), banner=banner,
+        confirm_by=confirmation.who(access),
         access=access, token=token, as_of=as_of, progress=progress, mine=mine,
         specs={s.key: s for s in progress.indicators}, history=subs, local=state.local,
         csrf=security.csrf_token(state.secret, access.token_hash), max_upload=state.max_upload,
@@ -106,6 +110,27 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
     if result.status == "duplicate" or result.repeated:
         url += "?duplicate=1"
     return RedirectResponse(url, status_code=303)
+
+
+@router.post("/d/{token}/confirm")
+async def confirm(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    """The **Xác nhận số liệu** form: the upload's CSRF rules, then :func:`tracker.web.confirmation.record`."""
+    state = portal(request)
+    if not security.same_origin(request.headers.get("host"), request.headers.get("origin"),
+                                request.headers.get("referer")):
+        raise HTTPException(status_code=403)
+    form = await request.form(max_files=0, max_fields=8, max_part_size=1024)
+    if not security.csrf_ok(state.secret, access.token_hash, _text(form.get("csrf"))):
+        raise HTTPException(status_code=403)
+    fields = {name: _text(form.get(name)) for name in ("period", "as_of", "figures")}
+    done = await run_in_threadpool(confirmation.record, state, access, _as_of(state).year, fields)
+    if done is None:
+        raise HTTPException(status_code=409, detail=(
+            "Số liệu cần xác nhận đã thay đổi từ khi trang được mở (đơn vị vừa gửi báo cáo mới, hoặc Cụm vừa "
+            "đề nghị xác nhận lại). Hãy mở lại đường dẫn của đơn vị, kiểm tra số liệu rồi xác nhận.",
+            "The figures to confirm changed since the page was opened (a new sheet, or a new request). Open "
+            "your link again, check the figures and confirm."))
+    return RedirectResponse(f"/d/{token}#xac-nhan", status_code=303)
 
 
 def _visible(state: Portal, access: tokens.Access, submission_id: int | None) -> bool:

@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from tracker.models import AccessToken, District, utcnow
 from tracker.text import fold
+
+if TYPE_CHECKING:
+    from tracker.context import Context
 
 ROLE_DISTRICT = "district"
 ROLE_HEAD = "head"
@@ -38,6 +43,7 @@ class Access:
     district_id: int | None = None
     district_code: str | None = None
     district_name: str | None = None
+    label: str = ""  # who the link was given to; a confirmation through it is recorded under this name
 
     @property
     def is_head(self) -> bool:
@@ -113,12 +119,12 @@ def resolve(session: Session, cluster_id: str, token: str, role: str) -> Access 
     if row is None or row.revoked_at is not None or row.cluster_id != cluster_id or row.role != role:
         return None
     if role == ROLE_HEAD:
-        return Access(token_id=row.id, role=role, token_hash=row.token_hash)
+        return Access(token_id=row.id, role=role, token_hash=row.token_hash, label=row.label)
     district = session.get(District, row.district_id)
     if district is None or district.cluster_id != cluster_id:
         return None
     return Access(token_id=row.id, role=role, token_hash=row.token_hash, district_id=district.id,
-                  district_code=district.code, district_name=district.name)
+                  district_code=district.code, district_name=district.name, label=row.label)
 
 
 def revoke(session: Session, cluster_id: str, *, district_code: str | None = None, head: bool = False,
@@ -160,3 +166,22 @@ def list_tokens(session: Session, cluster_id: str, *, include_revoked: bool = Fa
         query = query.where(AccessToken.revoked_at.is_(None))
     return [TokenInfo(id=row.id, role=row.role, district_code=code, label=row.label, created_at=row.created_at,
                       revoked_at=row.revoked_at) for row, code in session.exec(query).all()]
+
+
+def link_maker(ctx: Context) -> Callable[[str, str], str] | None:
+    """Issues a district link for a message and returns it whole (``[web] base_url`` + ``/d/<token>``),
+    or None when the portal has no address in the config.
+
+    Why a new link per message: only a token's hash is stored, so an existing link cannot be put in a
+    message; a link of its own, labelled with what it was sent for, is what the unit's confirmation is
+    recorded under, and it can be revoked alone (``tracker tokens revoke --id``)."""
+    base = ctx.settings.web.base_url
+    if not base:
+        return None
+
+    def make(district_code: str, label: str) -> str:
+        with ctx.session(write=True) as session:
+            token, _row = issue(session, ctx.cluster_id, role=ROLE_DISTRICT, district_code=district_code, label=label)
+        return base.rstrip("/") + link_path(ROLE_DISTRICT, token)
+
+    return make

@@ -3,7 +3,9 @@
 - the weekly report (:mod:`tracker.reporting.weekly`) to every head address, once per week;
 - the review pack (:mod:`tracker.reporting.review`) to every head address, once per period;
 - one reminder per district that has not reported the week, with its own template workbook attached
-  (:mod:`tracker.intake.template`).
+  (:mod:`tracker.intake.template`);
+- one confirmation request per district: its figures of a review period as of a date, to confirm
+  (:mod:`tracker.closing`), with a portal link made by the caller when the portal has an address.
 
 Each ``send_*`` plans its messages as :class:`tracker.mail.messages.Spec` and lets
 :func:`tracker.mail.messages.send` build only those the outbox does not hold yet (docs/outputs.md §9).
@@ -12,18 +14,34 @@ Each ``send_*`` plans its messages as :class:`tracker.mail.messages.Spec` and le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from tracker.calendar import cluster_short_name, week_period
+from tracker import closing
+from tracker.calendar import Period, cluster_short_name, week_period
+from tracker.calendar import parse_period as parse_any_period
 from tracker.context import Context
+from tracker.errors import TrackerError
 from tracker.intake.template import district_template, template_filename
 from tracker.mail.compose import Draft, Part
-from tracker.mail.messages import SendReport, Spec, file_part, local_now, reminder_draft, reminder_subject, send
+from tracker.mail.messages import (
+    SendReport,
+    Spec,
+    confirmation_draft,
+    confirmation_subject,
+    file_part,
+    local_now,
+    reminder_draft,
+    reminder_subject,
+    send,
+)
+from tracker.models import utcnow
 from tracker.reporting import wording
 from tracker.reporting.review import default_period, parse_period
 from tracker.reporting.weekly import build_weekly, default_dir
 from tracker.standing import cluster_progress, resolve_day
+from tracker.text import format_date
 from tracker.workflows.review import build_review
 
 
@@ -105,3 +123,62 @@ def send_reminders(ctx: Context, as_of: date | None = None, *, dry_run: bool = F
         subject = reminder_subject(settings, day, district.name)
         specs.append(Spec(district.code, tuple(district.emails), subject, make))
     return send(ctx, "reminder", week_period(day), specs, out_dir=None, dry_run=dry_run, now=now)
+
+
+# (unit code, link label) → the unit's portal link to put in its message; issues a link (tracker.web).
+PortalLink = Callable[[str, str], str]
+
+
+def confirmation_period(period: Period, as_of: date) -> str:
+    """The period part of a confirmation request's outbox key: ``2023-H1@2023-06-30`` (one per date)."""
+    return f"{period.key}@{as_of.isoformat()}"
+
+
+def confirmation_day(ctx: Context, period: str, as_of: date | None) -> tuple[Period, date]:
+    """The period and the date its figures are asked for: ``as_of``, default the period's last day.
+
+    A closed period is asked about as of its close's date only, since what it shows is the snapshot
+    (docs/closing.md §1); another date is a usage error."""
+    p = parse_any_period(period)
+    resolve_day(ctx, p.as_of)  # a year with targets or figures, like any other date
+    with ctx.session() as session:
+        close = closing.latest_close(session, ctx.cluster_id, p.key)
+    if close is not None and closing.is_closed(close):
+        if as_of is not None and as_of != close.as_of:
+            raise TrackerError(
+                f"Kỳ {p.key} đã chốt đến ngày {format_date(close.as_of)}: chỉ đề nghị xác nhận số liệu chốt "
+                f"(bỏ --as-of, hoặc mở lại kỳ trước).",
+                f"{p.key} is closed as of {close.as_of.isoformat()}: only its frozen figures can be asked for "
+                "(leave out --as-of, or reopen the period first).", exit_code=2)
+        return p, close.as_of
+    day = as_of or p.as_of
+    closing.check_in_period(p, day)
+    return p, day
+
+
+def send_confirmations(ctx: Context, period: str, as_of: date | None = None, *, dry_run: bool = False,
+                       now: datetime | None = None, portal_link: PortalLink | None = None) -> SendReport:
+    """One request per unit to confirm its figures of ``period`` as of ``as_of`` (docs/closing.md §1), to its
+    contacts, once per unit, period and date; the request is recorded (not on a dry run).
+
+    With ``portal_link`` each new message carries a link of its own, issued only when the message is
+    built (so a second send, or a dry run, issues none); without it the message asks for a reply."""
+    settings = ctx.settings
+    p, day = confirmation_day(ctx, period, as_of)
+    if not dry_run:
+        with ctx.session(write=True) as session:
+            closing.record_request(session, ctx.cluster_id, p, day, now or utcnow())
+    label = f"xác nhận {p.key} (số liệu đến {format_date(day)})"
+    specs = []
+    for district in settings.districts:
+
+        def make(folder: Path, district=district) -> Draft:
+            with ctx.session() as session:
+                sheet = closing.to_confirm(session, settings, p, district.code, day)
+            link = portal_link(district.code, label) if portal_link is not None else None
+            return confirmation_draft(settings, district_name=district.name, recipients=tuple(district.emails),
+                                      sheet=sheet, link=link)
+
+        subject = confirmation_subject(settings, p.title, day, district.name)
+        specs.append(Spec(district.code, tuple(district.emails), subject, make))
+    return send(ctx, "confirmation", confirmation_period(p, day), specs, out_dir=None, dry_run=dry_run, now=now)

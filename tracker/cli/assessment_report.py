@@ -82,7 +82,7 @@ def csv_rows(assessment: Assessment, table: ScoringTable) -> list[dict]:
     """One row per unit and code (criteria, bonus, penalty), the unit's totals and proposal on each; numbers
     as in the JSON (``.`` decimals, blank for a score nobody gave)."""
     data = assessment.to_json()
-    maxima = {e.code: e.max for e in (*table.bonus, *table.penalty)}
+    maxima = {e.code: int(e.max) if float(e.max).is_integer() else e.max for e in (*table.bonus, *table.penalty)}
     rows = []
     for u in data["units"]:
         common = dict(cluster=data["cluster"], year=data["year"], as_of=data["as_of"], rank=u["rank"],

@@ -232,3 +232,24 @@ def test_the_email_body_lists_the_ranking_and_the_proposals(written):
     for body in (html, text):
         assert "LĐLĐ quận Long Biên" in body and FLAG in body and "Bỏ phiếu xét" in body
     assert 'src="cid:assessment-2023.ranking.cum-1@cluster-tracker"' in html
+
+
+def test_the_dashboard_shows_the_assessment_of_its_year_once_there_is_one(ctx):
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import HOST, NOW, issue
+    from tracker.web.app import create_app
+
+    with TestClient(create_app(ctx.settings, now=lambda: NOW), base_url=HOST) as client:
+        link = issue(ctx, head=True)
+        before = client.get(link, params={"ngay": AS_OF})
+        assert before.status_code == 200 and "Chấm điểm thi đua năm 2023" not in before.text
+        with ctx.session(write=True) as session:
+            _self(session, "HM", {"2.1": 10, "2.2": 10}, datetime(2023, 7, 1, 2, tzinfo=UTC))
+            _self(session, "BD", {"2.1": 10, "2.2": 10}, datetime(2023, 7, 1, 2, tzinfo=UTC))
+        html = client.get(link, params={"ngay": AS_OF}).text
+    assert 'id="cham-diem"' in html and "Chấm điểm thi đua năm 2023" in html
+    section = html.split('id="cham-diem"', 1)[1].split("</section>", 1)[0]
+    for word in ("Hạng", "Tự chấm", "Điểm cuối cùng", "Hoàng Mai", "Ba Đình", "Đống Đa", f"Bỏ phiếu xét {FLAG}"):
+        assert word in section, word
+    assert "30/06/2023" in section

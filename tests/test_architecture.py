@@ -133,7 +133,8 @@ def layer(module: str) -> tuple[str, str]:
         return "area", parts[1]
     if parts[1] in PACKAGE_LAYER:
         return PACKAGE_LAYER[parts[1]], parts[1]
-    raise AssertionError(f"tracker/{parts[1]}/ belongs to no layer: add it to AREAS, CORE_PACKAGES or PACKAGE_LAYER in {__file__}")
+    raise AssertionError(f"tracker/{parts[1]}/ belongs to no layer: add it to AREAS, CORE_PACKAGES or "
+                         f"PACKAGE_LAYER in {__file__}")
 
 
 def allowed(imp: Import) -> bool:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -192,7 +193,7 @@ def test_the_minutes_are_an_official_bien_ban_with_proposals_and_a_vote_table(wr
     assert texts.index("Nơi nhận:") > texts.index("III. KẾT LUẬN")
     annex = next(t for t in tables if t[0][:3] == ["Mã", "Tiêu chí", "Điểm chuẩn"])
     row21 = next(r for r in annex if r[0] == "2.1")
-    assert "14 → 12" in row21  # the cluster changed LB's own score
+    assert "14,00 → 12,00" in row21  # the cluster changed LB's own score
 
 
 def test_the_minutes_keep_the_official_format(written):
@@ -227,8 +228,8 @@ def test_send_assessment_mails_the_head_once_per_year(scored, cli, settings):
 
 
 def test_the_email_body_lists_the_ranking_and_the_proposals(written):
-    html = open(_one(written, "email.html"), encoding="utf-8").read()
-    text = open(_one(written, "email.txt"), encoding="utf-8").read()
+    html = Path(_one(written, "email.html")).read_text(encoding="utf-8")
+    text = Path(_one(written, "email.txt")).read_text(encoding="utf-8")
     for body in (html, text):
         assert "LĐLĐ quận Long Biên" in body and FLAG in body and "Bỏ phiếu xét" in body
     assert 'src="cid:assessment-2023.ranking.cum-1@cluster-tracker"' in html

@@ -29,8 +29,8 @@ def assessment_subject(cluster_name: str, year: int, as_of: date) -> str:
 
 
 def score_text(value: float | None) -> str:
-    """A score as people write it: ``84,5``, ``—`` for a score nobody gave."""
-    return format_number(value) if value is not None else "—"
+    """A score as people write it, two decimals: ``84,50``; ``—`` for a score nobody gave."""
+    return format_number(value, 2) if value is not None else "—"
 
 
 def vote_text(u: UnitAssessment) -> str:
@@ -100,14 +100,14 @@ class AssessmentWords:
     def how(self, c: Criterion) -> str:
         """How a criterion is scored, in a few words."""
         if c.indicator is not None:
-            label = self.indicators.get(c.indicator, (c.indicator, "", ""))[0]
-            return nfc(f"Tự động: chỉ tiêu «{label}»")
+            return "Tự động (chỉ tiêu)"
         if c.computed:
-            return "Tự động: báo cáo tuần đúng hạn"
+            return "Tự động (báo cáo tuần)"
         return "Chấm tay"
 
     def basis(self, c: Criterion, score: CriterionScore) -> str:
-        """What a computed criterion's score comes from: ``thực hiện 45 / chỉ tiêu 30 CĐCS … → 15 × 100%``."""
+        """What a computed criterion's score comes from (as of the assessment date, which the outputs state):
+        ``Thực hiện 18 / chỉ tiêu 30 CĐCS: 12 × 60%``, ``24/26 tuần đúng hạn: 10 × 24/26``."""
         s = score.source
         if not c.computed or s is None:
             return ""
@@ -118,10 +118,8 @@ class AssessmentWords:
             decimals = 0 if kind == "count" else None
             unit = f" {unit}" if unit else ""
             share = min((s.actual or 0.0) / s.target, 1.0) * 100
-            return nfc(f"Thực hiện {format_number(s.actual or 0, decimals)} / chỉ tiêu {format_number(s.target, decimals)}"
-                       f"{unit} đến {format_date(self.as_of)}: {format_number(c.points)} điểm × "
-                       f"{format_number(round(share, 1))}% (tối đa 100%)")
+            figures = f"{format_number(s.actual or 0, decimals)} / chỉ tiêu {format_number(s.target, decimals)}{unit}"
+            return nfc(f"Thực hiện {figures}: {format_number(c.points)} × {format_number(round(share, 1))}%")
         if not s.due:
-            return nfc(f"Không áp dụng: chưa có tuần nào đến hạn nộp báo cáo đến {format_date(self.as_of)}")
-        return nfc(f"{s.on_time}/{s.due} tuần nộp báo cáo đúng hạn đến {format_date(self.as_of)}: "
-                   f"{format_number(c.points)} điểm × {s.on_time}/{s.due}")
+            return "Không áp dụng: chưa có tuần nào đến hạn nộp báo cáo"
+        return nfc(f"{s.on_time}/{s.due} tuần nộp đúng hạn: {format_number(c.points)} × {s.on_time}/{s.due}")

@@ -120,7 +120,6 @@ def render_table(assessment: Assessment, table: ScoringTable, words, console) ->
     from rich.text import Text
 
     from tracker.assessment.words import proposal, score_text, vote_text
-
     from tracker.text import format_date
 
     out_table = Table(title=f"{words.title}, số liệu đến ngày {format_date(assessment.as_of)} "

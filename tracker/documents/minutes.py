@@ -33,7 +33,7 @@ def minutes_document(assessment: Assessment, table: ScoringTable, words: Assessm
         o.Item(f"Chủ trì: {o.PLACEHOLDER}, Cụm trưởng {who}."),
         o.Item(f"Thư ký: {o.PLACEHOLDER}."),
         o.Item("Đại diện lãnh đạo các đơn vị trong Cụm:"),
-        *(o.Item(f"{u.name}: {o.PLACEHOLDER}") for u in sorted(assessment.units, key=lambda u: u.name)),
+        *(o.Item(f"{u.name}: {o.PLACEHOLDER}") for u in sorted(assessment.units, key=_alphabetical)),
         o.Item(f"Khách mời: {o.PLACEHOLDER}."),
         o.Heading("Nội dung"),
         o.Heading("Kết quả chấm điểm thi đua", level=2),
@@ -64,11 +64,16 @@ def minutes_code(code: str) -> str:
     return re.sub(r"^BC(?=-|$)", "BB", code.strip())
 
 
+def _alphabetical(u: UnitAssessment) -> str:
+    """Units by their short name in Vietnamese order (Đ after D, which plain code-point order misses)."""
+    return district_short_name(u.name).casefold().replace("đ", "d~")
+
+
 def ranking_table(assessment: Assessment) -> o.Table:
     rows = tuple((str(u.rank), u.name, score_text(u.self_total), score_text(u.final_total), decision_text(u))
                  for u in assessment.units)
     return o.Table(("Hạng", "Đơn vị", "Tự chấm", "Điểm cuối cùng", "Đề nghị khen thưởng"), rows,
-                   title="Bảng xếp hạng", widths=(0.9, 3.6, 1.3, 1.5, 3.6), left=(1, 4))
+                   title="Bảng xếp hạng", widths=(1.2, 3.6, 1.3, 1.5, 3.6), left=(1, 4))
 
 
 def vote_blocks(assessment: Assessment, table: ScoringTable) -> list[o.Block]:

@@ -521,7 +521,8 @@ def _signature(document: DocxDocument, settings: Documents, doc: OfficialDocumen
     roles = (doc.chair, settings.signer_title) if doc.chair else (settings.signer_on_behalf, settings.signer_title)
     _signer(right, roles, settings.signer_name)
     if doc.secretary:
-        _signer(left, (doc.secretary,), "")
+        # as many lines above the secretary's dotted line as above the chair's, so the two lines are level
+        _signer(left, (doc.secretary, *(" " for r in roles[1:] if r)), "")
         _recipients(document, settings)
     else:
         _recipients(left, settings)
@@ -531,7 +532,7 @@ def _signer(cell, roles: tuple[str, ...], name: str) -> None:
     """The signer's roles in bold capitals, room to sign, then the name in bold (or a dotted line)."""
     first = None
     for line in roles:
-        if line:
+        if line:  # a blank role is left out; a role of one space keeps its line (to level two signers)
             p = _line(cell, line.upper(), size=BODY_PT, bold=True)
             first = first or p
     if first is not None:

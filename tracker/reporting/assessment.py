@@ -14,7 +14,6 @@ from pathlib import Path
 from tracker.assessment.rules import Assessment, ScoringTable, UnitAssessment
 from tracker.assessment.words import AssessmentWords, decision_text, proposal, score_text
 from tracker.calendar import district_short_name
-from tracker.reporting import palette
 from tracker.reporting.wording import safe_filename
 from tracker.templating import render
 from tracker.text import format_date, nfc
@@ -75,23 +74,25 @@ def ranking_chart(assessment: Assessment, table: ScoringTable, words: Assessment
                             layout="constrained")
         ax = fig.add_subplot()
         y = list(range(len(units)))
-        bars = ax.barh(y, [u.final_total for u in units], color=[_colour(u, table) for u in units],
+        top = max([assessment.total_points, *(u.final_total for u in units), *(u.self_total for u in units)])
+        ax.barh(y, [u.final_total for u in units], color=[_colour(u, table) for u in units],
                        height=0.62, zorder=2)
         ax.scatter([u.self_total for u in units], y, marker="D", s=46, color="#263238", zorder=4)
         ax.set_yticks(y, labels=[nfc(f"{u.rank}. {district_short_name(u.name)}") for u in units])
         ax.invert_yaxis()
-        ax.bar_label(bars, labels=[score_text(u.final_total) for u in units], padding=6, fontsize=15,
-                     fontweight="bold")
-        top = max([assessment.total_points, *(u.final_total for u in units), *(u.self_total for u in units)])
+        for n, u in enumerate(units):  # right of the bar and of the self-score marker, whichever ends later
+            ax.text(max(u.final_total, u.self_total) + top * 0.015, n, score_text(u.final_total), va="center",
+                    ha="left", fontsize=15, fontweight="bold")
         ax.set_xlim(0, top * 1.15)
         ax.set_xlabel(nfc(f"Điểm cuối cùng (thang {words.points(assessment.total_points)} điểm)"))
         ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}")
         ax.grid(axis="x", color="#ECEFF1", zorder=0)
-        handles = [Patch(facecolor=FIRST_AWARD, label=table.awards[0].name)] if table.awards else []
-        handles += [Patch(facecolor=OTHER_AWARD, label=a.name) for a in table.awards[1:2]]
-        if len(table.awards) > 2:
-            handles[-1] = Patch(facecolor=OTHER_AWARD, label="Danh hiệu khác")
-        if any(u.vote_needed for u in units):
+        used = {_colour(u, table) for u in units}
+        handles = [Patch(facecolor=FIRST_AWARD, label=table.awards[0].name)] if FIRST_AWARD in used else []
+        if OTHER_AWARD in used:  # the other awards share one colour: named when there is one, else "other awards"
+            others = {u.award for u in units if u.award and _colour(u, table) == OTHER_AWARD}
+            handles.append(Patch(facecolor=OTHER_AWARD, label=others.pop() if len(others) == 1 else "Danh hiệu khác"))
+        if VOTE in used:
             handles.append(Patch(facecolor=VOTE, label="Bằng điểm: Hội nghị bỏ phiếu"))
         handles.append(Line2D([], [], marker="D", linestyle="none", color="#263238", label="Điểm tự chấm"))
         fig.legend(handles=[_nfc_handle(h) for h in handles], loc="outside lower center",

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from tracker.assessment.rules import Assessment, CriterionScore, ExtraScore, ScoringTable, UnitAssessment
-from tracker.reporting import palette
 from tracker.assessment.words import AssessmentWords, proposal, vote_text
+from tracker.reporting import palette
 from tracker.reporting.xlsx import BOLD, CELL, CENTERED, STRONG, STYLE, TOTAL_FILL, print_setup, put
 from tracker.sheets import Block, Column, Look, set_widths, write_cell, write_table
 
@@ -35,6 +35,7 @@ AWARD_FILL = PatternFill("solid", fgColor=palette.argb(palette.FILL["achieved"])
 VOTE_FILL = PatternFill("solid", fgColor=palette.argb(palette.FILL["at_risk"]))
 DIFFERENT = Look(fill=DIFFERENCE_FILL, border=CELL.border, font=BOLD)
 TOTAL_ROW = Look(fill=TOTAL_FILL, border=CELL.border, font=BOLD)
+TOTAL_CENTRED = Look(fill=TOTAL_FILL, border=CELL.border, font=BOLD, align=CENTERED.align)
 DIFFERENCE_LEGEND = "Ô tô màu: điểm Cụm chấm khác điểm đơn vị tự chấm (cột Chênh lệch = Cụm chấm − Tự chấm)."
 
 
@@ -108,18 +109,21 @@ def detail_columns() -> list[Column[Line]]:
     def marked(ln: Line) -> Look:
         return _look(ln, differs=True)
 
+    def centred(ln: Line) -> Look:
+        return TOTAL_CENTRED if ln.total else CENTERED
+
     return [
-        Column("Hạng", lambda ln: ln.unit.rank, 6, look=plain),
-        Column("Mã đơn vị", lambda ln: ln.unit.code, 9, look=plain),
+        Column("Hạng", lambda ln: ln.unit.rank, 6, look=centred),
+        Column("Mã đơn vị", lambda ln: ln.unit.code, 9, look=centred),
         Column("Đơn vị", lambda ln: ln.unit.name, 26, look=plain),
         Column("Loại", lambda ln: ln.kind, 12, look=plain),
-        Column("Mã tiêu chí", lambda ln: ln.code, 8, look=plain),
-        Column("Tiêu chí", lambda ln: ln.label, 40, look=plain),
+        Column("Mã tiêu chí", lambda ln: ln.code, 8, look=centred),
+        Column("Tiêu chí", lambda ln: ln.label, 46, look=plain),
         Column("Điểm chuẩn / tối đa", lambda ln: ln.maximum, 11, FMT_FIGURE, plain),
-        Column("Cách chấm", lambda ln: ln.how, 22, look=plain),
+        Column("Cách chấm", lambda ln: ln.how, 20, look=plain),
         Column("Thực hiện / số tuần đúng hạn", lambda ln: ln.figure, 13, FMT_FIGURE, plain),
         Column("Chỉ tiêu / số tuần phải nộp", lambda ln: ln.target, 13, FMT_FIGURE, plain),
-        Column("Căn cứ tính điểm", lambda ln: ln.basis, 42, look=plain),
+        Column("Căn cứ tính điểm", lambda ln: ln.basis, 46, look=plain),
         Column("Tự chấm", lambda ln: ln.self, 10, FMT_SCORE, marked),
         Column("Cụm chấm", lambda ln: ln.cluster, 10, FMT_SCORE, marked),
         Column("Chênh lệch", lambda ln: ln.difference, 10, FMT_SCORE, marked),
@@ -133,7 +137,7 @@ def result_columns(words: AssessmentWords) -> list[Column[UnitAssessment]]:
 
     return [
         Column("Hạng", lambda u: u.rank, 6, look=CENTERED),
-        Column("Mã đơn vị", lambda u: u.code, 9),
+        Column("Mã đơn vị", lambda u: u.code, 9, look=CENTERED),
         Column("Đơn vị", lambda u: u.name, 28),
         Column("Tự chấm", lambda u: u.self_total, 10, FMT_SCORE),
         Column("Điểm các tiêu chí (quy về thang điểm)", lambda u: u.criteria_total, 13, FMT_SCORE),
@@ -170,20 +174,30 @@ def _results_sheet(ws, assessment: Assessment, table: ScoringTable, words: Asses
     _heading(ws, words.title, words.subtitle)
     block = write_table(ws, 4, result_columns(words), assessment.units, STYLE)
     row = block.after()
+    last = block.column(-1)
     put(ws, row, 1, "Đề nghị khen thưởng", font=BOLD)
     for award, text in proposal(assessment, table):
         row += 1
-        put(ws, row, 2, award, font=BOLD)
-        put(ws, row, 4, text)
+        put(ws, row, 2, award, font=BOLD, align=Alignment(wrap_text=True, vertical="top"))
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+        _paragraph(ws, row, 4, last, text, lines=1 + len(text) // 110)
     row += 2
     write_cell(ws, row, 2, "", look=Look(fill=AWARD_FILL, border=CELL.border))
     put(ws, row, 3, "Được đề nghị khen thưởng (tự động theo thứ hạng)")
     write_cell(ws, row + 1, 2, "", look=Look(fill=VOTE_FILL, border=CELL.border))
     put(ws, row + 1, 3, "Bằng điểm ở ranh giới một danh hiệu: Hội nghị bỏ phiếu")
-    put(ws, row + 3, 1, words.rules)
+    _paragraph(ws, row + 3, 1, last, words.rules, lines=4)
     set_widths(ws, block)
     ws.freeze_panes = ws.cell(row=block.first, column=4)
     print_setup(ws, f"{block.header}:{block.header}")
+
+
+def _paragraph(ws, row: int, first: int, last: int, text: str, *, lines: int) -> None:
+    """Text across the columns ``first`` to ``last`` (merged, wrapped), ``lines`` lines tall: it stays inside
+    the printed width instead of running on to the right."""
+    put(ws, row, first, text, align=Alignment(wrap_text=True, vertical="top"))
+    ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+    ws.row_dimensions[row].height = 15 * lines
 
 
 def _detail_sheet(ws, assessment: Assessment, table: ScoringTable, words: AssessmentWords) -> None:
@@ -191,8 +205,8 @@ def _detail_sheet(ws, assessment: Assessment, table: ScoringTable, words: Assess
     block: Block = write_table(ws, 4, detail_columns(), lines(assessment, table, words), STYLE)
     ws.auto_filter.ref = block.ref()
     legend = block.after()
-    write_cell(ws, legend, block.column("Tự chấm"), "", look=DIFFERENT)
-    put(ws, legend, block.column("Cụm chấm"), DIFFERENCE_LEGEND)
+    write_cell(ws, legend, block.column("Mã tiêu chí"), "", look=DIFFERENT)
+    put(ws, legend, block.column("Tiêu chí"), DIFFERENCE_LEGEND)
     set_widths(ws, block)
     ws.freeze_panes = ws.cell(row=block.first, column=4)
     print_setup(ws, f"{block.header}:{block.header}")

@@ -254,3 +254,22 @@ def test_the_dashboard_shows_the_assessment_of_its_year_once_there_is_one(ctx):
     for word in ("Hạng", "Tự chấm", "Điểm cuối cùng", "Hoàng Mai", "Ba Đình", "Đống Đa", f"Bỏ phiếu xét {FLAG}"):
         assert word in section, word
     assert "30/06/2023" in section
+
+
+def test_the_dashboard_offers_the_latest_assessment_files_to_download(scored, cli):
+    from urllib.parse import unquote
+
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import HOST, NOW, issue
+    from tracker.web.app import create_app
+
+    assert cli("report", "assessment", "--as-of", AS_OF).exit_code == 0
+    with TestClient(create_app(scored.settings, now=lambda: NOW), base_url=HOST) as client:
+        link = issue(scored, head=True)
+        html = client.get(link, params={"ngay": AS_OF}).text
+        assert "Kết quả chấm điểm thi đua năm 2023" in html.split('id="tai-ve"', 1)[1]
+        href = next(h for h in html.split('href="')[1:] if "/files/assessment/2023/" in h and ".docx" in h)
+        r = client.get(href.split('"', 1)[0])
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert "biên bản" in unquote(r.headers["content-disposition"])

@@ -273,3 +273,44 @@ def test_the_dashboard_offers_the_latest_assessment_files_to_download(scored, cl
         r = client.get(href.split('"', 1)[0])
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert "biên bản" in unquote(r.headers["content-disposition"])
+
+
+def _assessed(table, finals: dict[str, float]):
+    """Units whose only applicable criteria are the manual 2.1 and 2.2 (30 points): ``final`` × 30 / 100 each."""
+    from tracker.assessment.rules import UnitInput, assess
+
+    units = [UnitInput(code, f"LĐLĐ quận {code}", self_scores={"2.1": total * 0.15, "2.2": total * 0.15})
+             for code, total in finals.items()]
+    return assess(table, units, cluster="cum-1", year=2023, as_of=date(2023, 12, 31))
+
+
+def test_minutes_without_a_tie_at_a_boundary_have_no_vote_and_a_bb_number(settings):
+    from tracker.assessment.computed import scoring_table
+    from tracker.assessment.words import AssessmentWords
+    from tracker.documents import official as o
+    from tracker.documents.minutes import minutes_code, minutes_document
+
+    table = scoring_table(settings)
+    a = _assessed(table, {"A": 90, "B": 80, "C": 80, "D": 70})
+    doc = minutes_document(a, table, AssessmentWords.of(settings, a), date(2024, 1, 5), "BC-CTĐ1")
+    headings = [b.text for b in doc.body if isinstance(b, o.Heading)]
+    assert "Bỏ phiếu bình xét" not in headings and not any(
+        isinstance(b, o.Table) and "Số phiếu đồng ý" in b.columns for b in doc.body)
+    items = [b.text for b in doc.body if isinstance(b, o.Item)]
+    assert f"{MERIT} (2): LĐLĐ quận B (80,00 điểm), LĐLĐ quận C (80,00 điểm)." in items
+    assert doc.number_code == "BB-CTĐ1" and doc.kind == o.DocumentKind.MINUTES
+    assert (minutes_code("BC-CTĐ1"), minutes_code("BB-CTĐ1"), minutes_code("CTĐ1")) == ("BB-CTĐ1", "BB-CTĐ1", "CTĐ1")
+    # a tie for the flag: the first award goes to the vote, the merit awards to the next units
+    a = _assessed(table, {"A": 90, "B": 90, "C": 80, "D": 70})
+    doc = minutes_document(a, table, AssessmentWords.of(settings, a), None)
+    vote = [b for b in doc.body if isinstance(b, o.Table) and "Số phiếu đồng ý" in b.columns]
+    assert len(vote) == 1 and vote[0].title == f"Kết quả bỏ phiếu: {FLAG}" and len(vote[0].rows) == 2
+
+
+def test_the_two_signers_dotted_lines_are_level(written):
+    doc = Document(_one(written, ".docx"))
+    sign = next(t for t in doc.tables if "THƯ KÝ" in t.rows[0].cells[0].text)
+    left, right = (cell.paragraphs for cell in sign.rows[0].cells)
+    assert len(left) == len(right) == 3  # role lines (one blank on the left), then the dotted line
+    assert left[-1].text == right[-1].text and left[-1].text.startswith("…")
+    assert [p.text for p in right[:2]] == ["CHỦ TRÌ", "CỤM TRƯỞNG"]

@@ -314,3 +314,12 @@ def test_the_two_signers_dotted_lines_are_level(written):
     assert len(left) == len(right) == 3  # role lines (one blank on the left), then the dotted line
     assert left[-1].text == right[-1].text and left[-1].text.startswith("…")
     assert [p.text for p in right[:2]] == ["CHỦ TRÌ", "CỤM TRƯỞNG"]
+
+
+def test_without_a_scoring_table_assess_says_what_to_add(cli, config_path):
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(text[:text.index("[assessment]")], encoding="utf-8")  # the section is the file's last
+    assert cli("init").exit_code == 0
+    r = cli("assess", "--format", "json")
+    assert r.exit_code == 2 and r.stdout == "" and "[assessment]" in r.stderr
+    assert cli("send", "assessment", "--dry-run").exit_code == 2

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from tracker.cli import (  # noqa: F401  (register commands)
+    assessment_report,
     backup,
     common,
     intake,
@@ -28,7 +29,7 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup):
+for module in (setup, intake, status, reports, assessment_report, mail, period, jobs, web, overview, backup):
     module.register(app)
 
 

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tracker.assessment.store import has_assessment, load_assessment
+from tracker.assessment.words import score_text, vote_text
 from tracker.calendar import district_short_name
 from tracker.errors import TrackerError
 from tracker.progress import STATUSES
@@ -52,8 +54,20 @@ def dashboard(request: Request, token: str, ngay: str | None = None,
         specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=district_short_name,
         charts=chart_refs(progress), downloads=latest_groups(state.settings.paths.reports),
         # The paragraph the weekly e-mail prints, from the rules these figures were computed with.
-        rules_text=rules_paragraph(progress.rules),
+        rules_text=rules_paragraph(progress.rules), assessment=_assessment(state, as_of.day),
+        score=score_text, vote_text=vote_text,
     )
+
+
+def _assessment(state: Portal, day):
+    """The assessment of the dashboard date's year as of that date, once a unit has sent its self-assessment
+    or the head has imported a cross-check (docs/portal-and-mailbox.md §5); else None."""
+    if not state.settings.assessment.enabled:
+        return None
+    with state.ctx.session() as session:
+        if not has_assessment(session, state.ctx.cluster_id, day.year):
+            return None
+        return load_assessment(session, state.settings, day.year, day)
 
 
 @router.get("/h/{token}/charts/{name}.png")

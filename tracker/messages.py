@@ -172,9 +172,12 @@ _SHEET: dict[str, Code] = {
     "date_future": Code("error", "the as-of date is more than one day after the day the file was received", _one(
         "Ngày số liệu {as_of} nằm trong tương lai (tệp nhận ngày {received}).",
         "The as-of date {as_of} is in the future (file received on {received}).")),
-    "date_outside_year": Code("error", "the as-of date is not in the cluster year", _one(
-        "Ngày số liệu {as_of} không thuộc năm thi đua {year}.",
-        "The as-of date {as_of} is not in the cluster year {year}.")),
+    "date_outside_year": Code(
+        "error", "the as-of date is in a year with no registered targets (other than the cluster year and the next)",
+        _one("Ngày số liệu {as_of} nằm ngoài năm thi đua: năm {as_of_year} chưa có chỉ tiêu đăng ký (năm thi đua "
+             "hiện tại là {year}).",
+             "The as-of date {as_of} is outside the cluster years: {as_of_year} has no registered targets (the "
+             "current cluster year is {year}).")),
 }
 
 # The table (§5). ``header``: a column's header as the sheet format writes it; ``name``: an indicator's label
@@ -263,8 +266,9 @@ _TARGETS: dict[str, Code] = {
         "no_label": Bilingual("Không tìm thấy nhãn '{label}' trong {rows} dòng đầu.",
                               "No '{label}' (year) label in the first {rows} rows."),
         "no_value": Bilingual("Chưa ghi năm bên phải ô '{label}'.", "The year is missing next to this label.")}),
-    "year_invalid": Code("error", "the year is not the cluster year", _one(
-        "Năm '{shown}' không phải năm thi đua {year} của cụm.", "'{shown}' is not the cluster year {year}.")),
+    "year_invalid": Code("error", "the year is not a whole number from 2000 to the year after the cluster year", _one(
+        "Năm '{shown}' không hợp lệ: ghi năm thi đua từ {first} đến {last}, ví dụ {year}.",
+        "'{shown}' is not a valid year: write a cluster year from {first} to {last}, e.g. {year}.")),
     "district_duplicate": Code("error", "the same district appears twice", _one(
         "Đơn vị {district} xuất hiện hai lần (đã có ở ô {first}).",
         "District {district} appears twice (already at {first}).")),

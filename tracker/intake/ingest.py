@@ -259,6 +259,7 @@ class _Batch:
         self.settings = ctx.settings
         self.names = Names.of(ctx.settings)
         self._ids: _ClusterIds | None = None
+        self._target_years: frozenset[int] | None = None
         self._conn: Connection | None = None
 
     def close(self) -> None:
@@ -309,11 +310,21 @@ class _Batch:
         else:
             assert reading.grid is not None
             today = reading.received_at.astimezone(self.settings.tz).date()
-            report = parse_report(reading.grid, self.settings, today=today, names=self.names)
+            report = parse_report(reading.grid, self.settings, today=today, names=self.names,
+                                  target_years=self.target_years())
         for check in item.checks:
             report.findings.extend(check(report))
         return _Prepared(item, reading.data, reading.name, reading.file_hash, reading.received_at, reading.grid,
                          report)
+
+    def target_years(self) -> frozenset[int]:
+        """The years with registered targets (a sheet may be dated in them), read once per batch."""
+        if self._target_years is None:
+            with self.ctx.engine.connect() as conn:  # a read of its own: the batch's connection writes
+                rows = conn.execute(select(models.Target.year).where(
+                    models.Target.cluster_id == self.ctx.cluster_id).distinct()).scalars().all()
+            self._target_years = frozenset(int(y) for y in rows)
+        return self._target_years
 
     def ids(self, conn: Connection) -> _ClusterIds:
         if self._ids is None:

@@ -229,7 +229,9 @@ class WeeklySheets:
             self._names = (settings, Names.of(settings))
         received = record.received_at if record.received_at.tzinfo else record.received_at.replace(tzinfo=UTC)
         today = received.astimezone(settings.tz).date()  # as the intake judged it: the local day of reception
-        report = parse_report(grid, settings, today=today, names=self._names[1])
+        # The year was judged at intake (it had targets then): only the cells are proved again here.
+        years = (record.as_of.year,) if record.as_of is not None else ()
+        report = parse_report(grid, settings, today=today, names=self._names[1], target_years=years)
         figures = {(report.sheet, row.cell): Entry(row.indicator, row.value, row.period_value, row.note,
                                                   report.district, report.as_of)
                    for row in report.rows if report.sheet is not None}

@@ -94,6 +94,7 @@ PARTS: dict[str, Bilingual] = {
     "ytd": Bilingual("{header} của chỉ tiêu '{name}'", "year to date of '{name}'"),
     "period": Bilingual("{header} của chỉ tiêu '{name}'", "this period of '{name}'"),
     "unknown_sender": Bilingual("(không rõ)", "(unknown)"),
+    "figure": Bilingual("cột '{header}'", "'{header}' column"),
 }
 
 
@@ -183,18 +184,23 @@ _SHEET: dict[str, Code] = {
 # The table (§5). ``header``: a column's header as the sheet format writes it; ``name``: an indicator's label
 # (a Bilingual of ``label`` and ``label_en``, unless said otherwise); ``shown``: a cell as a person sees it.
 _TABLE: dict[str, Code] = {
-    "table_missing": Code("error", "no row holds a `Mã chỉ tiêu` header", {
+    "table_missing": Code("error", "no row holds a `Mã chỉ tiêu` header (`Mã đơn vị` in a targets workbook or a "
+                                   "summary)", {
         "": Bilingual("Không tìm thấy bảng số liệu: cần một dòng tiêu đề có ô '{header}'.",
                       "No table: a header row with a '{header}' cell is required."),
         "targets": Bilingual("Không tìm thấy dòng tiêu đề có ô '{header}'.",
-                             "No header row with a '{header}' cell.")}),
+                             "No header row with a '{header}' cell."),
+        "history": Bilingual("Không tìm thấy bảng số liệu: cần một dòng tiêu đề có các cột {required}.",
+                             "No table: a header row with the columns {required} is required.")}),
     "ytd_column_missing": Code("error", "the header row has no `Lũy kế từ đầu năm` column", _one(
         "Dòng tiêu đề không có cột '{header}'.",
         "The header row has no '{header}' (year to date) column.")),
     "table_empty": Code("error", "no indicator rows below the header", {
         "": Bilingual("Bảng không có dòng chỉ tiêu nào ngay dưới dòng tiêu đề (dòng {row}).",
                       "The table has no indicator rows right below its header (row {row})."),
-        "targets": Bilingual("Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows.")}),
+        "targets": Bilingual("Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows."),
+        "history": Bilingual("Bảng không có dòng số liệu nào ngay dưới dòng tiêu đề (dòng {row}).",
+                             "The table has no figure rows right below its header (row {row}).")}),
     "table_truncated": Code("error", "the table runs past the rows the reader takes in", _one(
         "Bảng dài quá {rows} dòng, không đọc hết được.",
         "The table runs past row {rows} and cannot be read whole.")),
@@ -278,6 +284,18 @@ _TARGETS: dict[str, Code] = {
             "The header row has no column headed by an indicator key or label.")),
 }
 
+# A summary of earlier figures (`tracker history import`, §15). ``what``: one of PARTS; ``name``: an indicator.
+_HISTORY: dict[str, Code] = {
+    "history_columns_missing": Code("error", "the header row of a summary lacks a required column", _one(
+        "Dòng tiêu đề thiếu cột: {missing}. Cần đủ các cột {required}.",
+        "The header row lacks the column(s) {missing}; {required} are required.")),
+    "history_cell_blank": Code("error", "a row of a summary leaves a required cell blank", _one(
+        "Dòng {row} để trống {what}.", "Row {row} leaves the {what} blank.")),
+    "history_duplicate": Code("error", "a summary gives the same unit, indicator and date twice", _one(
+        "Số liệu '{name}' của {district} đến ngày {as_of} xuất hiện hai lần (đã có ở ô {first}).",
+        "The figure of '{name}' of {district} as of {as_of} appears twice (already at {first}).")),
+}
+
 # Checks that depend on who sent the file, not on its bytes (a later upload of the same bytes by someone else
 # is judged afresh: tracker.findings.CONTEXT_CODES).
 _SENDER: dict[str, Code] = {
@@ -326,7 +344,7 @@ _WARNINGS: dict[str, Code] = {
 }
 
 # Every code the tracker can report about an upload.
-CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_SENDER, **_WARNINGS}
+CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_HISTORY, **_SENDER, **_WARNINGS}
 
 
 def template(code: str, variant: str = "", /) -> Bilingual:

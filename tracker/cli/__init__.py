@@ -15,6 +15,7 @@ import typer
 from tracker.cli import (  # noqa: F401  (register commands)
     backup,
     common,
+    history,
     intake,
     jobs,
     mail,
@@ -28,7 +29,7 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup):
+for module in (setup, intake, history, status, reports, mail, period, jobs, web, overview, backup):
     module.register(app)
 
 

@@ -475,6 +475,12 @@ _SELECT_RECEIVED = select(_SUB.c.id, _SUB.c.received_at).where(_SUB.c.id.in_(bin
 _MARK_SUPERSEDED = update(_SUB).where(_SUB.c.id == bindparam("target")).values(superseded_by_id=bindparam("by"))
 
 
+def lock_intake(conn: Connection, cluster_id: str) -> None:
+    """Take the cluster's intake lock inside the current write transaction (another importer of figures,
+    :mod:`tracker.intake.backfill`, stores under it too)."""
+    _lock(conn, cluster_id)
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 

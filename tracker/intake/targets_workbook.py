@@ -4,7 +4,8 @@ Sheet ``Chỉ tiêu đăng ký`` (or the only sheet): the label ``Năm`` with th
 row holding ``Mã đơn vị`` and one column per indicator (headed by its key or label; other columns such
 as ``Tên đơn vị`` are ignored), one row per district until the first empty row. A blank cell registers
 nothing. The year to the right of ``Năm`` says which year the targets are registered for (from
-:data:`FIRST_YEAR` to the year after ``[cluster] year``: last year's targets, or next year's before the switch). An import is all or nothing: any error and no target is registered. Registering keeps the
+:data:`FIRST_YEAR` to the year after ``[cluster] year``: last year's targets, or next year's before the switch).
+An import is all or nothing: any error and no target is registered. Registering keeps the
 history (:func:`tracker.targets.register_targets`): a value equal to the current target is not
 registered again.
 """

@@ -203,3 +203,17 @@ def test_verify_proves_history_figures_and_finds_a_changed_one(ctx):
     assert [(d.code, d.submission_id) for d in proof.differences] == [("figure_changed", result.submissions[0])]
     assert "Dữ liệu!E2" in proof.differences[0].vi and "13" in proof.differences[0].vi
     assert verify_archive(ctx, year=2021).files == 0 and verify_archive(ctx, year=2022).files == 1
+
+
+def test_a_review_period_of_an_imported_year_is_reachable(ctx):
+    import pytest
+
+    from tracker.errors import TrackerError
+    from tracker.standing import resolve_period
+
+    with pytest.raises(TrackerError) as refused:
+        resolve_period(ctx, "2022")
+    assert refused.value.exit_code == 2 and str(refused.value).startswith("Kỳ 2022: năm 2022 chưa có chỉ tiêu")
+    import_history(ctx, summary(ROWS), "2022.xlsx")
+    assert resolve_period(ctx, "2022").as_of == date(2022, 12, 31)
+    assert resolve_period(ctx, None, today=date(2024, 1, 5)).key == "2023"  # the cluster year once it is over

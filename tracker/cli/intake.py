@@ -67,7 +67,9 @@ def template(
     output: Output = None,
 ) -> None:
     from tracker.errors import TrackerError
+    from tracker.intake.ingest import registered_years
     from tracker.intake.matching import Names
+    from tracker.intake.parser import open_years
     from tracker.intake.template import default_as_of, district_template, template_filename
 
     ctx = _ready()
@@ -77,9 +79,13 @@ def template(
         raise TrackerError(f"Không có đơn vị {district!r} trong cụm (các mã: {codes}).",
                            f"No district {district!r} in this cluster (codes: {codes}).")
     day = parse_as_of(as_of) or default_as_of(ctx.settings)
-    if day.year != ctx.settings.cluster.year:
-        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm thi đua {ctx.settings.cluster.year}.",
-                           f"{day.isoformat()} is outside the cluster year {ctx.settings.cluster.year}.")
+    years = open_years(ctx.settings, registered_years(ctx))  # the years a sheet may be dated in
+    if day.year not in years:
+        listed = ", ".join(str(y) for y in sorted(years))
+        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm thi đua: năm {day.year} chưa có chỉ tiêu đăng ký "
+                           f"(các năm nhận báo cáo: {listed}).",
+                           f"{day.isoformat()} is outside the cluster years: {day.year} has no registered targets "
+                           f"(years that take sheets: {listed}).")
     path = output or Path(template_filename(code, day))
     _write(path, district_template(ctx, code, day))
     out(str(path))

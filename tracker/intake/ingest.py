@@ -320,10 +320,7 @@ class _Batch:
     def target_years(self) -> frozenset[int]:
         """The years with registered targets (a sheet may be dated in them), read once per batch."""
         if self._target_years is None:
-            with self.ctx.engine.connect() as conn:  # a read of its own: the batch's connection writes
-                rows = conn.execute(select(models.Target.year).where(
-                    models.Target.cluster_id == self.ctx.cluster_id).distinct()).scalars().all()
-            self._target_years = frozenset(int(y) for y in rows)
+            self._target_years = registered_years(self.ctx)
         return self._target_years
 
     def ids(self, conn: Connection) -> _ClusterIds:
@@ -473,6 +470,14 @@ _SELECT_HISTORY = (
 )
 _SELECT_RECEIVED = select(_SUB.c.id, _SUB.c.received_at).where(_SUB.c.id.in_(bindparam("ids", expanding=True)))
 _MARK_SUPERSEDED = update(_SUB).where(_SUB.c.id == bindparam("target")).values(superseded_by_id=bindparam("by"))
+
+
+def registered_years(ctx: Context) -> frozenset[int]:
+    """The years with registered targets of the context's cluster (a sheet may be dated in them)."""
+    with ctx.engine.connect() as conn:  # a read of its own: a batch's connection writes
+        rows = conn.execute(select(models.Target.year).where(
+            models.Target.cluster_id == ctx.cluster_id).distinct()).scalars().all()
+    return frozenset(int(y) for y in rows)
 
 
 def lock_intake(conn: Connection, cluster_id: str) -> None:

@@ -10,7 +10,6 @@ from jobs.periods import plan_reminders, plan_review, plan_weekly, review_period
 from tests.conftest import SAMPLE_CONFIG
 from tracker.config import load_settings
 
-
 Y2023 = {2023}  # the years with targets or figures
 
 

@@ -1,6 +1,8 @@
 """`tracker demo` / `make demo`: the whole weekly cycle on the embedded sample data.
 
 1. `init`: database, cluster, districts, indicators, sample targets from config.toml.
+   Then last year's figures (2022, sample data): a summary workbook imported through `tracker history
+   import`'s own code, before the weekly sheets, so the reports compare with the same period last year.
 2. Sample weekly sheets for January–June of the cluster year, filled the way clerks fill the template
    (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
 3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
@@ -22,7 +24,9 @@ from tracker.context import Context, init_database
 from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
+from tracker.intake.backfill import import_history
 from tracker.workflows.sample import generate_sample_sheets
+from tracker.workflows.sample_history import build_history_workbook
 from tracker.workflows.verify import verify_archive
 
 Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
@@ -59,6 +63,7 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, *, out: Say, err: 
         f"{len(s.districts)} đơn vị / districts, {len(s.indicators)} chỉ tiêu / indicators; "
         f"chỉ tiêu đăng ký mới / targets newly registered: {summary.targets_registered}")
 
+    _last_year(ctx, out)
     sheets = generate_sample_sheets(s, s.paths.inbox)
     out(f"[2] Dữ liệu mẫu / sample data: {len(sheets)} bảng tính báo cáo tuần / weekly sheets → {s.paths.inbox}")
 
@@ -78,6 +83,21 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, *, out: Say, err: 
     _where(ctx, as_of, out)
     proved = _verify_and_back_up(ctx, run_job, out)
     return 0 if proved and all(r.outcome in ("ok", "skipped") for r in runs) else 1
+
+
+def _last_year(ctx: Context, out: Say) -> None:
+    """Import last year's sample figures through `tracker history import`'s own code (a file kept beside the
+    inbox, so a person can open it and run the command on it too)."""
+    s = ctx.settings
+    year = s.cluster.year - 1
+    path = s.paths.inbox.parent / f"so-lieu-{year}_du-lieu-mau.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(build_history_workbook(s, year))
+    result = import_history(ctx, path.read_bytes(), path.name)
+    out(f"    Số liệu năm {year} (dữ liệu mẫu) / last year's figures (sample data): tracker history import {path}")
+    out(f"    {result.line()}")
+    for finding in result.errors:
+        out(f"    {finding.text('vi')}")
 
 
 def _where(ctx: Context, as_of: date, out: Say) -> None:

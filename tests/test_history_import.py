@@ -217,3 +217,16 @@ def test_a_review_period_of_an_imported_year_is_reachable(ctx):
     import_history(ctx, summary(ROWS), "2022.xlsx")
     assert resolve_period(ctx, "2022").as_of == date(2022, 12, 31)
     assert resolve_period(ctx, None, today=date(2024, 1, 5)).key == "2023"  # the cluster year once it is over
+
+
+def test_the_demo_imports_last_years_sample_through_history_import(ctx):
+    from tracker.workflows.demo import _last_year
+
+    lines: list[str] = []
+    _last_year(ctx, lines.append)
+    assert "tracker history import" in lines[0] and "so-lieu-2022_du-lieu-mau.xlsx: đã chấp nhận" in lines[1]
+    _last_year(ctx, lines.append)
+    assert "đã được tiếp nhận trước đó (already received)" in lines[3]
+    with ctx.session() as s:
+        sources = set(s.exec(select(models.Submission.source)).all())
+    assert sources == {"history"}

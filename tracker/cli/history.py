@@ -1,4 +1,4 @@
-"""`tracker history import FILE` (docs/commands.md §7a): earlier figures from a summary workbook.
+"""`tracker history import FILE` (docs/commands.md §17): earlier figures from a summary workbook.
 
 Thin: calls :func:`tracker.intake.backfill.import_history`. One line for the file on stdout, then its errors
 by cell; exit 0 when accepted or already received, 1 when rejected, 2 for usage errors.

@@ -21,10 +21,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from tracker.context import Context, init_database
+from tracker.intake.backfill import import_history
 from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
-from tracker.intake.backfill import import_history
 from tracker.workflows.sample import generate_sample_sheets
 from tracker.workflows.sample_history import build_history_workbook
 from tracker.workflows.verify import verify_archive

@@ -230,3 +230,13 @@ def test_the_demo_imports_last_years_sample_through_history_import(ctx):
     with ctx.session() as s:
         sources = set(s.exec(select(models.Submission.source)).all())
     assert sources == {"history"}
+
+
+def test_a_date_or_period_in_a_year_with_neither_is_one_message_and_exit_2_for_every_command(ctx, cli):
+    for args in (("report", "weekly", "--as-of", "30/06/2019"), ("report", "review", "--period", "2019"),
+                 ("send", "weekly", "--as-of", "30/06/2019", "--dry-run"),
+                 ("send", "review", "--period", "2019-H1", "--dry-run")):
+        result = cli(*args)
+        assert result.exit_code == 2 and result.stdout == "", args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 2 and "2019" in lines[0] and lines[1].startswith("The "), (args, lines)

@@ -240,3 +240,17 @@ def test_a_date_or_period_in_a_year_with_neither_is_one_message_and_exit_2_for_e
         assert result.exit_code == 2 and result.stdout == "", args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 2 and "2019" in lines[0] and lines[1].startswith("The "), (args, lines)
+
+
+def test_the_reader_takes_more_rows_only_when_asked_and_never_past_its_limit():
+    from tracker.intake.grid import MAX_ROWS, MAX_ROWS_LIMIT
+    from tracker.intake.reader import default_reader
+
+    data = xlsx_bytes({"Dữ liệu": {f"A{r}": r for r in range(1, 701)}})
+    reader = default_reader()
+    assert reader.read(data, "x.xlsx").sheets["Dữ liệu"].truncated  # a weekly sheet's bound: 500 rows
+    grid = reader.read(data, "x.xlsx", max_rows=MAX_ROWS_LIMIT).sheets["Dữ liệu"]
+    assert not grid.truncated and grid.get(700, 1).value == 700
+    huge = reader.read(data, "x.xlsx", max_rows=10 ** 9).sheets["Dữ liệu"]  # beyond the limit: the default
+    assert huge.truncated and max(r for r, _c in huge.cells) == MAX_ROWS
+    assert reader.read(data, "x.xlsx").sheets["Dữ liệu"].truncated  # the next read is bounded again

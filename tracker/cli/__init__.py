@@ -16,6 +16,7 @@ from tracker.cli import (  # noqa: F401  (register commands)
     assessment_report,
     backup,
     common,
+    history,
     intake,
     jobs,
     mail,
@@ -29,7 +30,8 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, assessment_report, mail, period, jobs, web, overview, backup):
+for module in (setup, intake, history, status, reports, assessment_report, mail, period, jobs, web, overview,
+               backup):
     module.register(app)
 
 

@@ -42,12 +42,13 @@ from tracker.progress import (
     Status,
     reporting_label,
 )
+from tracker.reporting import highlights as week
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
-from tracker.reporting.wording import STATUS_VI, headline, rules_paragraph
+from tracker.reporting.wording import AMENDMENTS_TITLE, STATUS_VI, headline, reopen_hint, rules_paragraph
 from tracker.safe_cells import clean_text
 from tracker.sheets import Block, Column, Look, Rule, TableStyle, set_widths, write_cell, write_table
-from tracker.text import format_date
+from tracker.text import format_date, format_rank_change
 
 FMT_COUNT = "#,##0"
 FMT_AMOUNT = "#,##0.0#"
@@ -193,12 +194,15 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
     Then one page per native chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
-    last_col = 4 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo tuần này
+    last_col = 5 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Thay đổi hạng, Báo cáo
     row = _summary_heading(ws, data, title, last_col)
     percents, words = _progress_tables(ws, row, progress, js)
     totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
                          STYLE, title="Toàn Cụm")
-    row = _legend(ws, totals.after())
+    row = _this_week(ws, totals.after(), progress, last_col)
+    if data.amendments:
+        row = _amendments(ws, row + 1, data, last_col)
+    row = _legend(ws, row + 1)
     row = _note(ws, row + 1, rules_paragraph(progress.rules), last_col, 96)
     chart_width = sum(set_widths(ws, percents).values()) * 0.2  # cm: about as wide as the tables above
     row = _chart_page(ws, _percent_chart(ws, percents, len(progress.indicators)), row + 1, chart_width)
@@ -228,6 +232,8 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
     percents = write_table(ws, row, [
         rank, name, *percent_columns(specs, 15),
         Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE),
+        Column("Thay đổi hạng so với tuần trước", lambda r: format_rank_change(r.district.rank_change), 13,
+               look=CENTERED),
         Column("Báo cáo tuần này", lambda r: reporting_word(r.district), 15, look=CENTERED),
     ], rows, STYLE, title="Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)")
     words = write_table(ws, percents.after(), [
@@ -252,7 +258,37 @@ def _total_columns() -> list[Column[tuple[IndicatorSpec, dict]]]:
         Column("Thực hiện", lambda t: t[1]["actual"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Chỉ tiêu đăng ký", lambda t: t[1]["target"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Tỷ lệ (%)", lambda t: t[1]["percent"], fmt=FMT_PERCENT, look=replace(TOTAL, font=BOLD)),
+        Column("Thay đổi trong tuần", lambda t: t[1]["week_change"], fmt=lambda t: value_format(t[0]), look=TOTAL),
+        Column("Cùng kỳ năm trước", lambda t: t[1]["last_year_actual"], fmt=lambda t: value_format(t[0]),
+               look=TOTAL),
     ]
+
+
+def _this_week(ws: Worksheet, row: int, progress: ClusterProgress, last_col: int) -> int:
+    """The Trong tuần block (the e-mail's first highlights): a heading, then each list's title and lines."""
+    row = _note(ws, row, week.TITLE, last_col, bold=True)
+    for block in week.blocks(week.week_highlights(progress)):
+        row = _note(ws, row, block["title"], last_col, bold=True)
+        for line in block["lines"] or [block["empty"]]:
+            row = _note(ws, row, f"• {line}" if block["lines"] else line, last_col)
+    return row
+
+
+def _amendments(ws: Worksheet, row: int, data: ReportData, last_col: int) -> int:
+    """Figures of a closed period that changed after the close, and what the head may do about them."""
+    row = _note(ws, row, AMENDMENTS_TITLE, last_col, bold=True)
+    kinds = {s.key: s.kind for s in data.progress.indicators}
+    block = write_table(ws, row, [
+        Column("Kỳ", lambda a: a.period),
+        Column("Chốt đến ngày", lambda a: a.closed_as_of, fmt=FMT_DATE),
+        Column("Đơn vị", lambda a: a.district_name),
+        Column("Chỉ tiêu", lambda a: a.indicator_label),
+        Column("Số liệu đã chốt", lambda a: a.closed_value,
+               fmt=lambda a: FMT_COUNT if kinds.get(a.indicator) == "count" else FMT_AMOUNT),
+        Column("Số liệu mới", lambda a: a.new_value,
+               fmt=lambda a: FMT_COUNT if kinds.get(a.indicator) == "count" else FMT_AMOUNT),
+    ], data.amendments, STYLE)
+    return _note(ws, block.after(0), reopen_hint(data.amendments), last_col, 34)
 
 
 def _legend(ws: Worksheet, row: int) -> int:
@@ -371,6 +407,8 @@ def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         Column("Trạng thái", lambda line: STATUS_VI[line.js["status"]], 20, look=CENTERED, rule=STATUS_COLOURS),
         Column("Ngày hoàn thành", lambda line: line.ind.achieved_on, 13, FMT_DATE),
         Column("Số liệu đến ngày", lambda line: line.ind.as_of, 13, FMT_DATE),
+        Column("Thay đổi trong tuần", lambda line: line.js["week_change"], 12, amount),
+        Column("Cùng kỳ năm trước", lambda line: line.js["last_year_actual"], 12, amount),
     ], lines, STYLE)
     ws.freeze_panes = table.top("Mã chỉ tiêu")
     ws.auto_filter.ref = table.ref()

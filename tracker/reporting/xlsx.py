@@ -199,7 +199,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     percents, words = _progress_tables(ws, row, progress, js)
     totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
                          STYLE, title="Toàn Cụm")
-    row = _this_week(ws, totals.after(), progress, last_col)
+    row = _week_highlights(ws, totals.after(), progress, last_col)
     if data.amendments:
         row = _amendments(ws, row + 1, data, last_col)
     row = _legend(ws, row + 1)
@@ -264,7 +264,7 @@ def _total_columns() -> list[Column[tuple[IndicatorSpec, dict]]]:
     ]
 
 
-def _this_week(ws: Worksheet, row: int, progress: ClusterProgress, last_col: int) -> int:
+def _week_highlights(ws: Worksheet, row: int, progress: ClusterProgress, last_col: int) -> int:
     """The Trong tuần block (the e-mail's first highlights): a heading, then each list's title and lines."""
     row = _note(ws, row, week.TITLE, last_col, bold=True)
     for block in week.blocks(week.week_highlights(progress)):

@@ -232,8 +232,7 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
     percents = write_table(ws, row, [
         rank, name, *percent_columns(specs, 15),
         Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE),
-        Column("Thay đổi hạng so với tuần trước", lambda r: format_rank_change(r.district.rank_change), 13,
-               look=CENTERED),
+        Column("Thay đổi hạng", lambda r: format_rank_change(r.district.rank_change), 11, look=CENTERED),
         Column("Báo cáo tuần này", lambda r: reporting_word(r.district), 15, look=CENTERED),
     ], rows, STYLE, title="Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)")
     words = write_table(ws, percents.after(), [
@@ -278,11 +277,12 @@ def _amendments(ws: Worksheet, row: int, data: ReportData, last_col: int) -> int
     """Figures of a closed period that changed after the close, and what the head may do about them."""
     row = _note(ws, row, AMENDMENTS_TITLE, last_col, bold=True)
     kinds = {s.key: s.kind for s in data.progress.indicators}
-    block = write_table(ws, row, [
-        Column("Kỳ", lambda a: a.period),
+    wrapped = Look(align=WRAP, border=BOX)
+    block = write_table(ws, row, [  # under the columns above: the unit's name falls in the wide Đơn vị column
+        Column("Kỳ", lambda a: a.period, look=CENTERED),
+        Column("Đơn vị", lambda a: a.district_name, look=wrapped),
+        Column("Chỉ tiêu", lambda a: a.indicator_label, look=wrapped),
         Column("Chốt đến ngày", lambda a: a.closed_as_of, fmt=FMT_DATE),
-        Column("Đơn vị", lambda a: a.district_name),
-        Column("Chỉ tiêu", lambda a: a.indicator_label),
         Column("Số liệu đã chốt", lambda a: a.closed_value,
                fmt=lambda a: FMT_COUNT if kinds.get(a.indicator) == "count" else FMT_AMOUNT),
         Column("Số liệu mới", lambda a: a.new_value,

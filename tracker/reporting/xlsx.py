@@ -194,7 +194,7 @@ def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
     """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
     Then one page per native chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
-    last_col = 5 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Thay đổi hạng, Báo cáo
+    last_col = 5 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo, Thay đổi hạng
     row = _summary_heading(ws, data, title, last_col)
     percents, words = _progress_tables(ws, row, progress, js)
     totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
@@ -232,8 +232,8 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
     percents = write_table(ws, row, [
         rank, name, *percent_columns(specs, 15),
         Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE),
-        Column("Thay đổi hạng", lambda r: format_rank_change(r.district.rank_change), 11, look=CENTERED),
         Column("Báo cáo tuần này", lambda r: reporting_word(r.district), 15, look=CENTERED),
+        Column("Thay đổi hạng", lambda r: format_rank_change(r.district.rank_change), 11, look=CENTERED),
     ], rows, STYLE, title="Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)")
     words = write_table(ws, percents.after(), [
         replace(rank, width=None), replace(name, width=None),
@@ -243,7 +243,7 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
     first, last = 2, 1 + len(specs)  # the indicator columns, in both tables
     colour_rules(ws, percents.cells(first, last), words.top(first), STATUS_WORDS)
     colour_rules(ws, words.cells(first, last), words.top(first), STATUS_WORDS)
-    colour_rules(ws, percents.cells(-1), percents.top(-1), REPORTING_WORDS)
+    colour_rules(ws, percents.cells("Báo cáo tuần này"), percents.top("Báo cáo tuần này"), REPORTING_WORDS)
     ws.freeze_panes = percents.top(first)
     return percents, words
 

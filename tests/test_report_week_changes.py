@@ -94,6 +94,8 @@ def test_the_workbook_has_the_new_columns_and_the_blocks(weekly):
     assert rows[("LB", "new_members")][col["Thay đổi trong tuần"]] == 800
     assert rows[("HM", "new_unions")][col["Thay đổi trong tuần"]] == 0
     assert rows[("DD", "new_unions")][col["Thay đổi trong tuần"]] is None
+    change = ws.cell(row=2, column=col["Thay đổi trong tuần"] + 1)
+    assert change.number_format == '+#,##0;-#,##0;"—"'  # +3, -2, and — for no change, as in the e-mail
     assert rows[("LB", "new_unions")][col["Cùng kỳ năm trước"]] is None
     summary = wb["Tổng hợp"]
     texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]

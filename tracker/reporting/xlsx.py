@@ -53,6 +53,8 @@ from tracker.text import format_date, format_rank_change
 FMT_COUNT = "#,##0"
 FMT_AMOUNT = "#,##0.0#"
 FMT_PERCENT = '0.0"%"'
+FMT_CHANGE_COUNT = '+#,##0;-#,##0;"—"'
+FMT_CHANGE_AMOUNT = '+#,##0.0#;-#,##0.0#;"—"'
 FMT_SCORE = "0.0000"
 FMT_DATE = "DD/MM/YYYY"
 FMT_DATETIME = "DD/MM/YYYY HH:MM"
@@ -97,6 +99,11 @@ def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, fon
 
 def value_format(spec: IndicatorSpec) -> str:
     return FMT_COUNT if spec.kind == "count" else FMT_AMOUNT
+
+
+def change_format(spec: IndicatorSpec) -> str:
+    """A change this week as the e-mail writes it: ``+3``, ``-2``, ``—`` for no change."""
+    return FMT_CHANGE_COUNT if spec.kind == "count" else FMT_CHANGE_AMOUNT
 
 
 def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
@@ -257,7 +264,7 @@ def _total_columns() -> list[Column[tuple[IndicatorSpec, dict]]]:
         Column("Thực hiện", lambda t: t[1]["actual"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Chỉ tiêu đăng ký", lambda t: t[1]["target"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Tỷ lệ (%)", lambda t: t[1]["percent"], fmt=FMT_PERCENT, look=replace(TOTAL, font=BOLD)),
-        Column("Thay đổi trong tuần", lambda t: t[1]["week_change"], fmt=lambda t: value_format(t[0]), look=TOTAL),
+        Column("Thay đổi trong tuần", lambda t: t[1]["week_change"], fmt=lambda t: change_format(t[0]), look=TOTAL),
         Column("Cùng kỳ năm trước", lambda t: t[1]["last_year_actual"], fmt=lambda t: value_format(t[0]),
                look=TOTAL),
     ]
@@ -407,7 +414,7 @@ def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         Column("Trạng thái", lambda line: STATUS_VI[line.js["status"]], 20, look=CENTERED, rule=STATUS_COLOURS),
         Column("Ngày hoàn thành", lambda line: line.ind.achieved_on, 13, FMT_DATE),
         Column("Số liệu đến ngày", lambda line: line.ind.as_of, 13, FMT_DATE),
-        Column("Thay đổi trong tuần", lambda line: line.js["week_change"], 12, amount),
+        Column("Thay đổi trong tuần", lambda line: line.js["week_change"], 12, lambda line: change_format(line.spec)),
         Column("Cùng kỳ năm trước", lambda line: line.js["last_year_actual"], 12, amount),
     ], lines, STYLE)
     ws.freeze_panes = table.top("Mã chỉ tiêu")

@@ -147,3 +147,15 @@ def test_amendments_after_a_close_are_listed_with_the_reopen_hint(ctx, tmp_path)
                               now=datetime(2023, 7, 8, tzinfo=UTC))
     again = build_weekly(ctx, date(2023, 7, 7), tmp_path / "w27b", now=NOW)
     assert "Số liệu sửa sau khi chốt" not in again.text
+
+
+def test_the_review_packs_data_workbook_keeps_the_changes_but_not_the_trong_tuan_lists(ctx, tmp_path):
+    from tracker.reporting import xlsx
+    from tracker.reporting.source import gather
+
+    two_weeks(ctx)
+    path = xlsx.write_workbook(gather(ctx, JUNE_30), tmp_path / "review.xlsx", title="Sơ kết")
+    wb = load_workbook(path)
+    texts = [c.value for row in wb["Tổng hợp"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Trong tuần" not in texts and "Thay đổi hạng" in texts
+    assert [c.value for c in wb["Chi tiết"][1]][-2:] == ["Thay đổi trong tuần", "Cùng kỳ năm trước"]

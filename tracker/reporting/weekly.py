@@ -124,7 +124,7 @@ def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
 
     title = f"Báo cáo tiến độ tuần {week}/{year} - {short}"
     workbook = out_dir / safe_filename(f"Báo cáo tiến độ tuần {week}-{year} - {short}.xlsx")
-    xlsx.write_workbook(data, workbook, title=title)
+    xlsx.write_workbook(data, workbook, title=title, weekly=True)
 
     subject = weekly_subject(progress.cluster_name, progress.as_of)
     model = mail_model(data, subject, written, [workbook.name, *(c.filename for c in written)])

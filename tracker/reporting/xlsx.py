@@ -178,13 +178,14 @@ def reporting_word(d: DistrictProgress) -> str:
 # The weekly / data workbook
 
 
-def write_workbook(data: ReportData, path: Path, *, title: str) -> Path:
-    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack)."""
+def write_workbook(data: ReportData, path: Path, *, title: str, weekly: bool = False) -> Path:
+    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack). The
+    weekly one (``weekly``) shows the Trong tuần block on its summary."""
     wb = Workbook()
     wb.remove(wb.active)
     progress = data.progress
     js = progress.to_json()
-    summary(wb.create_sheet(SHEETS[0]), data, js, title)
+    summary(wb.create_sheet(SHEETS[0]), data, js, title, weekly=weekly)
     detail(wb.create_sheet(SHEETS[1]), progress, js)
     ranking(wb.create_sheet(SHEETS[2]), progress, js)
     reporting(wb.create_sheet(SHEETS[3]), data)
@@ -197,16 +198,17 @@ def write_workbook(data: ReportData, path: Path, *, title: str) -> Path:
     return path
 
 
-def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
-    """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
-    Then one page per native chart, then the week-by-week table the line chart draws from."""
+def summary(ws: Worksheet, data: ReportData, js: dict, title: str, *, weekly: bool = False) -> None:
+    """Page 1: headline, % table coloured by status, the status words, cluster totals, (weekly: the Trong
+    tuần block), the amendments after close when there are, legend, rules. Then one page per native
+    chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
     last_col = 5 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo, Thay đổi hạng
     row = _summary_heading(ws, data, title, last_col)
     percents, words = _progress_tables(ws, row, progress, js)
     totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
                          STYLE, title="Toàn Cụm")
-    row = _week_highlights(ws, totals.after(), progress, last_col)
+    row = _week_highlights(ws, totals.after(), progress, last_col) if weekly else totals.after(0)
     if data.amendments:
         row = _amendments(ws, row + 1, data, last_col)
     row = _legend(ws, row + 1)

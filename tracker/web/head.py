@@ -1,5 +1,6 @@
-"""The cluster head's dashboard ``/h/<token>``: status table and ranking, charts, who has not reported,
-the latest weekly report and review pack to download."""
+"""The cluster head's dashboard ``/h/<token>``: what changed this week (Trong tuần), status table and
+ranking with the week's changes, charts, who has not reported, the latest weekly report and review pack
+to download."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from tracker.assessment.words import score_text, vote_text
 from tracker.calendar import district_short_name
 from tracker.errors import TrackerError
 from tracker.progress import STATUSES
+from tracker.reporting import highlights
 from tracker.reporting.wording import rules_paragraph
 from tracker.standing import cluster_progress, resolve_day
-from tracker.text import parse_date
+from tracker.text import format_rank_change, parse_date
 from tracker.web import tokens
 from tracker.web.charts import chart_png, chart_refs
 from tracker.web.downloads import find, latest_groups
@@ -56,6 +58,9 @@ def dashboard(request: Request, token: str, ngay: str | None = None,
         # The paragraph the weekly e-mail prints, from the rules these figures were computed with.
         rules_text=rules_paragraph(progress.rules), assessment=_assessment(state, as_of.day),
         score=score_text, vote_text=vote_text,
+        # The Trong tuần block of the weekly e-mail, and the words beside each actual and rank.
+        this_week=highlights.blocks(highlights.week_highlights(progress)), change=highlights.change_text,
+        rank_move=format_rank_change,
     )
 
 

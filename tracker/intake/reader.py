@@ -56,13 +56,13 @@ class WorkbookReader:
 
     # -- public -------------------------------------------------------------------------------
 
-    def read(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> WorkbookGrid:
+    def read(self, data: bytes, filename: str = "", *, sheet: str | tuple[str, ...] | None = None) -> WorkbookGrid:
         """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only; with
         ``sheet`` an .xlsx is read only for the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for
         it (see :func:`tracker.intake._worker.parse_workbook`)."""
         return self.submit(data, filename, sheet=sheet).result()
 
-    def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> PendingRead:
+    def submit(self, data: bytes, filename: str = "", *, sheet: str | tuple[str, ...] | None = None) -> PendingRead:
         """Hand one workbook to the worker and return at once; :meth:`PendingRead.result` gives its grid.
 
         The worker reads while the caller does something else (a batch stores the previous file). One

@@ -33,9 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import bindparam, insert, select, text, update
+from sqlmodel import Session
 
 from tracker import findings as findings_module
 from tracker import models
+from tracker.assessment.computed import computed_values, scoring_table
+from tracker.assessment.store import store_self_scores
+from tracker.assessment.years import cluster_years
 from tracker.errors import NotInitialised
 from tracker.findings import CONTEXT_CODES, Finding, ordered
 from tracker.intake.assessment_sheet import ParsedAssessment, is_assessment, parse_assessment
@@ -393,10 +397,6 @@ class _Batch:
                            report: ParsedAssessment) -> IngestResult:
         """Archive the bytes, store the submission (kind assessment, no as-of date), its lines and findings.
         The latest accepted workbook of a unit and year counts (:func:`tracker.assessment.store.self_assessments`)."""
-        from sqlmodel import Session
-
-        from tracker.assessment.store import store_self_scores
-
         assert report.district is not None and report.as_of is not None and report.year is not None
         archived = archive_path(self.settings.paths.archive / "tu-cham-diem", report.district, report.as_of,
                                 p.file_hash, p.name)
@@ -502,22 +502,16 @@ class _Assessments:
 
     @classmethod
     def load(cls, ctx: Context) -> _Assessments:
-        from tracker.assessment.years import cluster_years
-
         with ctx.session() as session:
             return cls(ctx, cluster_years(session, ctx.settings))
 
     def computed_at(self, as_of: date):
         if as_of not in self.computed:
-            from tracker.assessment.computed import computed_values
-
             with self.ctx.session() as session:
                 self.computed[as_of] = computed_values(session, self.ctx.settings, as_of)
         return self.computed[as_of]
 
     def parse(self, grid: WorkbookGrid, names: Names) -> ParsedAssessment:
-        from tracker.assessment.computed import scoring_table
-
         return parse_assessment(grid, self.ctx.settings, scoring_table(self.ctx.settings), years=self.years,
                                 computed=self.computed_at, names=names)
 

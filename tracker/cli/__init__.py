@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from tracker.cli import (  # noqa: F401  (register commands)
+    assess,
     backup,
     common,
     intake,
@@ -28,7 +29,7 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup):
+for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup, assess):
     module.register(app)
 
 

@@ -173,10 +173,11 @@ class ScoreColumn(Column):
         value = float(read.value)
         top = self.table.maximum(code)
         if value < 0:
-            row.report("score_negative", column=self.key, code=code, shown=read.shown)
+            row.report("score_negative", column=self.key, code=code, shown=format_number(value))
             return None, False
         if value > top + 1e-9:
-            row.report("score_above_max", column=self.key, code=code, shown=read.shown, max=format_number(top))
+            row.report("score_above_max", column=self.key, code=code, shown=format_number(value),
+                       max=format_number(top))
             return None, False
         return value, True
 

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 from sqlmodel import select

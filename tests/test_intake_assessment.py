@@ -201,3 +201,11 @@ def test_a_self_assessment_dropped_in_the_inbox_is_taken_by_the_pull(with_figure
     assert item.result.status == "accepted" and item.result.kind == "assessment"
     with ctx.session() as s:
         assert self_assessments(s, ctx.cluster_id, 2023)["HBT"].scores["2.1"] == 9
+
+
+def test_a_table_without_the_score_column_is_refused_at_its_header(ctx):
+    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm", "B2": 2023, "A4": "Mã tiêu chí", "B4": "Điểm",
+             "A5": "2.1", "B5": 3}
+    result = ingest_bytes(ctx, xlsx_bytes({"Tự chấm điểm": cells}), "x.xlsx")
+    assert [(f.code, f.cell) for f in result.errors] == [("score_column_missing", "Tự chấm điểm!A4")]
+    assert result.errors[0].message_vi == "Dòng tiêu đề không có cột 'Điểm tự chấm'."

@@ -1,4 +1,4 @@
-"""`tracker assess template|review-template|import` (docs/commands.md §16): the self-assessment workbook of a
+"""`tracker assess template|review-template|import` (docs/commands.md §17): the self-assessment workbook of a
 unit, and the cluster head's cross-check out and in (docs/assessment.md §6, §8).
 
 Thin: each command calls one function of :mod:`tracker.intake`. Exit 0 when done, 1 when the cross-check

@@ -42,7 +42,7 @@ def test_each_unit_gets_its_workbook_once_per_year(ctx, cli, config_path):
     [attachment] = list(msg.iter_attachments())
     assert attachment.get_filename() == "tu-cham-diem_LB_2023.xlsx"
     ws = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))["Tự chấm điểm"]
-    assert ws["B4"].value == "LĐLĐ quận Long Biên" and ws["B5"].value == 2023
+    assert ws["C4"].value == "LĐLĐ quận Long Biên" and ws["C5"].value == 2023
 
     again = cli("send", "assessment-requests")
     assert again.exit_code == 0

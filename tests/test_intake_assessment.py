@@ -82,9 +82,9 @@ def test_the_template_locks_computed_scores_shows_their_source_and_validates_man
     wb = openpyxl.load_workbook(io.BytesIO(unit_assessment_template(ctx, "HBT", 2023, JUNE_30)))
     assert wb.sheetnames == ["Tự chấm điểm", "Hướng dẫn"]
     ws = wb["Tự chấm điểm"]
-    assert (ws["A4"].value, ws["B4"].value) == ("Đơn vị:", "LĐLĐ quận Hai Bà Trưng")
-    assert (ws["A5"].value, ws["B5"].value) == ("Năm:", 2023)
-    assert ws["A6"].value == "Số liệu tính đến ngày:" and ws["B6"].value.date() == JUNE_30
+    assert (ws["A4"].value, ws["C4"].value) == ("Đơn vị:", "LĐLĐ quận Hai Bà Trưng")
+    assert (ws["A5"].value, ws["C5"].value) == ("Năm:", 2023)
+    assert ws["A6"].value == "Số liệu tính đến ngày:" and ws["C6"].value.date() == JUNE_30
     assert [ws.cell(9, c).value for c in range(1, 6)] == ["Mã tiêu chí", "Tiêu chí", "Điểm chuẩn", "Điểm tự chấm",
                                                           "Giải trình, minh chứng"]
     assert ws.protection.sheet
@@ -107,9 +107,9 @@ def rejected(ctx, data: bytes, name: str = "tu-cham.xlsx"):
 
 
 @pytest.mark.parametrize(("cells", "code", "cell"), [
-    ({"B4": "Tây Hồ"}, "district_unknown", "B4"),
-    ({"B5": 2019}, "assessment_year_invalid", "B5"),
-    ({"B6": "31/06/2023"}, "assessment_date_invalid", "B6"),
+    ({"C4": "Tây Hồ"}, "district_unknown", "C4"),
+    ({"C5": 2019}, "assessment_year_invalid", "C5"),
+    ({"C6": "31/06/2023"}, "assessment_date_invalid", "C6"),
     ({"A19": "9.9"}, "criterion_unknown", "A19"),
     ({"A19": "2.1"}, "criterion_duplicate", "A19"),
     ({"D18": "mười"}, "value_not_number", "D18"),
@@ -164,8 +164,8 @@ def test_a_computed_criterion_typed_differently_is_an_error_and_the_same_within_
 
 def test_a_workbook_of_one_sheet_is_recognised_by_its_table_and_the_weekly_sheet_is_not_affected(with_figures):
     ctx = with_figures
-    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm:", "B2": "2023", "A4": "Mã tiêu chí", "B4": "Điểm tự chấm",
-             "A5": "2.1", "B5": "12,5", "A6": "2.2", "B6": 3}
+    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm:", "B2": "2023", "A4": "Mã tiêu chí", "C4": "Điểm tự chấm",
+             "A5": "2.1", "C5": "12,5", "A6": "2.2", "C6": 3}
     result = ingest_bytes(ctx, xlsx_bytes({"Sheet1": cells}), "tay.xlsx")
     assert result.status == "accepted" and result.kind == "assessment" and result.year == 2023
     with ctx.session() as s:
@@ -204,8 +204,8 @@ def test_a_self_assessment_dropped_in_the_inbox_is_taken_by_the_pull(with_figure
 
 
 def test_a_table_without_the_score_column_is_refused_at_its_header(ctx):
-    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm", "B2": 2023, "A4": "Mã tiêu chí", "B4": "Điểm",
-             "A5": "2.1", "B5": 3}
+    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm", "B2": 2023, "A4": "Mã tiêu chí", "C4": "Điểm",
+             "A5": "2.1", "C5": 3}
     result = ingest_bytes(ctx, xlsx_bytes({"Tự chấm điểm": cells}), "x.xlsx")
     assert [(f.code, f.cell) for f in result.errors] == [("score_column_missing", "Tự chấm điểm!A4")]
     assert result.errors[0].message_vi == "Dòng tiêu đề không có cột 'Điểm tự chấm'."

@@ -106,16 +106,16 @@ def test_the_year_and_usage_errors(ctx, cli, tmp_path):
     assert cli("assess", "review-template", "--year", "2019").exit_code == 2
     assert cli("assess", "review-template", "-o", tmp_path / "t.xlsx").exit_code == 0
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    wb["Thẩm định"]["C3"] = 2022
+    wb["Thẩm định"]["D3"] = 2022
     wb.save(tmp_path / "y.xlsx")
     result = cli("assess", "import", tmp_path / "y.xlsx")
-    assert result.exit_code == 1 and "Thẩm định!C3: Năm '2022' không phải năm thi đua của cụm" in result.stdout
+    assert result.exit_code == 1 and "Thẩm định!D3: Năm '2022' không phải năm thi đua của cụm" in result.stdout
 
 
 def test_assess_template_writes_a_units_workbook(ctx, cli, tmp_path):
     result = cli("assess", "template", "Long Biên", "--as-of", "30/06/2023", "-o", tmp_path / "lb.xlsx")
     assert result.exit_code == 0, result.stderr
     ws = openpyxl.load_workbook(io.BytesIO((tmp_path / "lb.xlsx").read_bytes()))["Tự chấm điểm"]
-    assert ws["B4"].value == "LĐLĐ quận Long Biên" and ws["B6"].value.date() == JUNE_30
+    assert ws["C4"].value == "LĐLĐ quận Long Biên" and ws["C6"].value.date() == JUNE_30
     assert cli("assess", "template", "XYZ").exit_code == 2
     assert cli("assess", "template", "LB", "--as-of", "30/06/2022", "--year", "2023").exit_code == 2

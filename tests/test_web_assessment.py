@@ -74,7 +74,7 @@ def test_another_units_link_refuses_the_workbook(ctx):
         data = filled_template(client, own, {"2.1": 13})
         r = upload(client, other, data)
         page = client.get(r.headers["location"]).text if r.status_code == 303 else r.text
-        assert "Bị từ chối" in page and "Tự chấm điểm!B4" in page
+        assert "Bị từ chối" in page and "Tự chấm điểm!C4" in page
     with ctx.session() as s:
         assert self_assessments(s, ctx.cluster_id, 2023) == {}
         sub = s.exec(select(models.Submission)).one()

@@ -287,12 +287,15 @@ def build_review_template(settings: Settings, table: ScoringTable, year: int, as
     ws["A2"].font = Font(italic=True)
     for row, label, value in ((3, LABEL_YEAR, year), (4, LABEL_AS_OF, datetime(as_of.year, as_of.month, as_of.day))):
         ws.cell(row=row, column=1, value=label + ":").font = Font(bold=True)
-        cell = ws.cell(row=row, column=3, value=value)
+        cell = ws.cell(row=row, column=4, value=value)  # the first non-empty cell to the label's right
         cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="left")
-    ws["C4"].number_format = "dd/mm/yyyy"
+    ws["D4"].number_format = "dd/mm/yyyy"
     ws["A5"] = (f"Ghi điểm Cụm chấm vào cột '{HEADER_CLUSTER_SCORE}' (ô màu vàng, từ 0 đến điểm chuẩn); để trống "
                 "là Cụm không chấm (giữ điểm tự chấm). Dòng màu xám: điểm tính từ số liệu, chỉ để đối chiếu.")
     ws["A5"].font = Font(italic=True, color="595959")
+    ws["A5"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A5:G5")
+    ws.row_dimensions[5].height = 30
     looks = _looks()
     block = write_table(ws, HEADER_ROW, _review_columns(looks), lines, looks["table"])
     set_widths(ws, block)

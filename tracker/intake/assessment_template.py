@@ -131,6 +131,9 @@ def _columns(looks: _Looks) -> list[Column[_Line]]:
     return columns
 
 
+
+
+
 def build_assessment_template(settings: Settings, table: ScoringTable, unit: str, year: int, as_of: date, *,
                               computed: dict[str, Computed] | None = None,
                               own: dict[str, float | None] | None = None,
@@ -152,13 +155,17 @@ def build_assessment_template(settings: Settings, table: ScoringTable, unit: str
     for row, label, value in ((4, LABEL_DISTRICT, name), (5, LABEL_YEAR, year),
                               (6, LABEL_AS_OF, datetime(as_of.year, as_of.month, as_of.day))):
         ws.cell(row=row, column=1, value=label + ":").font = Font(bold=True)
-        cell = ws.cell(row=row, column=2, value=value)
+        # the value two columns on (the first non-empty cell to the right): the label spills over column B
+        cell = ws.cell(row=row, column=3, value=value)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="left")
-    ws["B6"].number_format = "dd/mm/yyyy"
+    ws["C6"].number_format = "dd/mm/yyyy"
     ws["A7"] = ("Điểm các tiêu chí tính từ số liệu (ô xám) đã điền sẵn và khoá. Đơn vị tự chấm các ô màu vàng "
                 "(từ 0 đến điểm chuẩn) và ghi giải trình, minh chứng; để trống nếu chưa chấm. Xem trang 'Hướng dẫn'.")
     ws["A7"].font = Font(italic=True, color="595959")
+    ws["A7"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A7:E7")
+    ws.row_dimensions[7].height = 30
     lines = _lines(table, computed or {}, as_of, own or {}, explanations or {})
     block = write_table(ws, HEADER_ROW, _columns(looks), lines, looks.table)
     set_widths(ws, block)

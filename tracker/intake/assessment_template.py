@@ -120,7 +120,7 @@ def _columns(looks: _Looks) -> list[Column[_Line]]:
     columns = [
         Column(HEADER_CRITERION_CODE, lambda line: line.code, 11, look=pick(looks.heading, looks.shown, looks.shown)),
         Column(HEADER_CRITERION, lambda line: line.label, 58, look=pick(looks.heading, looks.shown, looks.shown)),
-        Column(HEADER_MAX, lambda line: line.points, 10, "0.##",
+        Column(HEADER_MAX, lambda line: line.points, 12, "0.##",
                pick(looks.heading, looks.number_shown, looks.number_shown)),
         Column(HEADER_SELF, lambda line: line.score, 12, "0.00",
                pick(looks.heading, looks.number_shown, looks.number)),
@@ -222,12 +222,17 @@ def _help_sheet(ws, settings: Settings, unit_name: str, year: int, as_of: date) 
          "'đã chấp nhận', hoặc 'bị từ chối' kèm danh sách lỗi theo từng ô. Gửi lại bảng mới sẽ thay bảng trước.",
          False),
     ]
-    ws.column_dimensions["A"].width = 120
+    ws.column_dimensions["A"].width = 100
     for i, (text, strong) in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1, value=text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if strong:
             cell.font = Font(bold=True, size=13)
+        ws.row_dimensions[i].height = 15 * max(1, -(-len(text) // 95))  # wrapped lines are not measured by all
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True
 
 

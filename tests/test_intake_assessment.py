@@ -209,3 +209,20 @@ def test_a_table_without_the_score_column_is_refused_at_its_header(ctx):
     result = ingest_bytes(ctx, xlsx_bytes({"Tự chấm điểm": cells}), "x.xlsx")
     assert [(f.code, f.cell) for f in result.errors] == [("score_column_missing", "Tự chấm điểm!A4")]
     assert result.errors[0].message_vi == "Dòng tiêu đề không có cột 'Điểm tự chấm'."
+
+
+def test_in_a_batch_a_weekly_sheet_accepted_first_changes_the_computed_scores_checked_after_it(with_figures):
+    from tracker.intake.ingest import Incoming, ingest_many
+
+    ctx = with_figures
+    template = unit_assessment_template(ctx, "HBT", 2023, JUNE_30)
+    old = filled(template, {"2.1": 1})  # 1.1 as computed from 19 new unions: 7,6
+    assert openpyxl.load_workbook(io.BytesIO(old))["Tự chấm điểm"]["D11"].value == 7.6
+    items = [Incoming.of(filled(template, {"2.1": 2}), "a.xlsx"),
+             Incoming.of(report_for("HBT", JUNE_30, {**FIGS, "new_unions": 25}), "hbt-v2.xlsx",
+                         received_at=at(JUNE_30)),  # 17:00 in Hà Nội: still on time
+             Incoming.of(old, "b.xlsx")]
+    results = [o.result for o in ingest_many(ctx, items)]
+    assert [r.status for r in results] == ["accepted", "accepted", "rejected"]
+    [error] = results[2].errors
+    assert error.code == "score_computed_mismatch" and "10 điểm; ô ghi 7,6" in error.message_vi

@@ -360,6 +360,7 @@ class _Batch:
             if rejected is None and isinstance(p.report, ParsedAssessment):
                 return self._accept_assessment(conn, ids, p, p.report)
             if rejected is None:
+                self._assessments = None  # new figures: the computed scores (and years) are read afresh
                 return self._accept(conn, ids, p)
             return self._reject(conn, ids, p, *rejected)
 

@@ -226,3 +226,27 @@ def test_in_a_batch_a_weekly_sheet_accepted_first_changes_the_computed_scores_ch
     assert [r.status for r in results] == ["accepted", "accepted", "rejected"]
     [error] = results[2].errors
     assert error.code == "score_computed_mismatch" and "10 điểm; ô ghi 7,6" in error.message_vi
+
+
+def test_verify_proves_the_self_assessment_lines_from_the_archived_workbook(with_figures, cli):
+    from sqlalchemy import text
+
+    ctx = with_figures
+    data = filled(unit_assessment_template(ctx, "HBT", 2023, JUNE_30), {"2.1": 12, "2.2": 10.5},
+                  {"2.1": "Dự đủ 12/12 buổi"})
+    result = ingest_bytes(ctx, data, "tu-cham.xlsx")
+    assert result.stored_path.is_relative_to(ctx.settings.paths.archive / "tu-cham-diem" / "HBT")
+    done = cli("verify")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Đã kiểm tra 2 tệp, 15 số liệu: không có khác biệt")  # 5 figures + 10 lines
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE assessment_score SET value = 15 WHERE submission_id = :sid AND code = '2.1'"),
+                     {"sid": result.submission_id})
+        conn.execute(text("UPDATE assessment_score SET explanation = '' WHERE submission_id = :sid AND code = '2.1'"),
+                     {"sid": result.submission_id})
+    done = cli("verify", "--year", "2023")
+    assert done.exit_code == 1
+    lines = done.stdout.splitlines()
+    assert lines[0] == (f"tu-cham.xlsx (#{result.submission_id}): Tự chấm điểm!D18 [2.1]: CSDL ghi 15, tệp ghi 12 / "
+                        "Tự chấm điểm!D18 [2.1]: the database says 15, the file says 12")
+    assert "ghi chú: CSDL ghi None, tệp ghi 'Dự đủ 12/12 buổi'" in lines[1]

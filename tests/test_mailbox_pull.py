@@ -400,6 +400,7 @@ def test_a_self_assessment_by_mail_is_recognised_stored_and_answered_as_one(mctx
     mails = arrived(smtp)
     receipt = next(m for to, m in mails if to == ("hm@example.org",))
     assert receipt["Subject"] == "[Cụm thi đua số 1] Đã tiếp nhận bảng tự chấm điểm năm 2023 của LĐLĐ quận Hoàng Mai"
-    assert "ĐÃ TIẾP NHẬN — bảng tự chấm điểm năm 2023 — LĐLĐ quận Hoàng Mai" in receipt.get_body(("plain",)).get_content()
+    text = receipt.get_body(("plain",)).get_content()
+    assert "ĐÃ TIẾP NHẬN — bảng tự chấm điểm năm 2023 — LĐLĐ quận Hoàng Mai" in text
     to_stranger = next(m for to, m in mails if to == (STRANGER,))
     assert "Người gửi không thuộc đơn vị" in to_stranger.get_body(("plain",)).get_content()

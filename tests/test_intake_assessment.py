@@ -110,7 +110,7 @@ def rejected(ctx, data: bytes, name: str = "tu-cham.xlsx"):
     ({"C4": "Tây Hồ"}, "district_unknown", "C4"),
     ({"C5": 2019}, "assessment_year_invalid", "C5"),
     ({"C6": "31/06/2023"}, "assessment_date_invalid", "C6"),
-    ({"A19": "9.9"}, "criterion_unknown", "A19"),
+    ({"A18": "9.9"}, "criterion_unknown", "A18"),
     ({"A19": "2.1"}, "criterion_duplicate", "A19"),
     ({"D18": "mười"}, "value_not_number", "D18"),
     ({"D18": -1}, "score_negative", "D18"),
@@ -139,6 +139,7 @@ def test_a_score_above_its_maximum_is_quarantined_with_an_annotated_copy(with_fi
     assert result.stored_path.is_relative_to(ctx.settings.paths.quarantine)
     report = result.report_path.read_text(encoding="utf-8")
     assert "Tự chấm điểm!D18" in report and "vượt điểm tối đa 15" in report
+    assert "Đơn vị: HBT    Bảng tự chấm điểm năm 2023" in report and "không có điểm nào của tệp được ghi nhận" in report
     annotated = openpyxl.load_workbook(result.annotated_path)["Tự chấm điểm"]
     assert annotated["D18"].comment is not None and "vượt điểm tối đa" in annotated["D18"].comment.text
     assert "bị từ chối (rejected) — bảng tự chấm điểm năm 2023 (self-assessment), HBT" in format_result(result)
@@ -250,3 +251,10 @@ def test_verify_proves_the_self_assessment_lines_from_the_archived_workbook(with
     assert lines[0] == (f"tu-cham.xlsx (#{result.submission_id}): Tự chấm điểm!D18 [2.1]: CSDL ghi 15, tệp ghi 12 / "
                         "Tự chấm điểm!D18 [2.1]: the database says 15, the file says 12")
     assert "ghi chú: CSDL ghi None, tệp ghi 'Dự đủ 12/12 buổi'" in lines[1]
+
+
+def test_a_group_heading_typed_in_the_code_column_is_passed_over(ctx):
+    cells = {"A1": "Đơn vị", "B1": "HBT", "A2": "Năm", "B2": 2023, "A4": "Mã tiêu chí", "B4": "Điểm tự chấm",
+             "A5": "II. Tham gia hoạt động của Cụm", "A6": "2.1", "B6": 4, "A7": "2.2", "B7": 5}
+    result = ingest_bytes(ctx, xlsx_bytes({"Tự chấm điểm": cells}), "x.xlsx")
+    assert result.status == "accepted" and [f.code for f in result.warnings] == ["score_blank", "score_blank"]

@@ -7,8 +7,8 @@ How the sheet is read (through :mod:`tracker.intake.table`, the weekly sheet's m
   then 31/12 of the year);
 - the header row is the first row holding ``Mã tiêu chí``; the column ``Điểm tự chấm`` is required,
   ``Tiêu chí`` and ``Giải trình, minh chứng`` optional; columns are found by header text;
-- the rows below it until the first empty row; a row with neither a code nor a score (a group's
-  heading) is passed over.
+- the rows below it until the first empty row; a row with no score and no code (or a text that is no
+  code: a group's heading) is passed over.
 
 A workbook is recognised by content (:func:`is_assessment`): a sheet named ``Tự chấm điểm``, or a workbook
 of one sheet whose table is headed ``Mã tiêu chí`` (and not ``Mã chỉ tiêu``).
@@ -117,8 +117,8 @@ def parse_assessment(workbook: WorkbookGrid, settings: Settings, table: ScoringT
 
 
 class _CodeColumn(Column):
-    """``Mã tiêu chí``: a code of the scoring table, once per table. A row with no code and no score is a
-    heading (a group's name) and is passed over."""
+    """``Mã tiêu chí``: a code of the scoring table, once per table. A row with no score and no code, or a
+    text that is no code (a group's name typed in this column), is a heading and is passed over."""
 
     def __init__(self, table: ScoringTable):
         super().__init__(HEADER_CRITERION_CODE, "code")
@@ -144,7 +144,8 @@ class _CodeColumn(Column):
         code = self.codes.get(fold(str(text)))
         if code is None:
             row.skip()
-            row.report("criterion_unknown", ref=cell.ref, shown=shown(cell), codes=", ".join(self.table.codes))
+            if row.cell("score") is not None:  # with no score it is a heading ("I. Thực hiện …"): passed over
+                row.report("criterion_unknown", ref=cell.ref, shown=shown(cell), codes=", ".join(self.table.codes))
             return None
         if code in self.seen:
             row.skip()

@@ -383,3 +383,24 @@ def test_a_message_too_large_to_download_is_reported_and_set_aside(mctx, box, mo
     assert big.result is None and "quá lớn" in big.error and not report.ok
     assert small.result.status == "accepted"
     assert box.count("INBOX") == 0 and box.count(folder_name("Đã xử lý")) == 2
+
+
+def test_a_self_assessment_by_mail_is_recognised_stored_and_answered_as_one(mctx, box, smtp):
+    from tests.test_intake_assessment import filled
+    from tracker.assessment.store import self_assessments
+    from tracker.intake.assessment_template import unit_assessment_template
+
+    ctx = with_smtp(mctx, smtp)
+    data = filled(unit_assessment_template(ctx, "HM", 2023), {"2.1": 12, "2.2": 11, "T1": 1, "P1": 0})
+    box.append(build_message("hm@example.org", [("Tự chấm điểm HM.xlsx", data)], message_id="<hm-tcd@district>"))
+    box.append(build_message(STRANGER, [("HM.xlsx", data)]))
+    pull(ctx)
+    with ctx.session() as s:
+        assert self_assessments(s, ctx.cluster_id, 2023)["HM"].scores["2.2"] == 11
+    mails = arrived(smtp)
+    receipt = next(m for to, m in mails if to == ("hm@example.org",))
+    assert receipt["Subject"] == "[Cụm thi đua số 1] Đã tiếp nhận bảng tự chấm điểm năm 2023 của LĐLĐ quận Hoàng Mai"
+    text = receipt.get_body(("plain",)).get_content()
+    assert "ĐÃ TIẾP NHẬN — bảng tự chấm điểm năm 2023 — LĐLĐ quận Hoàng Mai" in text
+    to_stranger = next(m for to, m in mails if to == (STRANGER,))
+    assert "Người gửi không thuộc đơn vị" in to_stranger.get_body(("plain",)).get_content()

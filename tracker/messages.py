@@ -95,6 +95,12 @@ PARTS: dict[str, Bilingual] = {
     "period": Bilingual("{header} của chỉ tiêu '{name}'", "this period of '{name}'"),
     "unknown_sender": Bilingual("(không rõ)", "(unknown)"),
     "figure": Bilingual("cột '{header}'", "'{header}' column"),
+    "score": Bilingual("{header} của tiêu chí {code}", "{header} of criterion {code}"),
+    "year": Bilingual("năm", "year"),
+    "computed_indicator": Bilingual("thực hiện {actual} trên chỉ tiêu đăng ký {target}, tính đến {as_of}",
+                                    "actual {actual} against a target of {target}, as of {as_of}"),
+    "computed_reporting": Bilingual("{on_time}/{due} tuần báo cáo đúng hạn, tính đến {as_of}",
+                                    "{on_time} of {due} weekly reports on time, as of {as_of}"),
 }
 
 
@@ -200,7 +206,8 @@ _TABLE: dict[str, Code] = {
                       "The table has no indicator rows right below its header (row {row})."),
         "targets": Bilingual("Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows."),
         "history": Bilingual("Bảng không có dòng số liệu nào ngay dưới dòng tiêu đề (dòng {row}).",
-                             "The table has no figure rows right below its header (row {row}).")}),
+                             "The table has no figure rows right below its header (row {row})."),
+        "assessment": Bilingual("Bảng không có dòng tiêu chí nào.", "The table has no criterion rows.")}),
     "table_truncated": Code("error", "the table runs past the rows the reader takes in", _one(
         "Bảng dài quá {rows} dòng, không đọc hết được.",
         "The table runs past row {rows} and cannot be read whole.")),
@@ -296,6 +303,50 @@ _HISTORY: dict[str, Code] = {
         "The figure of '{name}' of {district} as of {as_of} appears twice (already at {first}).")),
 }
 
+# The self-assessment workbook and the head's cross-check (docs/assessment.md §6–§8). ``code``: a criterion,
+# bonus or penalty code of the scoring table; ``shown``: a cell as a person sees it.
+_ASSESSMENT: dict[str, Code] = {
+    "assessment_year_invalid": Code("error", "the year is not one the cluster has (targets, figures or config)", _one(
+        "Năm '{shown}' không phải năm thi đua của cụm (các năm có: {years}).",
+        "'{shown}' is not a year of this cluster (years: {years}).")),
+    "assessment_date_invalid": Code("error", "the assessment date is not a date of the workbook's year", {
+        "": Bilingual("Ngày '{shown}' không hợp lệ; ghi ngày có thật theo dạng dd/mm/yyyy, ví dụ 31/12/{year}.",
+                      "'{shown}' is not a valid date; write a real date as dd/mm/yyyy, e.g. 31/12/{year}."),
+        "year": Bilingual("Ngày số liệu {as_of} không thuộc năm {year} ghi ở ô '{label}'.",
+                          "The as-of date {as_of} is not in the year {year} written next to '{label}'.")}),
+    "score_column_missing": Code("error", "the header row has no `Điểm tự chấm` (or `Điểm Cụm chấm`) column", _one(
+        "Dòng tiêu đề không có cột '{header}'.", "The header row has no '{header}' (score) column.")),
+    "criterion_unknown": Code("error", "a row names no criterion, bonus or penalty code of the scoring table", {
+        "": Bilingual("Mã tiêu chí '{shown}' không có trong thang điểm của cụm ({codes}).",
+                      "'{shown}' is not a code of the cluster's scoring table ({codes})."),
+        "no_code": Bilingual("Dòng {row} có điểm nhưng không ghi mã tiêu chí ({codes}).",
+                             "Row {row} holds a score but names no criterion code ({codes}).")}),
+    "criterion_duplicate": Code("error", "the same code (for the same unit) appears twice", {
+        "": Bilingual("Tiêu chí {code} xuất hiện hai lần (đã có ở ô {first}).",
+                      "Criterion {code} appears twice (already at {first})."),
+        "review": Bilingual("Đơn vị {district}, tiêu chí {code} xuất hiện hai lần (đã có ở ô {first}).",
+                            "Unit {district}, criterion {code} appears twice (already at {first}).")}),
+    "score_negative": Code("error", "a negative score", _one(
+        "Điểm của tiêu chí {code} không được âm ('{shown}').", "The score of {code} cannot be negative ('{shown}').")),
+    "score_above_max": Code("error", "a score above the code's maximum (its points, or a bonus/penalty max)", _one(
+        "Điểm của tiêu chí {code} là {shown}, vượt điểm tối đa {max}.",
+        "The score of {code} is {shown}, above its maximum of {max}.")),
+    "score_computed_mismatch": Code(
+        "error", "a computed criterion typed with a score that differs from the computed one by more than 0.01", {
+            "": Bilingual("Tiêu chí {code} được tính từ số liệu ({source}): {computed} điểm; ô ghi {shown}. Hãy "
+                          "ghi đúng {computed} hoặc để trống.",
+                          "Criterion {code} is computed from the figures ({source}): {computed} points; the cell "
+                          "says {shown}. Write {computed} or leave it blank."),
+            "not_applicable": Bilingual("Tiêu chí {code} không áp dụng cho đơn vị (không có chỉ tiêu đăng ký hoặc "
+                                        "chưa có tuần nào đến hạn báo cáo); ô ghi {shown}, hãy để trống.",
+                                        "Criterion {code} does not apply to the unit (no target, or no week due "
+                                        "yet); the cell says {shown}: leave it blank.")}),
+    "score_blank": Code("warning", "a manual criterion, bonus or penalty left blank (not self-scored)", {
+        "": Bilingual("Tiêu chí {code} chưa tự chấm (ô để trống).", "Criterion {code} is not self-scored (blank)."),
+        "missing": Bilingual("Bảng không có dòng cho tiêu chí {code}; coi như chưa tự chấm.",
+                             "The table has no row for criterion {code}; it counts as not self-scored.")}),
+}
+
 # Checks that depend on who sent the file, not on its bytes (a later upload of the same bytes by someone else
 # is judged afresh: tracker.findings.CONTEXT_CODES).
 _SENDER: dict[str, Code] = {
@@ -352,7 +403,8 @@ _WARNINGS: dict[str, Code] = {
 }
 
 # Every code the tracker can report about an upload.
-CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_HISTORY, **_SENDER, **_WARNINGS}
+CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_HISTORY, **_ASSESSMENT, **_SENDER,
+                          **_WARNINGS}
 
 
 def template(code: str, variant: str = "", /) -> Bilingual:

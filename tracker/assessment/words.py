@@ -1,4 +1,4 @@
-"""The words of the assessment's outputs (docs/assessment.md §6): titles, the subject, how a criterion is
+"""The words of the assessment's outputs (docs/assessment.md §10): titles, the subject, how a criterion is
 scored and what a computed one comes from, and the award proposals.
 
 Shared by the workbook and the e-mail (reporting), the minutes (documents), the dashboard (web) and the

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from tracker.cli import (  # noqa: F401  (register commands)
+    assess,
     assessment_report,
     backup,
     common,
@@ -30,8 +31,8 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, history, status, reports, assessment_report, mail, period, jobs, web, overview,
-               backup):
+for module in (setup, intake, history, status, reports, assess, assessment_report, mail, period, jobs, web,
+               overview, backup):
     module.register(app)
 
 

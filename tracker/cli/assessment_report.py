@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 assess_app = typer.Typer(
     name="assess",
-    help="Chấm điểm thi đua cuối năm: in kết quả (bảng, JSON, CSV). "
-         "The year-end assessment: print the result.\n\n"
+    help="Chấm điểm thi đua cuối năm: in kết quả (bảng, JSON, CSV); bảng tự chấm điểm của đơn vị (template), "
+         "bảng thẩm định của Cụm (review-template, import). The year-end assessment: print the result; a unit's "
+         "self-assessment workbook; the cluster's cross-check.\n\n"
          "Example: tracker assess --year 2023 --format json > cham-diem.json",
     invoke_without_command=True,
     add_completion=False,

@@ -1,4 +1,5 @@
-"""`tracker send weekly|review|reminders|confirmations` and `tracker outbox [list|retry]` (docs/commands.md §10, §11).
+"""`tracker send weekly|review|reminders|confirmations|assessment-requests` and `tracker outbox [list|retry]`
+(docs/commands.md §10, §11).
 
 Thin: each command calls one function of :mod:`tracker.workflows.sending` or :mod:`tracker.mail`, prints
 one line per message on stdout and exits 1 when a message of the run is not delivered (pending or failed).
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from tracker.mail.delivery import DeliveryReport
     from tracker.mail.messages import SendReport
 
-KINDS = ("weekly", "review", "reminders", "confirmations", "assessment")
+KINDS = ("weekly", "review", "reminders", "confirmations", "assessment", "assessment-requests")
 
 outbox_app = typer.Typer(
     help="Hộp thư đi: xem thư và trạng thái gửi, gửi lại thư đang chờ. "
@@ -32,24 +33,27 @@ def register(app: typer.Typer) -> None:
         help="Lập và gửi thư qua hộp thư đi: weekly (báo cáo tuần cho Cụm trưởng), review (bộ tài liệu sơ kết/"
              "tổng kết), reminders (nhắc đơn vị chưa nộp báo cáo tuần), confirmations (đề nghị các đơn vị xác nhận "
              "số liệu của kỳ --period đến ngày --as-of), assessment (kết quả chấm điểm thi đua năm --year cho Cụm "
-             "trưởng, mỗi năm một lần). Gửi lại cùng một thư không bao giờ gửi "
+             "trưởng, mỗi năm một lần), assessment-requests (gửi mỗi đơn vị bảng tự chấm điểm năm --year). "
+             "Gửi lại cùng một thư không bao giờ gửi "
              "hai lần. Build and deliver through the outbox; sending the same thing again never mails twice. "
              "Exit 1 if a message could not be delivered (it stays pending and is retried).\n\n"
              "Example: tracker send weekly --as-of 30/06/2023 --dry-run; "
-             "tracker send confirmations --period 2023-H1",
+             "tracker send confirmations --period 2023-H1; tracker send assessment-requests --year 2023",
     )(send)
     app.add_typer(outbox_app, name="outbox")
 
 
 def send(
-    kind: Annotated[str, typer.Argument(help="weekly | review | reminders | confirmations | assessment")],
+    kind: Annotated[str, typer.Argument(
+        help="weekly | review | reminders | confirmations | assessment | assessment-requests")],
     as_of: AsOf = None,
     period: Annotated[str | None, typer.Option(
         "--period", help="Kỳ / review period: 2023-H1 (sơ kết) hoặc 2023 (tổng kết); với review mặc định như "
                          "`report review`; bắt buộc với confirmations (required).",
     )] = None,
     year: Annotated[int | None, typer.Option(
-        "--year", help="Năm chấm điểm (chỉ với assessment; mặc định năm [cluster] year). Assessment year.",
+        "--year", help="Năm chấm điểm (chỉ với assessment và assessment-requests; mặc định năm [cluster] year). "
+                       "Assessment year.",
     )] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Chỉ xem sẽ gửi gì cho ai, không ghi gì. Show what would go to whom; write nothing.",
@@ -59,15 +63,13 @@ def send(
 
     if kind not in KINDS:
         raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders, confirmations hoặc "
-                           "assessment).",
-                           f"Unknown kind {kind!r} (choose weekly, review, reminders, confirmations or assessment).",
-                           exit_code=2)
+                           "assessment hoặc assessment-requests).",
+                           f"Unknown kind {kind!r} (choose weekly, review, reminders, confirmations, assessment or "
+                           "assessment-requests).", exit_code=2)
     from tracker.standing import resolve_day
     from tracker.workflows import sending
 
     ctx = context()
-    if year is not None and kind != "assessment":
-        err("--year chỉ dùng cho assessment; bỏ qua. / --year applies to assessment only; ignored.")
     if kind == "assessment":
         from tracker.workflows.assessment import assessment_day, send_assessment
 
@@ -76,6 +78,12 @@ def send(
     if kind == "confirmations":
         _finish(send_confirmations(ctx, period, parse_as_of(as_of), dry_run=dry_run))
         return
+    if kind == "assessment-requests":
+        _finish(send_assessment_requests(ctx, year, dry_run=dry_run))
+        return
+    if year is not None:
+        err("--year chỉ dùng cho assessment và assessment-requests; bỏ qua. / --year applies to assessment and "
+            "assessment-requests only; ignored.")
     day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi and kind != "review":
         err(f"{day.notice_vi} / {day.notice_en}")
@@ -110,6 +118,17 @@ def send_confirmations(ctx, period: str | None, as_of, *, dry_run: bool) -> Send
                            "Say which period to confirm: --period 2023-H1 or --period 2023.", exit_code=2)
     require_initialised(ctx)
     return sending.send_confirmations(ctx, period, as_of, dry_run=dry_run, portal_link=link_maker(ctx))
+
+
+def send_assessment_requests(ctx, year: int | None, *, dry_run: bool) -> SendReport:
+    """Each unit's self-assessment workbook of ``year`` (docs/assessment.md §9), with a portal link of its own when
+    ``[web] base_url`` is set."""
+    from tracker.context import require_initialised
+    from tracker.web.tokens import link_maker
+    from tracker.workflows.assessment_requests import send_assessment_requests as run
+
+    require_initialised(ctx)
+    return run(ctx, year, dry_run=dry_run, portal_link=link_maker(ctx))
 
 
 def _recipients(recipients) -> str:

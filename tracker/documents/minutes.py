@@ -1,4 +1,4 @@
-"""The draft minutes of the award meeting (``BIÊN BẢN`` họp bình xét thi đua, docs/assessment.md §6) as an
+"""The draft minutes of the award meeting (``BIÊN BẢN`` họp bình xét thi đua, docs/assessment.md §10) as an
 :class:`~tracker.documents.official.OfficialDocument` in the layout of docs/outputs.md §10.
 
 Facts from the assessment (the ranking, the proposals, who the meeting votes on); marked places ``[...]``

@@ -51,7 +51,7 @@ MAX_TEXT_CHARS = 8_000_000  # text in the cells of one workbook's grid (Excel ca
 # ------------------------------------------------------------------------------------------ entry
 
 
-def parse_workbook(data: bytes, sheet: str | None = None) -> WorkbookGrid:
+def parse_workbook(data: bytes, sheet: str | tuple[str, ...] | None = None) -> WorkbookGrid:
     """Untrusted bytes → grid, or :class:`UnreadableWorkbook`. Run it only inside the limited child.
 
     With ``sheet``, an .xlsx/.xlsm is read only for the sheet :func:`~tracker.intake.grid.pick_sheet`
@@ -211,7 +211,8 @@ def _from_serial(value: float, epoch: datetime) -> CellValue:
 
 
 class _XlsxReader:
-    def __init__(self, zf: zipfile.ZipFile, kind: str, parts: dict[str, bytes], only: str | None = None):
+    def __init__(self, zf: zipfile.ZipFile, kind: str, parts: dict[str, bytes],
+                 only: str | tuple[str, ...] | None = None):
         self.zf = zf
         self.parts = parts  # the XML parts, already decompressed and checked
         self.kind = kind
@@ -511,7 +512,7 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return formula
 
 
-def _wanted(only: str | None, names: list[str]):
+def _wanted(only: str | tuple[str, ...] | None, names: list[str]):
     """Which sheets to read: all of them, or the one :func:`pick_sheet` chooses for ``only``."""
     if only is None:
         return lambda name: True
@@ -946,8 +947,10 @@ def _handle(header: dict, payload: bytes, *, test_hooks: bool = False) -> dict:
     rows = header.get("max_rows")
     MAX_ROWS = rows if type(rows) is int and grid_module.MAX_ROWS <= rows <= grid_module.MAX_ROWS_LIMIT \
         else grid_module.MAX_ROWS
+    if isinstance(sheet, list):  # several names: the first one found (grid.pick_sheet)
+        sheet = tuple(s for s in sheet if isinstance(s, str)) or None
     try:
-        return encode_grid(parse_workbook(payload, sheet if isinstance(sheet, str) else None))
+        return encode_grid(parse_workbook(payload, sheet if isinstance(sheet, str | tuple) else None))
     except UnreadableWorkbook as exc:
         return encode_error(exc)
     except MemoryError:

@@ -103,13 +103,16 @@ def column_letter(col: int) -> str:
     return letters
 
 
-def pick_sheet(names: Sequence[str], wanted: str) -> str | None:
+def pick_sheet(names: Sequence[str], wanted: str | Sequence[str]) -> str | None:
     """The sheet named ``wanted`` (any case, with or without diacritics), else the only sheet, else None.
 
-    The parser chooses the report sheet with it, and the reader's worker uses it to read only that sheet.
+    ``wanted`` may list several names: the first one found wins (the intake reads a weekly sheet
+    ``Báo cáo`` or a self-assessment ``Tự chấm điểm``). The parser chooses the report sheet with it, and
+    the reader's worker uses it to read only that sheet.
     """
-    key = fold(wanted)
-    for name in names:
-        if fold(name) == key:
-            return name
+    for one in ([wanted] if isinstance(wanted, str) else wanted):
+        key = fold(one)
+        for name in names:
+            if fold(name) == key:
+                return name
     return names[0] if len(names) == 1 else None

@@ -37,14 +37,18 @@ from sqlmodel import Session
 
 from tracker import findings as findings_module
 from tracker import models
+from tracker.assessment.computed import computed_values, scoring_table
+from tracker.assessment.store import store_self_scores
+from tracker.assessment.years import cluster_years
 from tracker.calendar import parse_period
 from tracker.closing import closes_covering
 from tracker.errors import NotInitialised
 from tracker.findings import CONTEXT_CODES, Finding, ordered
+from tracker.intake.assessment_sheet import ParsedAssessment, is_assessment, parse_assessment
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid, refusal
 from tracker.intake.history import History, history_findings, window_start
-from tracker.intake.matching import SHEET_REPORT, Names
+from tracker.intake.matching import SHEET_ASSESSMENT, SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
 from tracker.intake.reader import PendingRead, default_reader
 from tracker.intake.rejection import RejectedFiles, existing_outputs, prepare_rejected, write_rejected
@@ -71,12 +75,14 @@ STATUS_TEXT = {
 _SUB = models.Submission.__table__
 _FIG = models.Figure.__table__
 _FIND = models.Finding.__table__
+_SCORE = models.AssessmentScore.__table__
 
 
 @dataclass
 class IngestResult:
     """The verdict on one file. ``submission_id`` is the stored submission (for a duplicate or a repeated
-    rejection: the earlier one)."""
+    rejection: the earlier one). A self-assessment workbook has ``kind`` "assessment", its ``year`` and no
+    ``as_of``."""
 
     status: Status
     file_name: str
@@ -91,6 +97,8 @@ class IngestResult:
     received_at: datetime | None = None
     superseded_id: int | None = None  # the earlier version this file replaced
     repeated: bool = False  # a rejection repeated from an earlier upload of the same bytes
+    kind: str = "report"  # report | assessment (a self-assessment workbook, docs/assessment.md §7)
+    year: int | None = None  # a self-assessment's year
 
     @property
     def ok(self) -> bool:
@@ -114,6 +122,9 @@ def format_result(result: IngestResult, lang: str = "vi") -> str:
     vi, en = STATUS_TEXT[result.status]
     line = f"{result.file_name}: {vi} ({en})"
     about = [x for x in (result.district, format_date(result.as_of) if result.as_of else None) if x]
+    if result.kind == "assessment":
+        year = f" năm {result.year}" if result.year else ""
+        about = [f"bảng tự chấm điểm{year} (self-assessment)", *about]
     if about:
         line += " — " + ", ".join(about)
     if result.errors:
@@ -252,7 +263,7 @@ class _Prepared:
     file_hash: str
     received_at: datetime
     grid: WorkbookGrid | None
-    report: ParsedReport
+    report: ParsedReport | ParsedAssessment
 
 
 class _Batch:
@@ -265,6 +276,7 @@ class _Batch:
         self._ids: _ClusterIds | None = None
         self._target_years: frozenset[int] | None = None
         self._conn: Connection | None = None
+        self._assessments: _Assessments | None = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -292,7 +304,8 @@ class _Batch:
             return reading
         reading.file_hash = hashlib.sha256(reading.data).hexdigest()
         try:
-            reading.pending = default_reader().submit(reading.data, safe_name(reading.name), sheet=SHEET_REPORT)
+            reading.pending = default_reader().submit(reading.data, safe_name(reading.name),
+                                                     sheet=(SHEET_REPORT, SHEET_ASSESSMENT))
         except UnreadableWorkbook as exc:  # empty, too large, or no worker could start
             reading.unreadable = exc
         return reading
@@ -309,8 +322,11 @@ class _Batch:
             raise reading.failure
         item, exc = reading.item, reading.unreadable
         assert reading.received_at is not None
+        report: ParsedReport | ParsedAssessment
         if exc is not None:
             report = ParsedReport(findings=[refusal(exc)])
+        elif reading.grid is not None and is_assessment(reading.grid):
+            report = self.assessments().parse(reading.grid, self.names)
         else:
             assert reading.grid is not None
             today = reading.received_at.astimezone(self.settings.tz).date()
@@ -326,6 +342,11 @@ class _Batch:
         if self._target_years is None:
             self._target_years = registered_years(self.ctx)
         return self._target_years
+
+    def assessments(self) -> _Assessments:
+        if self._assessments is None:
+            self._assessments = _Assessments.load(self.ctx)
+        return self._assessments
 
     def ids(self, conn: Connection) -> _ClusterIds:
         if self._ids is None:
@@ -347,7 +368,10 @@ class _Batch:
             earlier = None if refused_by_source else _earlier(conn, self.ctx.cluster_id, p.file_hash)
             if earlier is not None:
                 return _earlier_result(conn, earlier, p, ids)
+            if rejected is None and isinstance(p.report, ParsedAssessment):
+                return self._accept_assessment(conn, ids, p, p.report)
             if rejected is None:
+                self._assessments = None  # new figures: the computed scores (and years) are read afresh
                 return self._accept(conn, ids, p)
             return self._reject(conn, ids, p, *rejected)
 
@@ -360,6 +384,7 @@ class _Batch:
     def _accept(self, conn: Connection, ids: _ClusterIds, p: _Prepared) -> IngestResult:
         """Archive the bytes, add the history's warnings, store the submission, its figures and findings."""
         report, settings, cid = p.report, self.settings, self.ctx.cluster_id
+        assert isinstance(report, ParsedReport)
         assert report.district is not None and report.as_of is not None
         archived = archive_path(settings.paths.archive, report.district, report.as_of, p.file_hash, p.name)
         # Written here, in this thread: a writer thread overlapped it with the statements but cost
@@ -379,6 +404,27 @@ class _Batch:
              "period_value": row.period_value, "note": row.note, "sheet": report.sheet, "cell": row.cell}
             for row in report.figures])
         _insert_findings(conn, cid, sid, report.findings)
+        return result
+
+    def _accept_assessment(self, conn: Connection, ids: _ClusterIds, p: _Prepared,
+                           report: ParsedAssessment) -> IngestResult:
+        """Archive the bytes, store the submission (kind assessment, no as-of date), its lines and findings.
+        The latest accepted workbook of a unit and year counts (:func:`tracker.assessment.store.self_assessments`)."""
+        assert report.district is not None and report.as_of is not None and report.year is not None
+        archived = archive_path(self.settings.paths.archive / "tu-cham-diem", report.district, report.as_of,
+                                p.file_hash, p.name)
+        write_atomic(archived, p.data)
+        report.findings = ordered(report.findings)
+        result = _verdict(p, "accepted")
+        result.stored_path = archived
+        sid = result.submission_id = self._insert_submission(conn, ids, p, result)
+        submission = models.Submission(id=sid, cluster_id=self.ctx.cluster_id,
+                                       district_id=ids.district[report.district], kind=models.SubmissionKind.assessment)
+        with Session(bind=conn) as session:  # joins this transaction; the batch commits it with the submission
+            store_self_scores(session, submission, year=report.year, as_of=report.as_of, lines=report.lines,
+                              sheet=report.sheet or "")
+            session.flush()
+        _insert_findings(conn, self.ctx.cluster_id, sid, report.findings)
         return result
 
     def _reject(self, conn: Connection, ids: _ClusterIds, p: _Prepared, result: IngestResult,
@@ -403,7 +449,8 @@ class _Batch:
             "stored_path": str(result.stored_path), "source": item.source, "sender": item.sender,
             "message_id": item.message_id, "received_at": p.received_at, "status": str(status),
             "district_id": ids.district.get(report.district) if report.district and mine else None,
-            "as_of": report.as_of, "sheet": report.sheet, "error_count": len(report.errors),
+            "kind": str(_kind(report)), "as_of": None if _kind(report) == "assessment" else report.as_of,
+            "sheet": report.sheet, "error_count": len(report.errors),
             "warning_count": len(report.warnings),
             "superseded_by_id": None}).inserted_primary_key[0]
 
@@ -460,10 +507,42 @@ class _Past:
     current: list[_Version]
 
 
+def _kind(report: ParsedReport | ParsedAssessment) -> models.SubmissionKind:
+    return models.SubmissionKind.assessment if isinstance(report, ParsedAssessment) else models.SubmissionKind.report
+
+
 def _verdict(p: _Prepared, status: Status) -> IngestResult:
     report = p.report
+    if isinstance(report, ParsedAssessment):
+        return IngestResult(status, p.name, p.file_hash, district=report.district, findings=report.findings,
+                            received_at=p.received_at, kind="assessment", year=report.year)
     return IngestResult(status, p.name, p.file_hash, district=report.district, as_of=report.as_of,
                         findings=report.findings, received_at=p.received_at)
+
+
+@dataclass
+class _Assessments:
+    """What checking self-assessment workbooks needs from the database, read once per batch: the scoring
+    table, the cluster's years, and the computed scores per assessment date (docs/assessment.md §7)."""
+
+    ctx: Context
+    years: set[int]
+    computed: dict[date, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, ctx: Context) -> _Assessments:
+        with ctx.session() as session:
+            return cls(ctx, cluster_years(session, ctx.settings))
+
+    def computed_at(self, as_of: date):
+        if as_of not in self.computed:
+            with self.ctx.session() as session:
+                self.computed[as_of] = computed_values(session, self.ctx.settings, as_of)
+        return self.computed[as_of]
+
+    def parse(self, grid: WorkbookGrid, names: Names) -> ParsedAssessment:
+        return parse_assessment(grid, self.ctx.settings, scoring_table(self.ctx.settings), years=self.years,
+                                computed=self.computed_at, names=names)
 
 
 def _insert_findings(conn: Connection, cluster_id: str, sid: int, findings: list[Finding]) -> None:
@@ -479,7 +558,8 @@ def _insert_findings(conn: Connection, cluster_id: str, sid: int, findings: list
 _INSERT_SUBMISSION = insert(_SUB)  # the new id: SQLite's last row id, PostgreSQL's implicit RETURNING
 _INSERT_FIGURE = insert(_FIG)
 _INSERT_FINDING = insert(_FIND)
-_SELECT_EARLIER = (select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path)
+_SELECT_EARLIER = (select(_SUB.c.id, _SUB.c.status, _SUB.c.district_id, _SUB.c.as_of, _SUB.c.stored_path,
+                          _SUB.c.kind)
                    .where(_SUB.c.cluster_id == bindparam("cid"), _SUB.c.file_hash == bindparam("file_hash"))
                    .order_by(_SUB.c.id))
 _SELECT_HISTORY = (
@@ -546,6 +626,10 @@ def _earlier_result(conn: Connection, earlier, p: _Prepared, ids: _ClusterIds) -
     result = IngestResult("duplicate" if accepted else "rejected", p.name, p.file_hash, submission_id=earlier.id,
                           district=ids.district_code.get(earlier.district_id), as_of=earlier.as_of,
                           findings=findings, stored_path=stored, received_at=p.received_at, repeated=not accepted)
+    if earlier.kind == models.SubmissionKind.assessment:
+        result.kind = "assessment"
+        result.year = conn.execute(select(_SCORE.c.year).where(_SCORE.c.submission_id == earlier.id).limit(1)
+                                   ).scalar()
     if not accepted and stored is not None:
         result.report_path, result.annotated_path = existing_outputs(stored.parent)
     return result

@@ -32,6 +32,16 @@ LABEL_YEAR = "Năm"
 HEADER_DISTRICT_CODE = "Mã đơn vị"
 HEADER_DISTRICT_NAME = "Tên đơn vị"
 
+# The self-assessment workbook and the head's cross-check (docs/assessment.md §6, §8).
+SHEET_ASSESSMENT = "Tự chấm điểm"
+SHEET_REVIEW = "Thẩm định"
+HEADER_CRITERION_CODE = "Mã tiêu chí"
+HEADER_CRITERION = "Tiêu chí"
+HEADER_MAX = "Điểm chuẩn"
+HEADER_SELF = "Điểm tự chấm"
+HEADER_EXPLANATION = "Giải trình, minh chứng"
+HEADER_CLUSTER_SCORE = "Điểm Cụm chấm"
+
 # Words people put before a district's proper name: "LĐLĐ quận", "Liên đoàn Lao động huyện", "Q.".
 _PREFIX = re.compile(r"^(lien doan lao dong|ldld|quan|huyen|thi xa|thanh pho|tp\.?|q\.)\s*")
 

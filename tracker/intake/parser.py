@@ -110,6 +110,28 @@ def _name(ind: Indicator) -> Bilingual:
     return Bilingual(ind.label, ind.label_en)
 
 
+def read_district(sheet: Sheet, settings: Settings, names: Names) -> tuple[str | None, str | None]:
+    """The unit to the right of the ``Đơn vị`` label: (its code or None, the value's cell or None); what is
+    wrong is reported on ``sheet``. The self-assessment workbook reads its unit with it too."""
+    label = sheet.label(LABEL_DISTRICT)
+    if label is None:
+        sheet.report("district_missing", "no_label", label=LABEL_DISTRICT, rows=LABEL_ROWS)
+        return None, None
+    value = label.value
+    if value is None:
+        sheet.report("district_missing", "no_value", ref=label.cell.ref, label=LABEL_DISTRICT)
+        return None, None
+    read = read_number(value)
+    if read.problem in CELL_ERRORS:
+        sheet.problem(read, value.ref, what=part("district"))
+        return None, value.ref
+    code = names.district(value.value)
+    if code is None:
+        sheet.report("district_unknown", ref=value.ref, shown=shown(value), cluster=settings.cluster.name,
+                     codes=", ".join(d.code for d in settings.districts))
+    return code, value.ref
+
+
 # -- the columns of the table --------------------------------------------------------------------------------
 
 
@@ -200,26 +222,7 @@ class _SheetParser:
         return self.report
 
     def district(self) -> None:
-        label = self.sheet.label(LABEL_DISTRICT)
-        if label is None:
-            self.sheet.report("district_missing", "no_label", label=LABEL_DISTRICT, rows=LABEL_ROWS)
-            return
-        value = label.value
-        if value is None:
-            self.sheet.report("district_missing", "no_value", ref=label.cell.ref, label=LABEL_DISTRICT)
-            return
-        self.report.district_cell = value.ref
-        read = read_number(value)
-        if read.problem in CELL_ERRORS:
-            self.sheet.problem(read, value.ref, what=part("district"))
-            return
-        code = self.names.district(value.value)
-        if code is None:
-            self.sheet.report("district_unknown", ref=value.ref, shown=shown(value),
-                              cluster=self.settings.cluster.name,
-                              codes=", ".join(d.code for d in self.settings.districts))
-            return
-        self.report.district = code
+        self.report.district, self.report.district_cell = read_district(self.sheet, self.settings, self.names)
 
     def as_of(self) -> None:
         label = self.sheet.label(LABEL_AS_OF)

@@ -56,7 +56,7 @@ class WorkbookReader:
 
     # -- public -------------------------------------------------------------------------------
 
-    def read(self, data: bytes, filename: str = "", *, sheet: str | None = None,
+    def read(self, data: bytes, filename: str = "", *, sheet: str | tuple[str, ...] | None = None,
              max_rows: int | None = None) -> WorkbookGrid:
         """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only; with
         ``sheet`` an .xlsx is read only for the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for
@@ -64,7 +64,7 @@ class WorkbookReader:
         :data:`~tracker.intake.grid.MAX_ROWS` (the default) up to :data:`~tracker.intake.grid.MAX_ROWS_LIMIT`."""
         return self.submit(data, filename, sheet=sheet, max_rows=max_rows).result()
 
-    def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None,
+    def submit(self, data: bytes, filename: str = "", *, sheet: str | tuple[str, ...] | None = None,
                max_rows: int | None = None) -> PendingRead:
         """Hand one workbook to the worker and return at once; :meth:`PendingRead.result` gives its grid.
 

@@ -106,6 +106,12 @@ def rejection_text(result: Verdict, settings: Settings, annotated_name: str | No
     received = format_datetime(result.received_at.astimezone(tz)) if result.received_at else "—"
     district = result.district or "—"
     as_of = result.as_of.strftime("%d/%m/%Y") if result.as_of else "—"
+    year = getattr(result, "year", None)
+    assessment = getattr(result, "kind", "report") == "assessment"  # a self-assessment (docs/assessment.md §7)
+    about_vi = f"Bảng tự chấm điểm năm {year or '—'}" if assessment else f"Số liệu tính đến ngày: {as_of}"
+    about_en = f"Self-assessment {year or '—'}" if assessment else f"As of: {as_of}"
+    stored_vi = f"không có {'điểm' if assessment else 'số liệu'} nào của tệp được ghi nhận"
+    stored_en = "none of its scores were stored" if assessment else "none of its figures were stored"
 
     def block(f: Finding, lang: str) -> str:
         return f"  - {f.text(lang)}"
@@ -114,10 +120,10 @@ def rejection_text(result: Verdict, settings: Settings, annotated_name: str | No
         f"BÁO CÁO LỖI — {settings.cluster.name}",
         f"Tệp: {result.file_name}",
         f"Nhận lúc: {received}",
-        f"Đơn vị: {district}    Số liệu tính đến ngày: {as_of}",
+        f"Đơn vị: {district}    {about_vi}",
         f"Mã SHA-256: {result.file_hash}",
         "",
-        f"Tệp bị từ chối vì có {len(result.errors)} lỗi; không có số liệu nào của tệp được ghi nhận.",
+        f"Tệp bị từ chối vì có {len(result.errors)} lỗi; {stored_vi}.",
     ]
     if annotated_name:
         vi.append(f"Các ô có lỗi được tô đỏ và ghi chú trong bản '{annotated_name}': sửa các ô đó rồi gửi lại tệp.")
@@ -130,10 +136,10 @@ def rejection_text(result: Verdict, settings: Settings, annotated_name: str | No
         f"ERROR REPORT — {settings.cluster.name}",
         f"File: {result.file_name}",
         f"Received: {received}",
-        f"District: {district}    As of: {as_of}",
+        f"District: {district}    {about_en}",
         f"SHA-256: {result.file_hash}",
         "",
-        f"The file was rejected because of {len(result.errors)} error(s); none of its figures were stored.",
+        f"The file was rejected because of {len(result.errors)} error(s); {stored_en}.",
     ]
     if annotated_name:
         en.append(f"The faulty cells are highlighted and commented in '{annotated_name}': fix them and send the "

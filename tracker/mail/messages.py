@@ -7,10 +7,11 @@ send tries it now. The workflows (:mod:`tracker.workflows.sending`, :mod:`tracke
 build the reports and templates and write the specs; this module knows only plain data.
 
 Recipients (docs/outputs.md §9): the weekly report and the review pack are one message to all of
-``cluster.head.emails``; reminders, confirmation requests and rejection notices are one message per
+``cluster.head.emails``; reminders, confirmation requests, assessment requests and rejection notices are one message per
 district, to its contacts. Idempotency keys: ``weekly/<cluster>/<2023-W26>/head``,
 ``review/<cluster>/<2023-H1>/head``, ``reminder/<cluster>/<2023-W26>/<district code>``,
-``confirmation/<cluster>/<2023-H1@2023-06-30>/<district code>``, ``rejection/<cluster>/<first 32 hex
+``confirmation/<cluster>/<2023-H1@2023-06-30>/<district code>``, ``assessment-request/<cluster>/<2023>/<district
+code>``, ``rejection/<cluster>/<first 32 hex
 digits of the file's SHA-256>/<district code or sender>``.
 
 ``dry_run`` shows what would go to whom and writes nothing: no report files, no outbox rows, no mail.
@@ -341,3 +342,21 @@ def _correction_way(settings: Settings, link: str | None) -> str:
     if link:
         return f" (qua đường dẫn trên, mục «Gửi báo cáo»{', hoặc ' + by_mail if by_mail else ''})"
     return f" ({by_mail or 'gửi kèm tệp khi trả lời thư này'})"
+
+
+def assessment_request_subject(settings: Settings, year: int, district_name: str) -> str:
+    short = cluster_short_name(settings.cluster.name)
+    return nfc(f"[{short}] Đề nghị tự chấm điểm thi đua năm {year} - {district_name}")
+
+
+def assessment_request_draft(settings: Settings, *, district_name: str, recipients: tuple[str, ...], year: int,
+                             as_of: date, template: Part, link: str | None) -> Draft:
+    """The request to a unit to score itself for ``year`` (docs/assessment.md §9): its self-assessment workbook
+    attached, and how to send it back — the portal ``link`` when there is one, else a reply."""
+    short = cluster_short_name(settings.cluster.name)
+    model = dict(district_name=district_name, short=short, year=year, as_of=format_date(as_of),
+                 template_name=template.filename, link=link, reply_to=reply_to(settings))
+    return Draft(sender=settings.mail.sender, sender_name=short, recipients=recipients,
+                 subject=assessment_request_subject(settings, year, district_name),
+                 text=render("assessment_request.txt.j2", **model), html=render("assessment_request.html.j2", **model),
+                 attachments=(template,), reply_to=reply_to(settings))

@@ -26,9 +26,11 @@ from sqlmodel import Session
 
 from tracker.models import OutboxMessage, OutboxStatus, utcnow
 
-# receipt: the mailbox's reply to a sender; confirmation: a request to a unit to confirm a period's figures
-# assessment: the year-end assessment (workbook, chart, draft minutes) to the head, once per year
-KINDS = ("weekly", "review", "reminder", "rejection", "receipt", "confirmation", "assessment")
+# receipt: the mailbox's reply to a sender; confirmation: a request to a unit to confirm a period's figures;
+# assessment: the year-end assessment (workbook, chart, draft minutes) to the head, once per year;
+# assessment-request: a unit's self-assessment workbook, once per unit and year (docs/assessment.md §9)
+ASSESSMENT_REQUEST = "assessment-request"
+KINDS = ("weekly", "review", "reminder", "rejection", "receipt", "confirmation", "assessment", ASSESSMENT_REQUEST)
 
 BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=6)

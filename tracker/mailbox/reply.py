@@ -40,6 +40,7 @@ class Verdict(Protocol):
     received_at: datetime | None
     errors: Sequence[Any]  # findings: cell, message_vi, message_en
     warnings: Sequence[Any]
+    # and, read with getattr: ``kind`` ("assessment" for a unit's self-assessment) and its ``year``
 
 
 KIND = "receipt"
@@ -65,7 +66,11 @@ def receipt_model(ctx: Context, msg: InboundMessage, results: Sequence[Verdict])
     for r in results:
         district = settings.district(r.district) if r.district else None
         vi, en = VERDICT[r.status]
+        assessment = getattr(r, "kind", "report") == "assessment"
+        year = getattr(r, "year", None)
         sheets.append(dict(
+            what_vi=(f"bảng tự chấm điểm năm {year}" if year else "bảng tự chấm điểm") if assessment else None,
+            what_en=(f"self-assessment {year}" if year else "self-assessment") if assessment else None,
             file_name=nfc(r.file_name), status=r.status, verdict_vi=vi, verdict_en=en,
             district=r.district, district_name=district.name if district else None,
             as_of=format_date(r.as_of) if r.as_of else None, as_of_iso=r.as_of.isoformat() if r.as_of else None,
@@ -76,7 +81,7 @@ def receipt_model(ctx: Context, msg: InboundMessage, results: Sequence[Verdict])
         s = accepted[0]
         about = f" của {s['district_name']}" if s["district_name"] else ""
         when = f", số liệu đến {s['as_of']}" if s["as_of"] else ""
-        subject = f"[{short}] Đã tiếp nhận báo cáo{about}{when}"
+        subject = f"[{short}] Đã tiếp nhận {s['what_vi'] or 'báo cáo'}{about}{when}"
     else:
         subject = (f"[{short}] Kết quả tiếp nhận {format_number(len(sheets))} tệp báo cáo: "
                    f"{format_number(len(accepted))} được tiếp nhận")

@@ -1,4 +1,4 @@
-"""The assessment's outputs for the cluster head (docs/assessment.md §6): the workbook, the ranking chart
+"""The assessment's outputs for the cluster head (docs/assessment.md §10): the workbook, the ranking chart
 and the e-mail body; the minutes are written by the caller (the documents area, through the workflow).
 
 ``render_assessment`` is pure rendering: the assessment (already computed and ranked) and its scoring

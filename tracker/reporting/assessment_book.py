@@ -1,4 +1,4 @@
-"""The assessment workbook (docs/assessment.md §6): the ranking and proposals, then every unit's scores.
+"""The assessment workbook (docs/assessment.md §10): the ranking and proposals, then every unit's scores.
 
 Two sheets, each a run of tables described as column specs (:mod:`tracker.sheets`):
 

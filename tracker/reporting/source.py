@@ -107,7 +107,8 @@ def submission_summaries(session: Session, settings: Settings, as_of: date) -> t
     rows = session.exec(
         select(models.Submission, models.District.code)
         .join(models.District, models.District.id == models.Submission.district_id)
-        .where(models.Submission.cluster_id == cid)
+        .where(models.Submission.cluster_id == cid,
+               models.Submission.kind == models.SubmissionKind.report)  # a self-assessment is no weekly upload
     ).all()
     accepted: dict[str, int] = defaultdict(int)
     rejected: dict[str, int] = defaultdict(int)

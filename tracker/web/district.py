@@ -1,5 +1,7 @@
 """A district's page ``/d/<token>``: the confirmation banner, this week's template, the upload form, the
-verdict, history, progress.
+verdict, history, progress; at the end of the year the self-assessment workbook (docs/portal-and-mailbox.md
+§4: from 1 December of the cluster year, or once assessment requests of the year were sent, or once the unit
+sent one), uploaded through the same form and recognised by content.
 
 An upload goes through exactly the code `tracker pull` uses (:func:`tracker.intake.ingest_bytes`),
 with ``source="web"`` and the link as its sender; a confirmation through the function `tracker period
@@ -8,6 +10,7 @@ confirm` uses (:mod:`tracker.web.confirmation`).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +19,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from tracker.assessment.computed import scoring_table
+from tracker.assessment.store import self_assessments
 from tracker.findings import make
+from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
 from tracker.intake.files import received_name
 from tracker.intake.ingest import ingest_bytes
 from tracker.intake.rejection import existing_outputs
@@ -25,6 +31,7 @@ from tracker.models import SubmissionSource
 from tracker.standing import cluster_progress, resolve_day
 from tracker.web import confirmation, security, tokens, views
 from tracker.web.portal import Portal, portal
+from tracker.workflows.assessment_requests import requests_sent
 
 router = APIRouter()
 
@@ -50,6 +57,18 @@ def _template_as_of(state: Portal):
     return default_as_of(state.settings, state.today())
 
 
+def assessment_year(state: Portal, district_code: str | None) -> int | None:
+    """The year whose self-assessment the page offers, or None: the cluster year, from 1 December of it, or
+    once its assessment requests were sent, or once the unit sent one (a scoring table is configured)."""
+    year = state.settings.cluster.year
+    if not state.settings.assessment.enabled:
+        return None
+    if state.today() >= date(year, 12, 1) or requests_sent(state.ctx, year):
+        return year
+    with state.ctx.session() as session:
+        return year if district_code in self_assessments(session, state.ctx.cluster_id, year) else None
+
+
 @router.get("/d/{token}", response_class=HTMLResponse)
 def district_page(request: Request, token: str, access: tokens.Access = Depends(district_access)):
     state = portal(request)
@@ -63,6 +82,7 @@ def district_page(request: Request, token: str, access: tokens.Access = Depends(
         request, "district.html", template_as_of=_template_as_of(state), banner=banner,
         confirm_by=confirmation.who(access),
         access=access, token=token, as_of=as_of, progress=progress, mine=mine,
+        assessment_year=assessment_year(state, access.district_code),
         specs={s.key: s for s in progress.indicators}, history=subs, local=state.local,
         csrf=security.csrf_token(state.secret, access.token_hash), max_upload=state.max_upload,
     )
@@ -75,6 +95,18 @@ def download_template(request: Request, token: str, access: tokens.Access = Depe
     as_of = _template_as_of(state)
     data = district_template(state.ctx, access.district_code, as_of)
     return Response(data, media_type=XLSX, headers=_attachment(template_filename(access.district_code, as_of)))
+
+
+@router.get("/d/{token}/assessment-template")
+def download_assessment_template(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    """The unit's self-assessment workbook of the year (computed scores as of 31/12), when the page offers it."""
+    state = portal(request)
+    year = assessment_year(state, access.district_code)
+    if year is None:
+        raise HTTPException(status_code=404)
+    data = unit_assessment_template(state.ctx, access.district_code, year)
+    return Response(data, media_type=XLSX,
+                    headers=_attachment(assessment_template_filename(access.district_code, year)))
 
 
 @router.post("/d/{token}/upload")
@@ -166,7 +198,9 @@ def verdict_page(request: Request, token: str, submission_id: int, duplicate: in
         if sub is None:
             raise HTTPException(status_code=404)
         verdict = views.verdict(session, sub)
-    return state.render(request, "verdict.html", access=access, token=token, verdict=verdict,
+    table = scoring_table(state.settings)
+    labels = {x.code: x.label for x in (*table.criteria, *table.bonus, *table.penalty)}
+    return state.render(request, "verdict.html", access=access, token=token, verdict=verdict, labels=labels,
                         duplicate=bool(duplicate), local=state.local,
                         annotated=_annotated_path(state, sub) is not None)
 

@@ -27,6 +27,16 @@ class FigureRow:
 
 
 @dataclass(frozen=True)
+class ScoreRow:
+    """One line of a self-assessment workbook as read (docs/assessment.md §7)."""
+
+    code: str
+    value: float | None
+    explanation: str
+    cell: str  # "Tự chấm điểm!D18"
+
+
+@dataclass(frozen=True)
 class FindingRow:
     severity: str
     code: str
@@ -49,6 +59,9 @@ class SubmissionView:
     error_count: int
     warning_count: int
     stored_path: str
+    kind: str = "report"  # report | assessment (a self-assessment workbook)
+    year: int | None = None  # a self-assessment's year
+    assessed_as_of: date | None = None  # the date a self-assessment's computed scores are as of
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class Verdict:
     figures: tuple[FigureRow, ...]
     errors: tuple[FindingRow, ...]
     warnings: tuple[FindingRow, ...]
+    scores: tuple[ScoreRow, ...] = ()  # a self-assessment's lines
 
 
 def web_sender(token_id: int) -> str:
@@ -64,13 +78,25 @@ def web_sender(token_id: int) -> str:
     return f"web-link:{token_id}"
 
 
-def _submission_view(sub: models.Submission, district: models.District | None) -> SubmissionView:
+def _submission_view(sub: models.Submission, district: models.District | None,
+                     assessed: tuple[int, date] | None = None) -> SubmissionView:
     return SubmissionView(
         id=sub.id, file_name=sub.file_name, received_at=sub.received_at, status=sub.status, as_of=sub.as_of,
         district_code=district.code if district else None, district_name=district.name if district else None,
         superseded=sub.superseded_by_id is not None, error_count=sub.error_count,
-        warning_count=sub.warning_count, stored_path=sub.stored_path,
+        warning_count=sub.warning_count, stored_path=sub.stored_path, kind=sub.kind,
+        year=assessed[0] if assessed else None, assessed_as_of=assessed[1] if assessed else None,
     )
+
+
+def _assessed(session: Session, ids: list[int]) -> dict[int, tuple[int, date]]:
+    """The year and assessment date of the accepted self-assessments among ``ids``."""
+    if not ids:
+        return {}
+    rows = session.exec(select(models.AssessmentScore.submission_id, models.AssessmentScore.year,
+                               models.AssessmentScore.as_of)
+                        .where(models.AssessmentScore.submission_id.in_(ids)).distinct()).all()  # type: ignore[union-attr]
+    return {sid: (year, as_of) for sid, year, as_of in rows}
 
 
 def _visible(cluster_id: str, district_id: int, token_id: int):
@@ -90,7 +116,8 @@ def history(session: Session, cluster_id: str, district_id: int, token_id: int, 
         .order_by(models.Submission.received_at.desc(), models.Submission.id.desc())
         .limit(limit)
     ).all()
-    return [_submission_view(sub, d) for sub, d in rows]
+    assessed = _assessed(session, [sub.id for sub, _d in rows if sub.kind == models.SubmissionKind.assessment])
+    return [_submission_view(sub, d, assessed.get(sub.id)) for sub, d in rows]
 
 
 def district_submission(session: Session, cluster_id: str, district_id: int, token_id: int, submission_id: int
@@ -115,13 +142,21 @@ def verdict(session: Session, sub: models.Submission) -> Verdict:
     ).all()
     rows = [FindingRow(f.severity, f.code, _cell(f.sheet, f.cell), f.indicator_key, f.message_vi, f.message_en)
             for f in findings]
+    scores = _scores(session, sub) if sub.kind == models.SubmissionKind.assessment else ()
     return Verdict(
-        submission=_submission_view(sub, district),
+        submission=_submission_view(sub, district, _assessed(session, [sub.id]).get(sub.id)), scores=scores,
         figures=tuple(FigureRow(ind.key, ind.label, ind.unit, ind.kind, fig.value, _cell(fig.sheet, fig.cell))
                       for fig, ind in figures),
         errors=tuple(r for r in rows if r.severity == models.Severity.error),
         warnings=tuple(r for r in rows if r.severity == models.Severity.warning),
     )
+
+
+def _scores(session: Session, sub: models.Submission) -> tuple[ScoreRow, ...]:
+    """A self-assessment's lines in the order of its workbook (the page names them from the scoring table)."""
+    rows = session.exec(select(models.AssessmentScore).where(models.AssessmentScore.submission_id == sub.id)
+                        .order_by(models.AssessmentScore.id)).all()
+    return tuple(ScoreRow(r.code, r.value, r.explanation, _cell(r.sheet, r.cell) or "") for r in rows)
 
 
 def _cell(sheet: str | None, cell: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The year-end assessment's outputs (docs/assessment.md §6): the scores from the store, the workbook, chart
+"""The year-end assessment's outputs (docs/assessment.md §10): the scores from the store, the workbook, chart
 and e-mail drawn by reporting, the draft minutes laid out by documents, and the e-mail to the head through
 the outbox (once per year).
 """

@@ -6,10 +6,11 @@ as the intake; then each stored figure is compared with its cell (value, "Thực
 indicator, district and date), and each figure of the file must be in the database. Every difference is
 reported on one line; nothing is changed.
 
-A *source* is one kind of received file: the weekly sheet, and the summary of earlier figures (`tracker
-history import`: one file, many submissions, proved once). Another kind (a self-assessment) is verified by
-adding a :class:`Source` to :data:`SOURCES`: it lists its records from the database and re-reads one file;
-the comparison (:func:`compare`) is shared and pure.
+A *source* is one kind of received file: the weekly sheet, the summary of earlier figures (`tracker
+history import`: one file, many submissions, proved once), and the self-assessment workbook (its score
+lines are its "figures": the code as the indicator, the score as the value, the explanation as the
+note). Another kind is verified by adding a :class:`Source` to :data:`SOURCES`: it lists its records
+from the database and re-reads one file; the comparison (:func:`compare`) is shared and pure.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ class Source(Protocol):
     name: str
     sheet: str | None  # the sheet the reader is asked for (None: every sheet)
     max_rows: int | None  # the rows the reader takes in per sheet (None: its default)
+    folder: str  # where its files are under the archive ("": the unit folders at the top)
 
     def records(self, conn: Connection, cluster_id: str, year: int | None) -> list[Record]: ...
 
@@ -197,6 +199,7 @@ class WeeklySheets:
 
     name = "sheet"
     max_rows = None
+    folder = ""
 
     @property
     def sheet(self) -> str:
@@ -268,6 +271,7 @@ class HistorySummaries:
     name = "history"
     sheet = None  # the reader reads every sheet; the summary's is chosen as at import
     max_rows = MAX_ROWS_LIMIT
+    folder = ""  # archive/_lich-su/<file>: its folder is the recorded parent, like a district's
 
     def records(self, conn: Connection, cluster_id: str, year: int | None) -> list[Record]:
         S, F, D, I = models.Submission, models.Figure, models.District, models.Indicator  # noqa: N806, E741
@@ -305,7 +309,56 @@ class HistorySummaries:
         return Reread(None, None, figures, cell_value=lambda s, c: _cell_number(grid, s, c))
 
 
-SOURCES: tuple[Source, ...] = (WeeklySheets(), HistorySummaries())
+
+class SelfAssessments:
+    """The self-assessment workbook (docs/assessment.md §7): ``Submission`` rows of kind assessment and their
+    ``AssessmentScore`` lines, kept under ``archive/tu-cham-diem/``."""
+
+    name = "assessment"
+    folder = "tu-cham-diem"
+    max_rows = None
+
+    @property
+    def sheet(self) -> str:
+        from tracker.intake.matching import SHEET_ASSESSMENT
+
+        return SHEET_ASSESSMENT
+
+    def records(self, conn: Connection, cluster_id: str, year: int | None) -> list[Record]:
+        S, A, D = models.Submission, models.AssessmentScore, models.District  # noqa: N806
+        codes = dict(conn.execute(select(D.id, D.code).where(D.cluster_id == cluster_id)).all())
+        query = (select(S.id, S.file_name, S.stored_path, S.file_hash, S.district_id, S.received_at, A.sheet, A.cell,
+                        A.code, A.value, A.explanation, A.district_id.label("line_district"))
+                 .join(A, A.submission_id == S.id)
+                 .where(S.cluster_id == cluster_id, S.status == models.SubmissionStatus.accepted,
+                        S.kind == models.SubmissionKind.assessment))
+        if year is not None:
+            query = query.where(A.year == year)
+        records: dict[int, Record] = {}
+        for row in conn.execute(query.order_by(S.id, A.id)):
+            record = records.get(row.id)
+            if record is None:
+                record = records[row.id] = Record(self.name, row.id, row.file_name, row.stored_path, row.file_hash,
+                                                  codes.get(row.district_id), None, row.received_at)
+            record.figures[(row.sheet, row.cell)] = Entry(row.code, row.value, note=row.explanation or None,
+                                                          district=codes.get(row.line_district))
+        return list(records.values())
+
+    def reread(self, grid: WorkbookGrid, settings: Settings, record: Record) -> Reread:
+        """The lines as the intake's parser reads them (the year and the computed scores are not checked again:
+        what is compared is what the file says)."""
+        from tracker.assessment.computed import scoring_table
+        from tracker.intake.assessment_sheet import parse_assessment
+
+        parsed = parse_assessment(grid, settings, scoring_table(settings), years=range(1900, 2200),
+                                  computed=lambda _as_of: {})
+        figures = {(parsed.sheet, line.cell): Entry(line.code, line.value, note=line.explanation or None,
+                                                   district=parsed.district)
+                   for line in parsed.lines if parsed.sheet is not None}
+        return Reread(parsed.district, None, figures, cell_value=lambda s, c: _cell_number(grid, s, c))
+
+
+SOURCES: tuple[Source, ...] = (WeeklySheets(), HistorySummaries(), SelfAssessments())
 
 
 # -- reading the archive (I/O) ----------------------------------------------------------------------------------------
@@ -322,12 +375,12 @@ class VerifyReport:
         return not self.differences
 
 
-def locate(record: Record, archive: Path) -> Path:
+def locate(record: Record, archive: Path, folder: str = "") -> Path:
     """Where the file must be: in this config's archive, under the district folder and name it was stored
     with. Not the recorded path as such: a restored installation has its archive elsewhere, and must prove
     its figures from its own files, not from those of the installation it was copied from."""
     recorded = Path(record.stored_path)
-    return archive / recorded.parent.name / recorded.name
+    return (archive / folder if folder else archive) / recorded.parent.name / recorded.name
 
 
 @dataclass
@@ -343,7 +396,7 @@ def _start(source: Source, record: Record, archive: Path) -> _Check:
     """Load and hash the file, and hand it to the reader's worker when its bytes are the ones received."""
     from tracker.intake.reader import default_reader
 
-    check = _Check(source, record, locate(record, archive))
+    check = _Check(source, record, locate(record, archive, source.folder))
     try:
         data = check.path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):

@@ -62,7 +62,7 @@ def send(
     from tracker.errors import TrackerError
 
     if kind not in KINDS:
-        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders, confirmations hoặc "
+        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders, confirmations, "
                            "assessment hoặc assessment-requests).",
                            f"Unknown kind {kind!r} (choose weekly, review, reminders, confirmations, assessment or "
                            "assessment-requests).", exit_code=2)

@@ -14,16 +14,18 @@
    (`jobs.tasks.run_cycle`, handed in by the caller: workflows never import the jobs), with mail
    written as .eml files when no SMTP host is configured: the weekly e-mail lists the amendment, the
    review pack shows the frozen figures and who confirmed.
-5. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
+5. The mid-year assessment as of 30/06 (docs/assessment.md, tracker/workflows/demo_assessment.py): the
+   six self-assessment workbooks (five through the inbox, one of them rejected first for a bonus above
+   its maximum; one uploaded on the portal), the head's cross-check imported, then the result, its
+   workbook, ranking chart and draft minutes, and the e-mail to the head.
+6. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
    (the scheduler's own job, also handed in), and where the backup is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
@@ -31,17 +33,15 @@ from tracker import closing
 from tracker.calendar import parse_period
 from tracker.context import Context, init_database
 from tracker.intake.backfill import import_history
-from tracker.models import JobOutcome, JobRun
+from tracker.models import JobOutcome
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
+from tracker.workflows.demo_assessment import assess_mid_year
+from tracker.workflows.demo_parts import Cycle, OpenPortal, RunJob, Say, outcome
 from tracker.workflows.sample import amendment_sheet, generate_sample_sheets
 from tracker.workflows.sample_history import build_history_workbook
 from tracker.workflows.sending import send_confirmations
 from tracker.workflows.verify import verify_archive
-
-Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
-RunJob = Callable[[Context, str], JobRun]  # jobs.tasks.execute with trigger "demo"
-Say = Callable[[str], None]
 
 # Who confirms the half-year's figures in the demo, and how (docs/closing.md §1): four units on the portal,
 # one by telephone; Đống Đa has not confirmed when the period is closed.
@@ -49,40 +49,6 @@ PORTAL_CONFIRMERS = {"HBT": "Văn phòng LĐLĐ quận Hai Bà Trưng", "HM": "V
                      "BD": "Văn phòng LĐLĐ quận Ba Đình", "HK": "Văn phòng LĐLĐ quận Hoàn Kiếm"}
 PHONE_CONFIRMER = ("LB", "Đ/c Chánh Văn phòng LĐLĐ quận Long Biên (qua điện thoại)")
 
-
-class PortalPage(Protocol):
-    status: int
-
-    def text(self) -> str: ...
-
-
-class Portal(Protocol):
-    """The portal served for a while, visited as a browser does (tracker.web.visit.PortalVisit, handed in
-    by the CLI: workflows never import the web)."""
-
-    def __enter__(self) -> Portal: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def district_link(self, code: str, label: str) -> str: ...
-
-    def open(self, path: str) -> PortalPage: ...
-
-    def submit(self, page: PortalPage, action_suffix: str, *, file: tuple[str, bytes] | None = None
-               ) -> PortalPage: ...
-
-
-OpenPortal = Callable[[Context], Portal]
-
-
-def _outcome(run: JobRun) -> str:
-    shown = {k: v for k, v in (run.counts or {}).items()
-             if isinstance(v, int | float) and not isinstance(v, bool) and k != "seconds"}
-    counts = ", ".join(f"{k}={v}" for k, v in shown.items())
-    text = f"{run.job}: {run.outcome}" + (f" ({counts})" if counts else "")
-    if run.error and run.outcome != "ok":
-        text += f" — {run.error.splitlines()[0]}"
-    return text
 
 
 def _files(folder: Path, pattern: str = "*") -> list[Path]:
@@ -112,7 +78,7 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, open_portal: OpenP
 
     as_of = date(s.cluster.year, 6, 30)
     pulled = run_job(ctx, "pull")
-    out(f"[3] Nhận bảng tính / pull: {_outcome(pulled)}")
+    out(f"[3] Nhận bảng tính / pull: {outcome(pulled)}")
     closed = _close_half_year(ctx, open_portal, as_of, out=out, err=err)
 
     err(f"Chạy chu trình tuần như bộ lập lịch, số liệu đến {format_date(as_of)} / "
@@ -120,16 +86,17 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, open_portal: OpenP
     runs = [pulled, *run_cycle(ctx, as_of)]
     out(f"[5] Chu trình tuần / weekly cycle as of {format_date(as_of)} (jobs.tasks.run_cycle):")
     for run in runs[1:]:
-        out(f"    {_outcome(run)}")
+        out(f"    {outcome(run)}")
 
     progress = cluster_progress(ctx, as_of)
-    out(f"[5b] Xếp hạng đến {format_date(as_of)} / ranking (tracker status --as-of {format_date(as_of)}):")
+    out(f"[6] Xếp hạng đến {format_date(as_of)} / ranking (tracker status --as-of {format_date(as_of)}):")
     for d in progress.districts:
         score = "—" if d.score is None else format_number(round(d.score, 4), 4)
         out(f"    {d.rank or '-'}. {d.name}: điểm / score {score}")
+    assessed = assess_mid_year(ctx, open_portal, run_job, as_of, out=out, err=err)
     _where(ctx, as_of, out)
     proved = _verify_and_back_up(ctx, run_job, out)
-    return 0 if proved and closed and all(r.outcome in ("ok", "skipped") for r in runs) else 1
+    return 0 if proved and closed and assessed and all(r.outcome in ("ok", "skipped") for r in runs) else 1
 
 
 def _close_half_year(ctx: Context, open_portal: OpenPortal, as_of: date, *, out: Say, err: Say) -> bool:
@@ -186,7 +153,7 @@ def _last_year(ctx: Context, out: Say) -> None:
 def _where(ctx: Context, as_of: date, out: Say) -> None:
     s = ctx.settings
     reports = s.paths.reports
-    out("[6] Kết quả / outputs:")
+    out("[8] Kết quả / outputs:")
     out(f"    Báo cáo tuần / weekly report:     {_latest(reports / 'weekly')}")
     out(f"    Tài liệu sơ kết / review pack:    {_latest(reports / 'review')}")
     out(f"    Thư đã gửi / e-mails (.eml):      {s.paths.outbox} ({len(_files(s.paths.outbox, '*.eml'))} tệp / files)")
@@ -204,16 +171,17 @@ def _latest(folder: Path) -> str:
 def _verify_and_back_up(ctx: Context, run_job: RunJob, out: Say) -> bool:
     """`tracker verify`, then the `backup` job; prints where the backup is. True when both succeeded."""
     proof = verify_archive(ctx)
-    out(f"[6] Kiểm tra số liệu / verify (tracker verify): {proof.files} tệp / files, {proof.figures} số liệu / "
-        f"figures: " + ("không có khác biệt / no difference" if proof.ok else
-                        f"{len(proof.differences)} khác biệt / differences"))
+    verdict = ("không có khác biệt / no difference" if proof.ok
+               else f"{len(proof.differences)} khác biệt / differences")
+    out(f"[9] Kiểm tra số liệu / verify (tracker verify): {format_number(proof.files, 0)} tệp / files, "
+        f"{format_number(proof.figures, 0)} số liệu / figures: {verdict}")
     for difference in proof.differences:
         out(f"    {difference.text()}")
     run = run_job(ctx, "backup")
     if run.outcome != JobOutcome.ok:
-        out(f"[7] Sao lưu / backup: {_outcome(run)}")
+        out(f"[10] Sao lưu / backup: {outcome(run)}")
         return False
     folder = ctx.settings.backup.dir / str(run.counts["backup"])
-    out(f"[7] Sao lưu / backup (tracker backup): {folder} ({run.counts['bytes'] / 2**20:.1f} MiB)")
+    out(f"[10] Sao lưu / backup (tracker backup): {folder} ({run.counts['bytes'] / 2**20:.1f} MiB)")
     out(f"    Khôi phục thử / restore drill:    tracker restore {folder} --to /tmp/khoi-phuc")
     return proof.ok

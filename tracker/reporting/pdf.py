@@ -7,6 +7,7 @@ selectable and searchable); no extra dependency.
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +29,13 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def write_pdf(path: Path, *, title: str, subtitle: str, cluster_name: str, progress: ClusterProgress,
-              charts: Sequence[Figure], contents: Sequence[str], generated_at: datetime | None = None) -> Path:
-    """``charts``: one figure per page, already sized for A4 landscape (see ``charts.freeze_for_page``)."""
+              charts: Sequence[Figure], contents: Sequence[str], generated_at: datetime | None = None,
+              notes: Sequence[str] = ()) -> Path:
+    """``charts``: one figure per page, already sized for A4 landscape (see ``charts.freeze_for_page``);
+    ``notes``: lines under the title page's subtitle (a closed period's close and confirmations)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with style(), PdfPages(path, metadata={"Title": nfc(title), "Creator": "Cluster tracker"}) as pdf:
-        pdf.savefig(_title_page(title, subtitle, cluster_name, contents, generated_at))
+        pdf.savefig(_title_page(title, subtitle, cluster_name, contents, generated_at, notes))
         for fig in charts:
             pdf.savefig(fig)
         pdf.savefig(ranking_table(progress))
@@ -44,7 +47,7 @@ CONTENTS_BOTTOM = 0.09  # the last line of the contents stays above this (clear 
 
 
 def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence[str],
-                generated_at: datetime | None) -> Figure:
+                generated_at: datetime | None, notes: Sequence[str] = ()) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.patches.append(_band(fig))
     fig.text(0.06, 0.80, nfc(cluster_name), fontsize=20, color="white", fontweight="bold", va="center")
@@ -52,6 +55,10 @@ def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence
              wrap=True)
     fig.text(0.06, 0.52, nfc(subtitle), fontsize=18, color="#455A64", va="center")
     y = 0.42
+    if notes:
+        lines = [part for line in notes for part in textwrap.wrap(nfc(line), 150)]
+        fig.text(0.06, 0.48, "\n".join(lines), fontsize=11, color="#455A64", va="top", linespacing=1.4)
+        y = min(y, 0.45 - 0.027 * len(lines))
     fig.text(0.06, y, "Nội dung", fontsize=16, fontweight="bold", va="center")
     # The list must end above the footer line (y = 0.04), however many charts the pack has.
     step = min(0.042, (y - CONTENTS_BOTTOM) / max(len(contents), 1))

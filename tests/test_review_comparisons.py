@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pptx import Presentation
 
 from tests.intake_factory import report_for
+from tests.test_mail_messages import server, smtp  # noqa: F401  (a real SMTP server on loopback)
 from tests.test_status import add_sheet
 from tracker import closing
 from tracker.calendar import parse_period
@@ -22,6 +23,7 @@ from tracker.reporting.wording import change_percent, change_text, versus_last_y
 from tracker.reporting.xlsx import SHEETS
 from tracker.targets import register_targets
 from tracker.workflows.review import build_review
+from tracker.workflows.sending import review_subject, send_review
 
 H1 = parse_period("2023-H1")
 JUNE_30 = date(2023, 6, 30)
@@ -155,13 +157,17 @@ T_CLOSE = datetime(2023, 7, 3, 2, tzinfo=UTC)
 
 @pytest.fixture
 def closed(ctx):
-    """H1 closed on 03/07 with LB at 18 CĐCS (confirmed by chị Lan); LB then sends 25, dated 30/06."""
+    """H1 closed on 03/07 with LB at 18 CĐCS (confirmed by chị Lan); LB then sends 25, dated 30/06. HK
+    confirmed, then corrected its figures before the close: it has not confirmed the frozen ones."""
     ingest(ctx, "LB", date(2023, 6, 23), {**FIGURES, "new_unions": 14})
     ingest(ctx, "LB", JUNE_30, FIGURES)
-    ingest(ctx, "HK", JUNE_30, {**FIGURES, "new_unions": 12})
+    ingest(ctx, "HK", JUNE_30, {**FIGURES, "new_unions": 11}, at=datetime(2023, 6, 30, 2, tzinfo=UTC))
     with ctx.session(write=True) as session:
-        closing.confirm(session, ctx.settings, H1, "LB", by="chị Lan", channel="web",
-                        now=datetime(2023, 7, 1, 3, tzinfo=UTC))
+        for code, by in (("LB", "chị Lan"), ("HK", "anh Tú")):
+            closing.confirm(session, ctx.settings, H1, code, by=by, channel="web",
+                            now=datetime(2023, 7, 1, 3, tzinfo=UTC))
+    ingest(ctx, "HK", JUNE_30, {**FIGURES, "new_unions": 12}, at=datetime(2023, 7, 2, 2, tzinfo=UTC))
+    with ctx.session(write=True) as session:
         closing.close_period(session, ctx.settings, H1, by="admin", now=T_CLOSE)
     ingest(ctx, "LB", JUNE_30, {**FIGURES, "new_unions": 25}, at=datetime(2023, 7, 4, 2, tzinfo=UTC))
     return ctx
@@ -176,6 +182,7 @@ def test_a_closed_periods_pack_shows_the_snapshot_and_says_so(closed, tmp_path):
     md = pack.draft_md.read_text(encoding="utf-8")
     assert said in md and "chị Lan" in md and "LĐLĐ quận Long Biên (chị Lan, 01/07/2023)" in md
     assert "1 bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này." in md
+    assert "Đơn vị đã xác nhận số liệu (1/6)" in md and "anh Tú" not in md
     assert "Chưa xác nhận: " in md and "LĐLĐ quận Hoàn Kiếm" in md.split("Chưa xác nhận: ")[1]
     docx = doc_text(pack.draft_docx)
     assert "số liệu chốt ngày 30/06/2023" in docx and "chị Lan" in docx
@@ -195,3 +202,19 @@ def test_a_reopened_period_is_open_again_and_its_pack_has_the_figures_now(closed
     pack = build_review(closed, "2023-H1", tmp_path, now=NOW)
     assert pack.progress.district("LB").indicator("new_unions").actual == 25
     assert "chốt" not in pack.draft_md.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_send_review_of_a_closed_period_says_so_in_the_email(closed, server):
+    ctx = smtp(closed, server)
+    report = send_review(ctx, "2023-H1", now=NOW)
+    assert report.ok
+    [got] = server.received
+    msg = got.message
+    assert msg["Subject"] == review_subject(ctx, "2023-H1") == (
+        "[Cụm thi đua số 1] Tài liệu sơ kết 6 tháng đầu năm 2023 (số liệu đến 30/06/2023)")
+    text = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_content()
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    for body in (text, html):
+        assert "Số liệu chốt ngày 30/06/2023" in body and "chị Lan" in body
+        assert "1 bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này." in body

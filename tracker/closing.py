@@ -127,6 +127,27 @@ def valid_confirmations(session: Session, cluster_id: str, period: Period, as_of
             if code not in changed or changed[code] <= _aware(c.confirmed_at)}
 
 
+def snapshot_confirmations(session: Session, close: models.PeriodClose) -> dict[str, models.Confirmation]:
+    """Per unit code, its latest confirmation of the close's period and date whose figures are the
+    snapshot's (each indicator's value): who confirmed what a closed period's pack shows. A sheet sent
+    after the close lapses the unit's confirmation of its figures now, not of the frozen ones."""
+    frozen: dict[str, dict[str, float]] = {}
+    for (code, key), row in snapshot(session, close).items():
+        if row.value is not None:
+            frozen.setdefault(code, {})[key] = row.value
+    rows = session.exec(
+        select(models.Confirmation, models.District.code)
+        .join(models.District, models.District.id == models.Confirmation.district_id)
+        .where(models.Confirmation.cluster_id == close.cluster_id, models.Confirmation.period == close.period,
+               models.Confirmation.as_of == close.as_of)
+        .order_by(models.Confirmation.confirmed_at, models.Confirmation.id)).all()
+    out = {}
+    for c, code in rows:
+        if {f["indicator"]: f["value"] for f in c.figures} == frozen.get(code, {}):
+            out[code] = c
+    return out
+
+
 def _last_change(session: Session, cluster_id: str, as_of: date) -> dict[str, datetime]:
     """Per unit code, when its last accepted sheet dated in the year up to ``as_of`` was received."""
     rows = session.exec(

@@ -53,15 +53,16 @@ def gather_review(ctx: Context, period: Period, *, now: datetime | None = None) 
             inp = closing.frozen_input(session, settings, close)
             lineage = lineage_rows(session, settings, close.as_of, received_until=at)
             submissions = submission_summaries(session, settings, close.as_of, received_until=at)
-            closed = closed_figures(session, settings, period, close)
+            closed = closed_figures(session, settings, close)
     if close is None:
         return gather(ctx, period.as_of, now=now)
     return _report_data(settings, inp, lineage, submissions, now, closed)
 
 
-def closed_figures(session: Session, settings: Settings, period: Period, close: models.PeriodClose) -> ClosedFigures:
-    """When and as of which day ``close`` froze the figures, who confirmed them, how many sheets amended them."""
-    valid = closing.valid_confirmations(session, settings.cluster.id, period, close.as_of)
+def closed_figures(session: Session, settings: Settings, close: models.PeriodClose) -> ClosedFigures:
+    """When and as of which day ``close`` froze the figures, who confirmed them (those very figures), how
+    many sheets amended them since."""
+    valid = closing.snapshot_confirmations(session, close)
     return ClosedFigures(
         as_of=close.as_of, closed_at=_local(close.closed_at, settings),
         confirmed=tuple(Confirmer(d.name, valid[d.code].confirmed_by, _local(valid[d.code].confirmed_at, settings))

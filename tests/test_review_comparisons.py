@@ -127,7 +127,7 @@ def test_the_pack_compares_each_indicator_with_the_same_day_last_year(two_years,
     assert hbt[at["So với cùng kỳ (%)"]] is None and hbt[at["Nhận xét"]] == "Không có số liệu cùng kỳ"
 
     md = pack.draft_md.read_text(encoding="utf-8")
-    assert "tăng 15,4% so với cùng kỳ năm 2022 (26 CĐCS)" in md
+    assert "tăng 15,4% so với cùng kỳ năm 2022 (26 CĐCS; năm 2022 có số liệu của 2/6 đơn vị)" in md
     assert "bằng cùng kỳ năm 2022" in md  # congresses: 80 against 80
     assert "tăng 15,4% so với cùng kỳ năm 2022" in doc_text(pack.draft_docx)
     assert "Kết quả toàn Cụm so với cùng kỳ năm 2022" in doc_text(pack.draft_docx)

@@ -177,8 +177,9 @@ def actual_vs_target(progress: ClusterProgress, key: str, *, size: tuple[float, 
             label = f"Cùng kỳ năm {progress.year - 1}"
             lb = ax.bar([x - width for x in xs], before, width, color=palette.LAST_YEAR_FILL,
                         edgecolor=palette.LAST_YEAR_EDGE, hatch="//", linewidth=1.2, zorder=2)
-            ax.bar_label(lb, labels=[value_text(i.last_year_actual, spec) if i.last_year_actual is not None else ""
-                                     for _, i in rows], padding=3, fontsize=12, color=palette.LAST_YEAR_EDGE)
+            ax.bar_label(lb, labels=[value_text(i.last_year_actual, spec) if i.last_year_actual is not None
+                                     else "không có" for _, i in rows], padding=3, fontsize=12,
+                         color=palette.LAST_YEAR_EDGE)
             handles.append(Patch(facecolor=palette.LAST_YEAR_FILL, edgecolor=palette.LAST_YEAR_EDGE, hatch="//",
                                  label=nfc(label)))
         shift = 0.0 if last_year else width / 2

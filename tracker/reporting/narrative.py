@@ -122,12 +122,16 @@ def figures_line(data: ReportData) -> str:
 
 def _versus(p: ClusterProgress, spec: IndicatorSpec) -> str:
     """``, tăng 12,5% so với cùng kỳ năm 2022 (107 CĐCS)`` for the cluster's total, or ``""`` without last
-    year's figures."""
+    year's figures; says how many units last year's total counts when some had no figure."""
     t = p.total(spec.key)
     change = change_percent(t.actual, t.last_year_actual)
     if change is None:
         return ""
-    return f", {versus_last_year(change, p.year)} ({value_text(t.last_year_actual, spec)} {spec.unit}".rstrip() + ")"
+    known = sum(1 for d in p.districts if d.indicator(spec.key).last_year_actual is not None)
+    partial = (f"; năm {p.year - 1} có số liệu của {known}/{len(p.districts)} đơn vị"
+               if known < len(p.districts) else "")
+    return (f", {versus_last_year(change, p.year)} ({value_text(t.last_year_actual, spec)} {spec.unit}".rstrip()
+            + f"{partial})")
 
 
 def _exceeded(p: ClusterProgress) -> list[tuple[DistrictProgress, IndicatorSpec, IndicatorProgress]]:

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from pptx import Presentation
 
 from tests.intake_factory import report_for
-from tests.test_mail_messages import server, smtp  # noqa: F401  (a real SMTP server on loopback)
+from tests.smtp_server import SmtpServer
+from tests.test_mail_messages import smtp
 from tests.test_status import add_sheet
 from tracker import closing
 from tracker.calendar import parse_period
@@ -202,6 +203,13 @@ def test_a_reopened_period_is_open_again_and_its_pack_has_the_figures_now(closed
     pack = build_review(closed, "2023-H1", tmp_path, now=NOW)
     assert pack.progress.district("LB").indicator("new_unions").actual == 25
     assert "chốt" not in pack.draft_md.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def server():
+    s = SmtpServer().start()
+    yield s
+    s.stop()
 
 
 @pytest.mark.slow

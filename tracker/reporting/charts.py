@@ -107,7 +107,8 @@ def _total_line(progress: ClusterProgress, spec: IndicatorSpec, *, versus: bool 
     t = _total(progress, spec.key)
     if t is None:
         return ""
-    line = f"Toàn Cụm: {value_text(t.actual, spec)}/{value_text(t.target, spec)} {spec.unit} ({percent_text(t.percent)})"
+    line = (f"Toàn Cụm: {value_text(t.actual, spec)}/{value_text(t.target, spec)} {spec.unit} "
+            f"({percent_text(t.percent)})")
     change = change_percent(t.actual, t.last_year_actual)
     if versus and change is not None:
         line += f"; {versus_last_year(change, progress.year)}"

@@ -56,7 +56,7 @@ def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence
     fig.text(0.06, 0.52, nfc(subtitle), fontsize=18, color="#455A64", va="center")
     y = 0.42
     if notes:
-        lines = [part for line in notes for part in textwrap.wrap(nfc(line), 150)]
+        lines = [part for line in notes for part in textwrap.wrap(nfc(line), 115)]
         fig.text(0.06, 0.48, "\n".join(lines), fontsize=11, color="#455A64", va="top", linespacing=1.4)
         y = min(y, 0.45 - 0.027 * len(lines))
     fig.text(0.06, y, "Nội dung", fontsize=16, fontweight="bold", va="center")

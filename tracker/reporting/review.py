@@ -73,7 +73,7 @@ def render_review(data: ReportData, period: Period, out_dir: Path, *, write_draf
     short = cluster_short_name(progress.cluster_name)
     title = period.title[0].upper() + period.title[1:]
     subtitle = narrative.figures_line(data)
-    notes = closed_lines(data.closed)
+    notes = closed_lines(data.closed, under_subtitle=True)  # the subtitle says "Số liệu chốt ngày …"
 
     builders = _chart_builders(data)
     written, pages = _draw(builders, progress, period, out_dir)

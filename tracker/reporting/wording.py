@@ -7,7 +7,7 @@ dates are written with ``tracker.text`` (1.234,5 and dd/mm/yyyy); every string r
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from tracker.calendar import cluster_short_name, iso_week
 from tracker.progress import (
@@ -21,7 +21,7 @@ from tracker.progress import (
     status_label,
 )
 from tracker.reporting.data import ClosedFigures
-from tracker.text import format_date, format_datetime, format_number, format_percent, nfc, weekday_vi
+from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
 STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
 
@@ -93,8 +93,12 @@ def indicator_deadline(spec: IndicatorSpec, year: int) -> date | None:
 
 
 def closed_line(closed: ClosedFigures) -> str:
-    """``Số liệu chốt ngày 30/06/2023 (chốt lúc 03/07/2023 09:00)``."""
-    return nfc(f"Số liệu chốt ngày {format_date(closed.as_of)} (chốt lúc {format_datetime(closed.closed_at)})")
+    """``Số liệu chốt ngày 30/06/2023 (chốt lúc 09:00 ngày 03/07/2023)``."""
+    return nfc(f"Số liệu chốt ngày {format_date(closed.as_of)} (chốt lúc {_when(closed.closed_at)})")
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%H:%M} ngày {format_date(at)}"
 
 
 def confirmed_line(closed: ClosedFigures) -> str:
@@ -118,11 +122,13 @@ def amendments_line(closed: ClosedFigures) -> str:
     return f"{closed.amendments} bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này."
 
 
-def closed_lines(closed: ClosedFigures | None) -> list[str]:
-    """What every part of a closed period's pack says about its figures (nothing when open)."""
+def closed_lines(closed: ClosedFigures | None, *, under_subtitle: bool = False) -> list[str]:
+    """What every part of a closed period's pack says about its figures (nothing when open). Under a
+    subtitle that already says "Số liệu chốt ngày …" (slides, PDF, e-mail) the first line is only when."""
     if closed is None:
         return []
-    return [x for x in (closed_line(closed) + ".", confirmed_line(closed), amendments_line(closed)) if x]
+    first = f"Chốt lúc {_when(closed.closed_at)}." if under_subtitle else closed_line(closed) + "."
+    return [x for x in (first, confirmed_line(closed), amendments_line(closed)) if x]
 
 
 def rules_paragraph(rules: Rules) -> str:

@@ -221,7 +221,7 @@ def _summary_heading(ws: Worksheet, data: ReportData, title: str, last_col: int)
         font=Font(italic=True, color="FF455A64"))
     row = 3
     for line in closed_lines(data.closed):  # a closed period's figures (docs/closing.md §2)
-        row = _note(ws, row, line, last_col, 16.0 * (1 + len(line) // 110), bold=line.startswith("Số liệu chốt"))
+        row = _note(ws, row, line, last_col, 16.0 * (1 + len(line) // 150), bold=line.startswith("Số liệu chốt"))
     return _note(ws, row, headline(progress), last_col, 34, bold=True) + 1
 
 

@@ -10,6 +10,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
+from pypdf import PdfReader
 
 from tests.intake_factory import report_for
 from tests.smtp_server import SmtpServer
@@ -195,6 +196,20 @@ def test_a_closed_periods_pack_shows_the_snapshot_and_says_so(closed, tmp_path):
     data = sheet_rows(load_workbook(pack.workbook)[SHEETS[4]])
     assert not any(25 in r for r in data)  # the amendment is not among the pack's figures
     assert said in pack.text and "chị Lan" in pack.text and said in pack.html
+    title_page = PdfReader(pack.pdf).pages[0].extract_text()
+    assert said in title_page and "Chốt lúc 09:00 ngày 03/07/2023" in title_page
+
+
+def test_a_period_closed_as_of_an_earlier_day_makes_its_pack_as_of_that_day(ctx, tmp_path):
+    ingest(ctx, "LB", date(2023, 6, 23), {**FIGURES, "new_unions": 14})
+    ingest(ctx, "LB", JUNE_30, FIGURES)
+    with ctx.session(write=True) as session:
+        closing.close_period(session, ctx.settings, H1, as_of=date(2023, 6, 23), by="admin", now=T_CLOSE)
+    pack = build_review(ctx, "2023-H1", tmp_path, now=NOW)
+    assert pack.as_of == date(2023, 6, 23) and pack.progress.district("LB").indicator("new_unions").actual == 14
+    assert pack.subject == review_subject(ctx, "2023-H1") and pack.subject.endswith("(số liệu đến 23/06/2023)")
+    assert "Số liệu chốt ngày 23/06/2023" in pack.draft_md.read_text(encoding="utf-8")
+    assert "Chưa đơn vị nào xác nhận số liệu." in pack.text
 
 
 def test_a_reopened_period_is_open_again_and_its_pack_has_the_figures_now(closed, tmp_path):

@@ -4,6 +4,9 @@
 data workbook (same sheets as the weekly one) and the draft report (.md, and .docx in the official layout
 of docs/outputs.md §10), and returns a :class:`ReviewPack` with their paths plus a short e-mail (subject,
 HTML, text) for sending the pack.
+
+When last year's figures exist, every part compares with the same period last year; when ``data.closed``
+is set (a closed period's snapshot), every part says so (docs/outputs.md §5).
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ def test_a_closed_periods_pack_shows_the_snapshot_and_says_so(closed, tmp_path):
 
     said = "Số liệu chốt ngày 30/06/2023"
     md = pack.draft_md.read_text(encoding="utf-8")
-    assert said in md and "chị Lan" in md and "LĐLĐ quận Long Biên (chị Lan, 01/07/2023)" in md
+    assert said in md and "chị Lan" in md and "LĐLĐ quận Long Biên – chị Lan, ngày 01/07/2023" in md
     assert "1 bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này." in md
     assert "Đơn vị đã xác nhận số liệu (1/6)" in md and "anh Tú" not in md
     assert "Chưa xác nhận: " in md and "LĐLĐ quận Hoàn Kiếm" in md.split("Chưa xác nhận: ")[1]
@@ -197,7 +197,7 @@ def test_a_closed_periods_pack_shows_the_snapshot_and_says_so(closed, tmp_path):
     assert not any(25 in r for r in data)  # the amendment is not among the pack's figures
     assert said in pack.text and "chị Lan" in pack.text and said in pack.html
     title_page = PdfReader(pack.pdf).pages[0].extract_text()
-    assert said in title_page and "Chốt lúc 09:00 ngày 03/07/2023" in title_page
+    assert said in title_page and "Số liệu được chốt lúc 09:00 ngày 03/07/2023" in title_page
 
 
 def test_a_period_closed_as_of_an_earlier_day_makes_its_pack_as_of_that_day(ctx, tmp_path):

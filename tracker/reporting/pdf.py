@@ -58,7 +58,7 @@ def _title_page(title: str, subtitle: str, cluster_name: str, contents: Sequence
     if notes:
         lines = [part for line in notes for part in textwrap.wrap(nfc(line), 115)]
         fig.text(0.06, 0.48, "\n".join(lines), fontsize=11, color="#455A64", va="top", linespacing=1.4)
-        y = min(y, 0.45 - 0.027 * len(lines))
+        y = min(y, 0.44 - 0.027 * len(lines))
     fig.text(0.06, y, "Nội dung", fontsize=16, fontweight="bold", va="center")
     # The list must end above the footer line (y = 0.04), however many charts the pack has.
     step = min(0.042, (y - CONTENTS_BOTTOM) / max(len(contents), 1))

@@ -106,8 +106,8 @@ def confirmed_line(closed: ClosedFigures) -> str:
     n = len(closed.confirmed) + len(closed.not_confirmed)
     if closed.confirmed:
         text = (f"Đơn vị đã xác nhận số liệu ({len(closed.confirmed)}/{n}): "
-                + "; ".join(f"{c.district} ({c.by}, {format_date(c.at)})" if c.by else
-                            f"{c.district} ({format_date(c.at)})" for c in closed.confirmed) + ".")
+                + "; ".join(f"{c.district} – {c.by}, ngày {format_date(c.at)}" if c.by else
+                            f"{c.district} – ngày {format_date(c.at)}" for c in closed.confirmed) + ".")
     else:
         text = "Chưa đơn vị nào xác nhận số liệu."
     if closed.confirmed and closed.not_confirmed:
@@ -127,7 +127,7 @@ def closed_lines(closed: ClosedFigures | None, *, under_subtitle: bool = False) 
     subtitle that already says "Số liệu chốt ngày …" (slides, PDF, e-mail) the first line is only when."""
     if closed is None:
         return []
-    first = f"Chốt lúc {_when(closed.closed_at)}." if under_subtitle else closed_line(closed) + "."
+    first = f"Số liệu được chốt lúc {_when(closed.closed_at)}." if under_subtitle else closed_line(closed) + "."
     return [x for x in (first, confirmed_line(closed), amendments_line(closed)) if x]
 
 

@@ -4,6 +4,9 @@ Read this table to find your way in (docs/README.md, "Layout", says where each t
 
 - **core** — the modules directly in ``tracker/``: settings, database, models, the progress rules,
   standing, targets, text, calendar (week keys, short names)... Core imports only core.
+- **core rules in a package** — ``tracker/assessment`` (the year-end scoring rules, their computed
+  criteria and the stored scores) sits beside the progress rules it takes its numbers from: it is core,
+  so intake (checking a self-assessment), reporting and documents can all use it.
 - **areas** — ``tracker/intake`` (reading and judging sheets), ``tracker/reporting`` (the weekly report,
   the review pack), ``tracker/mail`` (outbox, delivery, message texts), ``tracker/mailbox`` (IMAP,
   reading e-mails). An area imports core and itself, never another area: where one needs another's
@@ -28,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_PACKAGES = ("tracker", "jobs")
 
 # Sub-packages of tracker/ by layer. A new folder must be added here before its code is accepted.
-AREAS = ("intake", "reporting", "mail", "mailbox", "assessment", "documents", "backup")
+AREAS = ("intake", "reporting", "mail", "mailbox", "documents", "backup")
+CORE_PACKAGES = ("assessment",)  # packages whose modules are core (they import only core)
 PACKAGE_LAYER = {"workflows": "workflows", "cli": "cli", "web": "web"}
 
 # What each layer may import. "area" means: core, and its own area only.
@@ -123,13 +127,14 @@ def layer(module: str) -> tuple[str, str]:
     parts = module.split(".")
     if parts[0] == "jobs":
         return "jobs", "jobs"
-    if len(parts) == 1 or (ROOT / "tracker" / f"{parts[1]}.py").is_file():
+    if len(parts) == 1 or (ROOT / "tracker" / f"{parts[1]}.py").is_file() or parts[1] in CORE_PACKAGES:
         return "core", "core"
     if parts[1] in AREAS:
         return "area", parts[1]
     if parts[1] in PACKAGE_LAYER:
         return PACKAGE_LAYER[parts[1]], parts[1]
-    raise AssertionError(f"tracker/{parts[1]}/ belongs to no layer: add it to AREAS or PACKAGE_LAYER in {__file__}")
+    raise AssertionError(f"tracker/{parts[1]}/ belongs to no layer: add it to AREAS, CORE_PACKAGES or "
+                         f"PACKAGE_LAYER in {__file__}")
 
 
 def allowed(imp: Import) -> bool:

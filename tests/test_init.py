@@ -21,15 +21,15 @@ def _counts(ctx) -> dict[str, int]:
 
 def test_migrations_create_every_table_in_an_empty_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    assert migrate(url) == "0003"
+    assert migrate(url) == "0004"
     tables = set(inspect(get_engine(url)).get_table_names())
     assert {"cluster", "district", "indicator", "target", "submission", "figure", "finding",
             "outboxmessage", "jobrun", "alembic_version"} <= tables
-    assert migrate(url) == "0003"  # upgrading again is a no-op
+    assert migrate(url) == "0004"  # upgrading again is a no-op
 
 
 def test_migrations_run_on_the_database_under_test(db_url):
-    assert migrate(db_url) == "0003"
+    assert migrate(db_url) == "0004"
     assert "figure" in inspect(get_engine(db_url)).get_table_names()
 
 

@@ -313,6 +313,14 @@ _WARNINGS: dict[str, Code] = {
         "mỗi tuần trong 13 tuần trước ({largest}); hãy kiểm tra lại (gõ thừa số 0?).",
         "'{name}' rose by {gain} since {last_date}, more than {factor} times the largest weekly increase of "
         "the 13 weeks before ({largest}); please check (an extra zero?).")),
+    # docs/closing.md §3: stored and counted like any sheet, but the closed period's documents keep the frozen figures
+    "amended_after_close": Code("warning", "a sheet dated inside a period whose figures were already closed", _one(
+        "Sửa số liệu sau khi chốt: số liệu {period} đã được chốt ngày {closed_at} (số liệu đến {close_as_of}). "
+        "Bảng tính này vẫn được tiếp nhận và tính vào tiến độ hiện tại, nhưng tài liệu sơ kết giữ số liệu đã "
+        "chốt; Cụm trưởng sẽ thấy thay đổi này trong báo cáo tuần và quyết định có mở lại kỳ hay không.",
+        "Amended after the close: the figures of {period} were closed on {closed_at} (as of {close_as_of}). "
+        "This sheet is received and counts in the current progress, but the review documents keep the closed "
+        "figures; the cluster head will see this change in the weekly report and decide whether to reopen.")),
     "period_mismatch": Code(
         "warning", "`Thực hiện trong kỳ` differs from the change in the year-to-date figure", _one(
             "'Thực hiện trong kỳ' của '{name}' là {period} nhưng số lũy kế tăng {expected} so với số liệu "

@@ -41,6 +41,13 @@ class SubmissionSource(enum.StrEnum):
     web = "web"  # an upload through the portal
 
 
+class SubmissionKind(enum.StrEnum):
+    """What a received file is (docs/assessment.md §5)."""
+
+    report = "report"  # the weekly district report: its figures are ``Figure`` rows
+    assessment = "assessment"  # a unit's self-assessment workbook: its scores are ``AssessmentScore`` rows
+
+
 class OutboxStatus(enum.StrEnum):
     """Where a message is in its delivery (docs/outputs.md §8)."""
 
@@ -124,6 +131,9 @@ class Submission(SQLModel, table=True):
     file_name: str = ""
     stored_path: str = ""  # where the original bytes are kept
     source: SubmissionSource = Field(default=SubmissionSource.cli, sa_type=AutoString)
+    # A self-assessment keeps ``as_of`` empty (its date is the assessment's, in ``AssessmentScore``), so
+    # no rule about weekly figures, versions by date or reporting weeks ever takes it for a report.
+    kind: SubmissionKind = Field(default=SubmissionKind.report, sa_type=AutoString, max_length=20)
     sender: str | None = None
     message_id: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
@@ -283,3 +293,53 @@ class Confirmation(SQLModel, table=True):
     confirmed_by: str = ""  # the portal link's label, or --by TEXT
     channel: str = Field(default="cli", max_length=10)  # web | cli
     figures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class AssessmentScore(SQLModel, table=True):
+    """One line of a unit's self-assessment workbook (a ``Submission`` of kind ``assessment``): the score the
+    unit gave itself for a criterion, bonus or penalty code, and the cell it came from. ``value`` None: left
+    blank (not self-scored). The latest accepted workbook of a unit and year counts (docs/assessment.md §5)."""
+
+    __tablename__ = "assessment_score"
+    __table_args__ = (UniqueConstraint("submission_id", "code"),
+                      Index("ix_assessment_score", "cluster_id", "year", "district_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    submission_id: int = Field(foreign_key="submission.id")
+    district_id: int = Field(foreign_key="district.id")
+    year: int
+    as_of: date  # the assessment date the workbook's computed scores are as of
+    code: str = Field(max_length=20)
+    value: float | None = None
+    explanation: str = ""  # "Giải trình, minh chứng", as typed
+    sheet: str
+    cell: str
+
+
+class AssessmentReview(SQLModel, table=True):
+    """One import of the cluster head's cross-check workbook (``Thẩm định``); the latest of a year counts."""
+
+    __tablename__ = "assessment_review"
+    __table_args__ = (Index("ix_assessment_review", "cluster_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    year: int
+    file_hash: str = Field(max_length=64)
+    file_name: str = ""
+    stored_path: str = ""
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class AssessmentReviewScore(SQLModel, table=True):
+    """The cluster's score of one unit and code in a cross-check import; ``value`` None: not given."""
+
+    __tablename__ = "assessment_review_score"
+    __table_args__ = (UniqueConstraint("review_id", "district_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: str = Field(foreign_key="cluster.id", max_length=40)
+    review_id: int = Field(foreign_key="assessment_review.id", index=True)
+    district_id: int = Field(foreign_key="district.id")
+    code: str = Field(max_length=20)
+    value: float | None = None
+    sheet: str
+    cell: str

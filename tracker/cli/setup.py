@@ -35,8 +35,10 @@ def init() -> None:
 
 def demo() -> None:
     from jobs.tasks import execute, run_cycle
+    from tracker.web.visit import PortalVisit
     from tracker.workflows.demo import run_demo
 
-    code = run_demo(context(), run_cycle, lambda ctx, name: execute(ctx, name, trigger="demo"), out=out, err=err)
+    code = run_demo(context(), run_cycle, lambda ctx, name: execute(ctx, name, trigger="demo"), PortalVisit,
+                    out=out, err=err)
     if code:
         raise typer.Exit(code)

@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import bindparam, insert, select, text, update
+from sqlmodel import Session
 
 from tracker import findings as findings_module
 from tracker import models
+from tracker.calendar import parse_period
+from tracker.closing import closes_covering
 from tracker.errors import NotInitialised
 from tracker.findings import CONTEXT_CODES, Finding, ordered
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
@@ -45,6 +48,7 @@ from tracker.intake.matching import SHEET_REPORT, Names
 from tracker.intake.parser import ParsedReport, parse_report
 from tracker.intake.reader import PendingRead, default_reader
 from tracker.intake.rejection import RejectedFiles, existing_outputs, prepare_rejected, write_rejected
+from tracker.messages import Bilingual
 from tracker.text import format_date
 
 if TYPE_CHECKING:
@@ -354,7 +358,8 @@ class _Batch:
         # more in handing the GIL back and forth (bench/ingest.py: 2.5 against 3.3 ms a sheet).
         write_atomic(archived, p.data)  # on disk before the submission that names it is committed
         past = _history(conn, cid, ids.district[report.district], report.as_of, ids.indicator_key)
-        report.findings = ordered([*report.findings, *history_findings(report, past.figures, settings)])
+        report.findings = ordered([*report.findings, *history_findings(report, past.figures, settings),
+                                   *_after_close(conn, cid, report, settings.tz)])
         result = _verdict(p, "accepted")
         result.stored_path = archived
         sid = result.submission_id = self._insert_submission(conn, ids, p, result)
@@ -393,6 +398,22 @@ class _Batch:
             "as_of": report.as_of, "sheet": report.sheet, "error_count": len(report.errors),
             "warning_count": len(report.warnings),
             "superseded_by_id": None}).inserted_primary_key[0]
+
+
+def _after_close(conn: Connection, cluster_id: str, report: ParsedReport, tz) -> list[Finding]:
+    """A warning per closed period the sheet's date falls in: an amendment after close (docs/closing.md §3)."""
+    assert report.as_of is not None
+    with Session(bind=conn) as session:
+        closes = closes_covering(session, cluster_id, report.as_of)
+        found = []
+        for close in closes:
+            period = parse_period(close.period)
+            closed_at = close.closed_at if close.closed_at.tzinfo else close.closed_at.replace(tzinfo=UTC)
+            found.append(findings_module.make(
+                "amended_after_close", sheet=report.sheet, ref=report.as_of_cell,
+                period=Bilingual(period.title, period.key), closed_at=format_date(closed_at.astimezone(tz).date()),
+                close_as_of=format_date(close.as_of)))
+        return found
 
 
 @dataclass(frozen=True)

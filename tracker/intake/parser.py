@@ -63,6 +63,7 @@ class ParsedReport:
     rows: list[ReportRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     district_cell: str | None = None  # the cell holding the district (a source's rule points at it)
+    as_of_cell: str | None = None  # the cell holding the as-of date
 
     @property
     def errors(self) -> list[Finding]:
@@ -236,6 +237,7 @@ class _SheetParser:
             self.sheet.report("date_outside_year", ref=value.ref, as_of=format_date(as_of), year=year)
             return
         self.report.as_of = as_of
+        self.report.as_of_cell = value.ref
 
     # -- the table -------------------------------------------------------------------------------------
     def table(self) -> None:

@@ -3,31 +3,72 @@
 1. `init`: database, cluster, districts, indicators, sample targets from config.toml.
 2. Sample weekly sheets for January–June of the cluster year, filled the way clerks fill the template
    (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
-3. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
+3. The `pull` job takes them in; then the half-year's close (docs/closing.md): `send confirmations` for
+   2023-H1, five of the six units confirm (four on the portal — the real server on a loopback port, the
+   page's own form — and one by telephone, as `tracker period confirm` records it), `period close`
+   freezes the figures as of 30/06, and Long Biên sends one corrected 30/06 sheet after the close (an
+   amendment after close).
+4. The scheduler's own jobs as of 30/06: `pull` → `weekly-report` → `reminders` → `review-pack`
    (`jobs.tasks.run_cycle`, handed in by the caller: workflows never import the jobs), with mail
-   written as .eml files when no SMTP host is configured.
-4. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
+   written as .eml files when no SMTP host is configured: the weekly e-mail lists the amendment, the
+   review pack shows the frozen figures and who confirmed.
+5. Where everything is; then `verify` (every stored figure against its archived file) and a `backup`
    (the scheduler's own job, also handed in), and where the backup is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
+from tracker import closing
+from tracker.calendar import parse_period
 from tracker.context import Context, init_database
 from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
-from tracker.workflows.sample import generate_sample_sheets
+from tracker.workflows.sample import amendment_sheet, generate_sample_sheets
+from tracker.workflows.sending import send_confirmations
 from tracker.workflows.verify import verify_archive
 
 Cycle = Callable[[Context, date], list[JobRun]]  # jobs.tasks.run_cycle
 RunJob = Callable[[Context, str], JobRun]  # jobs.tasks.execute with trigger "demo"
 Say = Callable[[str], None]
+
+# Who confirms the half-year's figures in the demo, and how (docs/closing.md §1): four units on the portal,
+# one by telephone; Đống Đa has not confirmed when the period is closed.
+PORTAL_CONFIRMERS = {"HBT": "Văn phòng LĐLĐ quận Hai Bà Trưng", "HM": "Văn phòng LĐLĐ quận Hoàng Mai",
+                     "BD": "Văn phòng LĐLĐ quận Ba Đình", "HK": "Văn phòng LĐLĐ quận Hoàn Kiếm"}
+PHONE_CONFIRMER = ("LB", "Đ/c Chánh Văn phòng LĐLĐ quận Long Biên (qua điện thoại)")
+
+
+class PortalPage(Protocol):
+    status: int
+
+    def text(self) -> str: ...
+
+
+class Portal(Protocol):
+    """The portal served for a while, visited as a browser does (tracker.web.visit.PortalVisit, handed in
+    by the CLI: workflows never import the web)."""
+
+    def __enter__(self) -> Portal: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def district_link(self, code: str, label: str) -> str: ...
+
+    def open(self, path: str) -> PortalPage: ...
+
+    def submit(self, page: PortalPage, action_suffix: str, *, file: tuple[str, bytes] | None = None
+               ) -> PortalPage: ...
+
+
+OpenPortal = Callable[[Context], Portal]
 
 
 def _outcome(run: JobRun) -> str:
@@ -44,12 +85,14 @@ def _files(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
 
 
-def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, *, out: Say, err: Say) -> int:
-    """Run the demo; returns the exit code (1 when a job did not succeed or verify found a difference).
+def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, open_portal: OpenPortal, *, out: Say,
+             err: Say) -> int:
+    """Run the demo; returns the exit code (1 when a job did not succeed, a step of the close failed or
+    verify found a difference).
 
     ``run_cycle`` runs the scheduler's weekly cycle as of a date, ``run_job`` one job now (both are the
-    jobs' own, handed in by the caller); ``out`` shows a line of the result (stdout), ``err`` a line of
-    progress (stderr).
+    jobs' own), ``open_portal`` serves the portal for a visit (all handed in by the caller); ``out`` shows
+    a line of the result (stdout), ``err`` a line of progress (stderr).
     """
     s = ctx.settings
     revision, summary = init_database(ctx)
@@ -63,27 +106,67 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, *, out: Say, err: 
     out(f"[2] Dữ liệu mẫu / sample data: {len(sheets)} bảng tính báo cáo tuần / weekly sheets → {s.paths.inbox}")
 
     as_of = date(s.cluster.year, 6, 30)
+    pulled = run_job(ctx, "pull")
+    out(f"[3] Nhận bảng tính / pull: {_outcome(pulled)}")
+    closed = _close_half_year(ctx, open_portal, as_of, out=out, err=err)
+
     err(f"Chạy chu trình tuần như bộ lập lịch, số liệu đến {format_date(as_of)} / "
         f"running the weekly cycle as the scheduler does, as of {as_of.isoformat()}")
-    runs = run_cycle(ctx, as_of)
-    out(f"[3] Chu trình tuần / weekly cycle as of {format_date(as_of)} (jobs.tasks.run_cycle):")
-    for run in runs:
+    runs = [pulled, *run_cycle(ctx, as_of)]
+    out(f"[5] Chu trình tuần / weekly cycle as of {format_date(as_of)} (jobs.tasks.run_cycle):")
+    for run in runs[1:]:
         out(f"    {_outcome(run)}")
 
     progress = cluster_progress(ctx, as_of)
-    out(f"[4] Xếp hạng đến {format_date(as_of)} / ranking (tracker status --as-of {format_date(as_of)}):")
+    out(f"[5b] Xếp hạng đến {format_date(as_of)} / ranking (tracker status --as-of {format_date(as_of)}):")
     for d in progress.districts:
         score = "—" if d.score is None else format_number(round(d.score, 4), 4)
         out(f"    {d.rank or '-'}. {d.name}: điểm / score {score}")
     _where(ctx, as_of, out)
     proved = _verify_and_back_up(ctx, run_job, out)
-    return 0 if proved and all(r.outcome in ("ok", "skipped") for r in runs) else 1
+    return 0 if proved and closed and all(r.outcome in ("ok", "skipped") for r in runs) else 1
+
+
+def _close_half_year(ctx: Context, open_portal: OpenPortal, as_of: date, *, out: Say, err: Say) -> bool:
+    """Confirmations (portal and telephone), the close as of ``as_of``, then one amendment after the close
+    dropped in the inbox for the cycle's pull. True when every step did what it should."""
+    s = ctx.settings
+    period = parse_period(f"{as_of.year}-H1")
+    asked = send_confirmations(ctx, period.key, as_of)
+    out(f"[4] Chốt số liệu {period.title} / closing {period.key} (docs/closing.md):")
+    out(f"    Đề nghị xác nhận / confirmation requests (tracker send confirmations): {len(asked.messages)} "
+        "thư / messages")
+    ok = True
+    err("Các đơn vị xác nhận số liệu trên cổng thông tin / units confirm on the portal")
+    with open_portal(ctx) as portal:
+        for code, label in PORTAL_CONFIRMERS.items():
+            page = portal.open(portal.district_link(code, label))
+            done = portal.submit(page, "/confirm") if page.status == 200 else page
+            with ctx.session() as session:
+                confirmed = done.status == 200 and code in closing.valid_confirmations(
+                    session, ctx.cluster_id, period, as_of)
+            ok = ok and confirmed
+            out(f"    {code}: xác nhận trên cổng thông tin / confirmed on the portal — "
+                + ("đã xác nhận / confirmed" if confirmed else f"KHÔNG THÀNH / FAILED (HTTP {done.status})"))
+    code, by = PHONE_CONFIRMER
+    with ctx.session(write=True) as session:
+        closing.confirm(session, s, period, code, as_of=as_of, by=by, channel="cli", now=datetime.now(UTC))
+        result = closing.close_period(session, s, period, as_of=as_of, by="demo", now=datetime.now(UTC))
+        session.commit()
+        closed_at = result.close.closed_at if result.close is not None else None
+    out(f"    {code}: xác nhận qua điện thoại / confirmed by telephone (tracker period confirm --by …)")
+    out(f"    Đã chốt / closed (tracker period close {period.key}): số liệu đến / figures as of {format_date(as_of)}; "
+        f"chưa xác nhận / not confirmed: {', '.join(result.not_confirmed) or '—'}")
+    when = max(datetime.now(UTC), (closed_at or datetime.now(UTC)).replace(tzinfo=UTC))
+    path = amendment_sheet(s, s.paths.inbox, when)
+    out(f"    Sửa số liệu sau khi chốt / an amendment after the close: {path.name} → {s.paths.inbox}")
+    return ok and result.close is not None
 
 
 def _where(ctx: Context, as_of: date, out: Say) -> None:
     s = ctx.settings
     reports = s.paths.reports
-    out("[5] Kết quả / outputs:")
+    out("[6] Kết quả / outputs:")
     out(f"    Báo cáo tuần / weekly report:     {_latest(reports / 'weekly')}")
     out(f"    Tài liệu sơ kết / review pack:    {_latest(reports / 'review')}")
     out(f"    Thư đã gửi / e-mails (.eml):      {s.paths.outbox} ({len(_files(s.paths.outbox, '*.eml'))} tệp / files)")

@@ -320,3 +320,24 @@ def demo_step(ctx: Context) -> str:
             for w in r.warnings:
                 lines.append(f"  Cảnh báo: {r.file_name} — {w.text('vi')}")
     return "\n".join(lines)
+
+
+AMENDED = ("LB", LAST_WEEK, "new_unions")  # the unit, date and indicator of the demo's amendment after close
+AMENDMENT_NOTE = "Bổ sung 01 CĐCS thành lập ngày 30/06, quyết định công nhận về muộn"
+
+
+def amendment_sheet(settings: Settings, folder: Path, when: datetime) -> Path:
+    """The demo's amendment after the close: Long Biên sends its 30/06 sheet again at ``when`` with one more
+    new grassroots union (the same template, the same clerk's way of filling it)."""
+    code, week, key = AMENDED
+    sheets = plan(settings)
+    sent = [s for s in sheets if (s.district, s.week) == (code, week) and s.mistake is None][-1]
+    figures = {**sent.figures, key: (sent.figures[key] or 0) + 1}
+    periods = {**sent.periods, key: (sent.periods.get(key) or 0) + 1} if sent.periods else {}
+    again = SampleSheet(code, week, when, f"{code} - Báo cáo tuần {week.isocalendar().week} (bổ sung sau chốt).xlsx",
+                        figures, periods, {**sent.notes, key: AMENDMENT_NOTE})
+    path = folder / again.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render(settings, again, _previous(settings, sheets, sent)))
+    touch(path, when)
+    return path

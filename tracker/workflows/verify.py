@@ -203,7 +203,8 @@ class WeeklySheets:
         S, F, D, I = models.Submission, models.Figure, models.District, models.Indicator  # noqa: N806, E741
         codes = dict(conn.execute(select(D.id, D.code).where(D.cluster_id == cluster_id)).all())
         query = select(S.id, S.file_name, S.stored_path, S.file_hash, S.district_id, S.as_of, S.received_at).where(
-            S.cluster_id == cluster_id, S.status == models.SubmissionStatus.accepted)
+            S.cluster_id == cluster_id, S.status == models.SubmissionStatus.accepted,
+            S.kind == models.SubmissionKind.report)
         if year is not None:
             query = query.where(S.as_of >= date(year, 1, 1), S.as_of <= date(year, 12, 31))
         records = {row.id: Record(self.name, row.id, row.file_name, row.stored_path, row.file_hash,

@@ -241,3 +241,11 @@ def test_send_review_of_a_closed_period_says_so_in_the_email(closed, server):
     for body in (text, html):
         assert "Số liệu chốt ngày 30/06/2023" in body and "chị Lan" in body
         assert "1 bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này." in body
+
+
+def test_report_review_of_a_closed_period_says_so_on_stderr(closed, cli, tmp_path):
+    result = cli("report", "review", "--period", "2023-H1", "-o", str(tmp_path / "pack"))
+    assert result.exit_code == 0, result.stderr
+    assert "Kỳ 2023-H1 đang chốt: tài liệu dùng số liệu chốt ngày 30/06/2023" in result.stderr
+    assert "1 bảng tính sửa số liệu sau khi chốt không được tính" in result.stderr
+    assert any(line.endswith(".pdf") for line in result.stdout.splitlines())

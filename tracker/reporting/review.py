@@ -19,7 +19,7 @@ from pathlib import Path
 from tracker.calendar import Period, cluster_short_name, default_period, parse_period  # noqa: F401  (re-exported)
 from tracker.progress import ClusterProgress
 from tracker.reporting import narrative
-from tracker.reporting.data import ReportData
+from tracker.reporting.data import ClosedFigures, ReportData
 from tracker.reporting.narrative import Draft, Grid
 from tracker.reporting.weekly import Chart, chart_cid, render_template
 from tracker.reporting.wording import closed_lines, has_last_year, review_subject, safe_filename
@@ -44,6 +44,7 @@ class ReviewPack:
     html: str  # a short e-mail body presenting the pack; charts by cid
     text: str  # its plain-text alternative
     progress: ClusterProgress
+    closed: ClosedFigures | None = None  # set when made from a closed period's snapshot
 
     @property
     def attachments(self) -> tuple[Path, ...]:
@@ -111,7 +112,7 @@ def render_review(data: ReportData, period: Period, out_dir: Path, *, write_draf
     return ReviewPack(cluster_id=progress.cluster, period=period.key, as_of=progress.as_of, title=title,
                       out_dir=out_dir, pdf=pdf_path, pptx=pptx_path, workbook=workbook, draft_md=md,
                       draft_docx=docx, charts=tuple(written), subject=subject, html=html, text=text,
-                      progress=progress)
+                      progress=progress, closed=data.closed)
 
 
 def _chart_builders(data: ReportData) -> list[tuple[str, str, str, Callable]]:

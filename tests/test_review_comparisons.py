@@ -137,6 +137,9 @@ def test_the_pack_compares_each_indicator_with_the_same_day_last_year(two_years,
     compare = next(s for s in slides if s.startswith("So với cùng kỳ năm 2022"))
     assert "tăng 15,4%" in compare and "Cùng kỳ năm 2022" in compare
     assert "tăng 15,4% so với cùng kỳ" in slides[-1]  # the summary slide
+    pages = PdfReader(pack.pdf).pages
+    assert len(pages) == 1 + len(pack.charts) + 2 and "So với cùng kỳ năm 2022" in pages[0].extract_text()
+    assert "tăng 15,4%" in pages[-1].extract_text() and "Xếp hạng thi đua" in pages[-2].extract_text()
 
 
 def test_without_last_years_figures_the_pack_is_unchanged(ctx, tmp_path):
@@ -148,6 +151,7 @@ def test_without_last_years_figures_the_pack_is_unchanged(ctx, tmp_path):
     assert "cùng kỳ" not in md and "cùng kỳ" not in doc_text(pack.draft_docx)
     assert not any("cùng kỳ" in s for s in slide_texts(pack.pptx))
     assert len(slide_texts(pack.pptx)) == 1 + len(pack.charts) + 2
+    assert len(PdfReader(pack.pdf).pages) == 1 + len(pack.charts) + 1
     assert "chốt" not in md and "chốt" not in pack.text
 
 

@@ -86,7 +86,8 @@ def render_review(data: ReportData, period: Period, out_dir: Path, *, write_draf
     pdf_path = pdf.write_pdf(out_dir / f"{base}.pdf", title=title, subtitle=subtitle,
                              cluster_name=progress.cluster_name, progress=progress,
                              charts=pages,
-                             contents=[t for _, t, _, _ in builders] + ["Bảng xếp hạng"],
+                             contents=[t for _, t, _, _ in builders] + ["Bảng xếp hạng"]
+                             + ([f"So với cùng kỳ năm {progress.year - 1}"] if has_last_year(progress) else []),
                              generated_at=data.generated_at, notes=notes)
     pptx_path = slides.write_pptx(out_dir / f"{base}.pptx", title=title, subtitle=subtitle,
                                   cluster_name=progress.cluster_name, progress=progress,

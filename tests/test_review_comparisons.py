@@ -253,3 +253,13 @@ def test_report_review_of_a_closed_period_says_so_on_stderr(closed, cli, tmp_pat
     assert "Kỳ 2023-H1 đang chốt: tài liệu dùng số liệu chốt ngày 30/06/2023" in result.stderr
     assert "1 bảng tính sửa số liệu sau khi chốt không được tính" in result.stderr
     assert any(line.endswith(".pdf") for line in result.stdout.splitlines())
+
+
+def test_last_years_figures_imported_after_the_close_count_in_the_closed_pack(closed, tmp_path):
+    with closed.session(write=True) as session:
+        add_sheet(session, "LB", date(2022, 6, 30), LAST_YEAR, received=datetime(2023, 7, 10, tzinfo=UTC))
+    pack = build_review(closed, "2023-H1", tmp_path, now=NOW)
+    lb = pack.progress.district("LB").indicator("new_unions")
+    assert (lb.actual, lb.last_year_actual) == (18, 16)  # the frozen figure, against last year's
+    assert "tăng 87,5% so với cùng kỳ năm 2022 (16 CĐCS; năm 2022 có số liệu của 1/6 đơn vị)" in (
+        pack.draft_md.read_text(encoding="utf-8"))  # the cluster: 18 + 12 against LB's 16

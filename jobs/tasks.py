@@ -36,6 +36,7 @@ from tracker.context import Context, open_context
 from tracker.errors import TrackerError
 from tracker.mail.delivery import deliver_pending
 from tracker.models import JobOutcome, JobRun
+from tracker.standing import years_with_data
 from tracker.text import format_date
 from tracker.workflows.pull import pull
 from tracker.workflows.sending import send_reminders, send_review, send_weekly
@@ -85,16 +86,22 @@ def _always(ctx: Context, run_date: date, as_of: date | None) -> Plan:
     return Plan()  # pull and outbox work on what is there now; no data date
 
 
+def _years(ctx: Context) -> frozenset[int]:
+    """The years with targets or figures: a job whose period lies in none of them is skipped."""
+    with ctx.session() as session:
+        return years_with_data(session, ctx.cluster_id)
+
+
 def _plan_weekly(ctx: Context, run_date: date, as_of: date | None) -> Plan:
-    return plan_weekly(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+    return plan_weekly(_years(ctx), run_date=run_date, as_of=as_of)
 
 
 def _plan_reminders(ctx: Context, run_date: date, as_of: date | None) -> Plan:
-    return plan_reminders(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+    return plan_reminders(_years(ctx), run_date=run_date, as_of=as_of)
 
 
 def _plan_review(ctx: Context, run_date: date, as_of: date | None) -> Plan:
-    return plan_review(ctx.settings.cluster.year, run_date=run_date, as_of=as_of)
+    return plan_review(_years(ctx), run_date=run_date, as_of=as_of)
 
 
 # --- bodies ------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_a_mailbox_that_would_read_its_processed_messages_again_stops_pull_with_
 
 FORMAT_COMMANDS = {("status",): ["table", "json", "csv"], ("jobs", "list"): ["table", "json"],
                    ("outbox", "list"): ["table", "json"], ("overview",): ["table", "json"],
-                   ("period", "list"): ["table", "json"]}
+                   ("period", "list"): ["table", "json"], ("assess",): ["table", "json", "csv"]}
 
 
 def _commands(command, path=()):

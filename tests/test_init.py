@@ -75,6 +75,23 @@ def test_an_unchanged_config_does_not_override_a_target_imported_later(ctx):
         assert current_targets(s, "cum-1", 2023)[("HBT", "new_unions")] == 40
 
 
+def test_a_new_year_registers_the_config_targets_for_it_and_keeps_the_earlier_year(tmp_path, db_url):
+    ctx = open_context(settings=load_settings(write_config(tmp_path, db_url), env={}))
+    init_database(ctx)
+    # The same values in the config, a new year: "changed since the last registration" is judged per year.
+    new_year = open_context(settings=load_settings(write_config(tmp_path, db_url, replace={
+        "year = 2023": "year = 2024"}), env={}))
+    _, summary = init_database(new_year)
+    assert summary.targets_registered == 30
+    with ctx.session() as s:
+        assert current_targets(s, "cum-1", 2024)[("HBT", "new_unions")] == 30
+        assert current_targets(s, "cum-1", 2023)[("HBT", "new_unions")] == 30
+        years = sorted(s.exec(select(models.Target.year).distinct()).all())
+    assert years == [2023, 2024]
+    _, again = init_database(new_year)
+    assert again.targets_registered == 0 and again.targets_unchanged == 30
+
+
 def test_two_clusters_share_one_database_without_seeing_each_other(tmp_path, db_url):
     one = open_context(settings=load_settings(write_config(tmp_path, db_url), env={}))
     init_database(one)

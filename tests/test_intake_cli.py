@@ -211,7 +211,13 @@ def test_template_command_writes_the_workbook(ctx, cli, tmp_path):
     assert result.exit_code == 0 and result.stdout.strip() == str(out) and out.stat().st_size > 0
     assert cli("template", "XYZ", "-o", out).exit_code == 2
     assert cli("template", "HBT", "--as-of", "31/06/2023").exit_code == 2
-    assert cli("template", "HBT", "--as-of", "01/01/2024", "-o", out).exit_code == 2
+    assert cli("template", "HBT", "--as-of", "05/01/2025", "-o", out).exit_code == 2  # no 2025 targets
+    # the year after [cluster] year takes sheets (the first January weeks, before the switch)
+    assert cli("template", "HBT", "--as-of", "05/01/2024", "-o", out).exit_code == 0
+    from openpyxl import load_workbook
+
+    assert "01/01/2024" in " ".join(str(c.value) for row in load_workbook(out).worksheets[-1].iter_rows()
+                                    for c in row if c.value)
 
 
 def test_targets_template_and_import_commands(ctx, cli, tmp_path):

@@ -325,3 +325,19 @@ def test_a_reader_that_fails_under_one_file_costs_that_file_only(ctx):
     assert outcomes[0].result.status == "accepted"
     assert outcomes[1].result is None and outcomes[1].error is not None  # the file the worker had
     assert outcomes[2].result.status == "accepted"  # a fresh worker read the next one
+
+
+def test_a_sheet_of_an_earlier_year_is_accepted_once_that_year_has_targets(ctx):
+    from tracker.targets import register_targets
+
+    day = date(2022, 6, 30)
+    data = report_for("HBT", day, FIGS)
+    refused = ingest_bytes(ctx, data, "2022.xlsx", received_at=at(day))
+    assert refused.status == "rejected" and [f.code for f in refused.errors] == ["date_outside_year"]
+    with ctx.session(write=True) as s:
+        register_targets(s, ctx.cluster_id, 2022, {("HBT", "new_unions"): 20}, source="workbook")
+    again = ingest_bytes(ctx, report_for("HBT", day, {**FIGS, "agreements": 11}), "2022b.xlsx", received_at=at(day))
+    assert again.status == "accepted" and again.as_of == day
+    next_year = ingest_bytes(ctx, report_for("HBT", date(2024, 1, 5), FIGS), "2024.xlsx",
+                             received_at=at(date(2024, 1, 5)))
+    assert next_year.status == "accepted"  # the year after [cluster] year: the first January sheets

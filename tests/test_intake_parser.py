@@ -28,9 +28,10 @@ def settings():
     return load_settings(SAMPLE_CONFIG, env={})
 
 
-def parse(settings, cells=None, *, name="Báo cáo", today=TODAY, **sheet_kwargs):
+def parse(settings, cells=None, *, name="Báo cáo", today=TODAY, target_years=(), **sheet_kwargs):
     cells = report_cells() if cells is None else cells
-    return parse_report(workbook_grid(sheet_grid(cells, name=name, **sheet_kwargs)), settings, today=today)
+    return parse_report(workbook_grid(sheet_grid(cells, name=name, **sheet_kwargs)), settings, today=today,
+                        target_years=target_years)
 
 
 def codes(report, severity=None):
@@ -161,7 +162,28 @@ def test_a_date_more_than_one_day_ahead_is_in_the_future(settings):
 
 
 def test_a_date_outside_the_cluster_year(settings):
-    assert codes(parse(settings, report_cells(as_of="30/12/2022"))) == [("date_outside_year", "Báo cáo!B5")]
+    report = parse(settings, report_cells(as_of="30/12/2022"))
+    assert codes(report) == [("date_outside_year", "Báo cáo!B5")]
+    assert report.errors[0].message_vi == ("Ngày số liệu 30/12/2022 nằm ngoài năm thi đua: năm 2022 chưa có chỉ "
+                                           "tiêu đăng ký (năm thi đua hiện tại là 2023).")
+
+
+def test_a_january_sheet_of_the_next_year_is_accepted_before_the_year_is_switched(settings):
+    report = parse(settings, report_cells(as_of="05/01/2024"), today=date(2024, 1, 5))
+    assert report.ok and report.as_of == date(2024, 1, 5)
+
+
+def test_a_sheet_dated_in_a_year_without_targets_is_refused(settings):
+    assert codes(parse(settings, report_cells(as_of="05/01/2019"))) == [("date_outside_year", "Báo cáo!B5")]
+    # two years ahead is not "the year after" either
+    assert codes(parse(settings, report_cells(as_of="05/01/2025"), today=date(2025, 1, 5))) == [
+        ("date_outside_year", "Báo cáo!B5")]
+
+
+def test_a_sheet_of_an_earlier_year_is_accepted_when_that_year_has_targets(settings):
+    cells = report_cells(as_of="30/06/2022")
+    assert codes(parse(settings, cells, target_years={2022})) == []
+    assert parse(settings, cells, target_years={2022}).as_of == date(2022, 6, 30)
 
 
 def test_no_table(settings):
@@ -354,6 +376,7 @@ def test_every_finding_code_is_exercised_by_an_intake_test():
     from tests.conftest import ROOT
     from tracker.findings import CODES, CONTEXT_CODES
 
-    text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_intake_*.py"))
+    files = [*(ROOT / "tests").glob("test_intake_*.py"), ROOT / "tests" / "test_history_import.py"]
+    text = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = [c for c in CODES if c not in CONTEXT_CODES and not c.startswith("file_") and f'"{c}"' not in text]
     assert untested == []

@@ -66,7 +66,7 @@ def test_columns_by_key_or_label_other_columns_ignored_blank_registers_nothing(c
 
 
 def test_errors_name_their_cells_and_nothing_is_registered(ctx):
-    data = edit(targets_template(ctx), {"B3": 2024, "C7": "ba mươi", "D8": 12.5, "A9": "XYZ", "A10": "HBT",
+    data = edit(targets_template(ctx), {"B3": 2025, "C7": "ba mươi", "D8": 12.5, "A9": "XYZ", "A10": "HBT",
                                         "E11": -1})
     result = import_targets(ctx, data, "bad.xlsx")
     assert not result.ok and result.registrations == []
@@ -75,6 +75,32 @@ def test_errors_name_their_cells_and_nothing_is_registered(ctx):
         ("value_fractional", "Chỉ tiêu đăng ký!D8"), ("district_unknown", "Chỉ tiêu đăng ký!A9"),
         ("district_duplicate", "Chỉ tiêu đăng ký!A10"), ("value_negative", "Chỉ tiêu đăng ký!E11")]
     assert targets(ctx)[("HBT", "new_unions")] == 30
+
+
+def test_the_year_label_decides_the_year_of_the_registrations(ctx):
+    ws_year = load_workbook(io.BytesIO(targets_template(ctx, 2022)))["Chỉ tiêu đăng ký"]
+    assert ws_year["B3"].value == 2022 and ws_year["C7"].value is None  # 2022 has no targets yet
+    data = edit(targets_template(ctx, 2022), {"C7": 25, "D7": 8})
+    result = import_targets(ctx, data, "chi-tieu-2022.xlsx")
+    assert result.ok and result.year == 2022 and result.changed == 2
+    with ctx.session() as s:
+        assert current_targets(s, ctx.cluster_id, 2022) == {("HBT", "new_unions"): 25, ("HBT", "agreements"): 8}
+    assert targets(ctx)[("HBT", "new_unions")] == 30  # the cluster year's own target is untouched
+    assert load_workbook(io.BytesIO(targets_template(ctx, 2022)))["Chỉ tiêu đăng ký"]["C7"].value == 25
+    # next year's targets may be registered before the switch; a year too far is refused by its cell
+    assert import_targets(ctx, edit(data, {"B3": 2024}), "2024.xlsx").year == 2024
+    wrong = import_targets(ctx, edit(data, {"B3": 1999}), "1999.xlsx")
+    assert [(f.code, f.cell) for f in wrong.findings] == [("year_invalid", "Chỉ tiêu đăng ký!B3")]
+    assert wrong.findings[0].message_vi == "Năm '1999' không hợp lệ: ghi năm thi đua từ 2000 đến 2024, ví dụ 2023."
+
+
+def test_targets_template_year_option(cli, tmp_path):
+    cli("init")
+    path = tmp_path / "t.xlsx"
+    result = cli("targets", "template", "--year", "2022", "-o", path)
+    assert result.exit_code == 0, result.stderr
+    assert load_workbook(path)["Chỉ tiêu đăng ký"]["B3"].value == 2022
+    assert cli("targets", "template", "--year", "2030", "-o", path).exit_code == 2
 
 
 def test_an_unreadable_targets_file(ctx):

@@ -10,6 +10,8 @@ from jobs.periods import plan_reminders, plan_review, plan_weekly, review_period
 from tests.conftest import SAMPLE_CONFIG
 from tracker.config import load_settings
 
+Y2023 = {2023}  # the years with targets or figures
+
 
 @pytest.mark.parametrize(
     ("run_date", "sunday"),
@@ -21,42 +23,50 @@ from tracker.config import load_settings
 )
 def test_the_weekly_report_is_as_of_the_sunday_before_the_run(run_date, sunday):
     assert sunday_before(run_date) == sunday
-    plan = plan_weekly(2023, run_date=run_date)
+    plan = plan_weekly(Y2023, run_date=run_date)
     assert plan.as_of == sunday and not plan.skipped
 
 
 def test_the_weekly_report_names_its_iso_week():
-    assert plan_weekly(2023, as_of=date(2023, 6, 30)).period == "2023-W26"
+    assert plan_weekly(Y2023, as_of=date(2023, 6, 30)).period == "2023-W26"
 
 
 def test_the_last_week_of_the_year_is_reported_on_new_years_day():
-    plan = plan_weekly(2023, run_date=date(2024, 1, 1))
+    plan = plan_weekly(Y2023, run_date=date(2024, 1, 1))  # Monday 01/01/2024 → Sunday 31/12/2023
     assert plan.as_of == date(2023, 12, 31) and not plan.skipped
 
 
-def test_a_week_straddling_new_year_is_reported_as_of_31_december():
+def test_the_period_comes_from_the_calendar_whatever_the_cluster_year():
+    # A database with 2023 and 2024: the first Monday of 2024 reports 2023's last Sunday, the next one 2024's.
+    years = {2023, 2024}
+    assert plan_weekly(years, run_date=date(2024, 1, 1)).as_of == date(2023, 12, 31)
+    plan = plan_weekly(years, run_date=date(2024, 1, 8))
+    assert (plan.as_of, plan.period, plan.skipped) == (date(2024, 1, 7), "2024-W01", False)
+
+
+def test_a_week_straddling_new_year_is_reported_as_of_31_december_until_the_new_year_has_data():
     # 2024 ends on a Tuesday: the week Mon 30/12/2024 – Sun 05/01/2025 still holds two days of 2024.
-    plan = plan_weekly(2024, run_date=date(2025, 1, 6))
+    plan = plan_weekly({2024}, run_date=date(2025, 1, 6))
     assert not plan.skipped and plan.as_of == date(2024, 12, 31)
+    plan = plan_weekly({2024, 2025}, run_date=date(2025, 1, 6))  # 2025's targets are registered
+    assert not plan.skipped and plan.as_of == date(2025, 1, 5)
 
 
-def test_a_week_entirely_after_the_year_is_skipped_with_a_reason_in_both_languages():
-    plan = plan_weekly(2023, run_date=date(2024, 1, 8))
-    assert plan.skipped
-    assert "Năm thi đua 2023 đã kết thúc" in plan.skip_vi and "01/01/2024–07/01/2024" in plan.skip_vi
-    assert "The cluster year 2023 has ended" in plan.skip_en
+def test_a_week_in_a_year_with_no_targets_and_no_figures_is_skipped_with_the_reason_vietnamese_first():
+    plan = plan_weekly(Y2023, run_date=date(2024, 1, 8))
+    assert plan.skipped and plan.as_of == date(2024, 1, 7)
+    assert plan.skip_vi.startswith("Năm 2024 chưa có chỉ tiêu hay số liệu nào của cụm")
+    assert "01/01/2024–07/01/2024" in plan.skip_vi
+    assert plan.skip_en.startswith("The year 2024 has no targets or figures")
+    assert plan.reason.index("Năm 2024") < plan.reason.index("The year 2024")
+    assert plan_weekly(Y2023, run_date=date(2022, 12, 26)).skipped  # before the first year
+    assert not plan_weekly(Y2023, run_date=date(2023, 1, 2)).skipped  # Sunday 01/01/2023 is in the year
 
 
-def test_a_late_manual_run_for_the_last_week_is_legitimate():
-    # On 8 January the scheduled run is skipped, but asking for 31/12 explicitly reports the last week.
-    plan = plan_weekly(2023, as_of=date(2023, 12, 31))
+def test_an_explicit_date_is_the_data_date_itself():
+    plan = plan_weekly(Y2023, as_of=date(2023, 12, 31))  # a late manual run for the last week
     assert not plan.skipped and plan.as_of == date(2023, 12, 31)
-
-
-def test_a_week_before_the_year_is_skipped():
-    plan = plan_weekly(2023, run_date=date(2022, 12, 26))
-    assert plan.skipped and "chưa bắt đầu" in plan.skip_vi and "has not started" in plan.skip_en
-    assert not plan_weekly(2023, run_date=date(2023, 1, 2)).skipped  # Sunday 01/01/2023 is in the year
+    assert plan_weekly(Y2023, as_of=date(2024, 1, 3)).skipped  # no fallback for a date asked for
 
 
 @pytest.mark.parametrize(
@@ -73,24 +83,27 @@ def test_the_review_period_is_the_half_year_ended_by_the_as_of_date(as_of, perio
     assert review_period(as_of)[0] == period
 
 
-def test_review_pack_runs_on_5_july_for_h1_and_on_5_january_for_the_whole_year():
-    july = plan_review(2023, run_date=date(2023, 7, 5))
+def test_review_pack_runs_on_5_july_for_h1_and_on_5_january_for_the_year_just_ended():
+    july = plan_review(Y2023, run_date=date(2023, 7, 5))
     assert (july.period, july.as_of, july.skipped) == ("2023-H1", date(2023, 6, 30), False)
-    january = plan_review(2023, run_date=date(2024, 1, 5))  # after the year's end, and legitimate
+    january = plan_review({2023, 2024}, run_date=date(2024, 1, 5))  # whatever the cluster year says
     assert (january.period, january.as_of, january.skipped) == ("2023", date(2023, 12, 31), False)
 
 
-def test_review_pack_skips_periods_outside_the_cluster_year():
-    before = plan_review(2023, run_date=date(2023, 1, 5))
-    assert before.skipped and before.period == "2022" and "30/06/2023" in before.skip_vi
-    after = plan_review(2023, run_date=date(2024, 7, 5))
-    assert after.skipped and after.period == "2024-H1" and "has ended" in after.skip_en
+def test_review_pack_of_a_year_with_nothing_is_skipped_and_last_years_is_made_when_it_has_figures():
+    before = plan_review(Y2023, run_date=date(2023, 1, 5))
+    assert before.skipped and before.period == "2022" and "Năm 2022 chưa có chỉ tiêu" in before.skip_vi
+    with_history = plan_review({2022, 2023}, run_date=date(2023, 1, 5))  # 2022's figures were imported
+    assert not with_history.skipped and (with_history.period, with_history.as_of) == ("2022", date(2022, 12, 31))
+    after = plan_review(Y2023, run_date=date(2024, 7, 5))
+    assert after.skipped and after.period == "2024-H1" and "The year 2024 has no targets" in after.skip_en
 
 
-def test_reminders_run_only_inside_the_cluster_year():
-    assert not plan_reminders(2023, run_date=date(2023, 12, 29)).skipped
-    assert plan_reminders(2023, run_date=date(2024, 1, 5)).skipped
-    assert plan_reminders(2023, run_date=date(2022, 12, 30)).skipped
+def test_reminders_run_on_any_date_of_a_year_with_data():
+    assert not plan_reminders(Y2023, run_date=date(2023, 12, 29)).skipped
+    assert plan_reminders(Y2023, run_date=date(2024, 1, 5)).skipped
+    assert not plan_reminders({2023, 2024}, run_date=date(2024, 1, 5)).skipped
+    assert plan_reminders(Y2023, run_date=date(2022, 12, 30)).skipped
 
 
 def test_a_crontab_monday_fires_on_monday_not_tuesday():

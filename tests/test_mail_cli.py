@@ -55,7 +55,7 @@ def test_send_dry_run_prints_what_would_go_to_whom(cli, config_path):
 def test_an_unknown_kind_is_a_usage_error(cli):
     cli("init")
     result = cli("send", "monthly")
-    assert result.exit_code == 2 and "weekly, review, reminders hoặc confirmations" in result.stderr
+    assert result.exit_code == 2 and "weekly, review, reminders, confirmations hoặc assessment" in result.stderr
 
 
 def test_an_unreachable_server_exits_1_and_outbox_retry_delivers_later(cli, smtp_config):

@@ -76,6 +76,9 @@ def test_the_weekly_report_arrives_with_its_subject_inline_charts_and_workbook_a
     assert all(p.get_content()[:8] == png_bytes()[:8] for p in inline.values())
     assert "Báo cáo tiến độ tuần 26/2023" in text.replace("BÁO CÁO TIẾN ĐỘ TUẦN", "Báo cáo tiến độ tuần")
     assert "<td" not in text
+    # the week's highlights come first, in both parts (docs/outputs.md §4)
+    assert "TRONG TUẦN" in text and "Đơn vị không có số liệu mới từ 3 tuần trở lên" in text
+    assert ">Trong tuần</h3>" in html and "Tăng nhiều nhất trong tuần" in html
     files = attachments(msg)
     workbook = files["Báo cáo tiến độ tuần 26-2023 - Cụm thi đua số 1.xlsx"]
     wb = load_workbook(io.BytesIO(workbook))

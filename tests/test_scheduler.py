@@ -295,9 +295,9 @@ def test_the_zone_line_gives_the_offset_the_zone_has_at_that_moment(zone, at, li
 
 def test_jobs_run_runs_one_job_now_as_manual(ctx, monkeypatch, bodies, cli):
     install_clock(monkeypatch, local(2024, 1, 8, 10, 0))
-    result = cli("jobs", "run", "weekly-report")  # 8 January: the week 01–07/01/2024 is not in 2023
+    result = cli("jobs", "run", "weekly-report")  # 8 January: 2024 has no targets or figures yet
     assert result.exit_code == 0, result.stderr
-    assert "bỏ qua / skipped" in result.stdout and "Năm thi đua 2023 đã kết thúc" in result.stdout
+    assert "bỏ qua / skipped" in result.stdout and "Năm 2024 chưa có chỉ tiêu hay số liệu nào" in result.stdout
     assert bodies.calls == []
 
     result = cli("jobs", "run", "weekly-report", "--as-of", "31/12/2023")  # the late run for the last week
@@ -409,3 +409,17 @@ def test_a_late_run_covers_the_day_it_was_due_not_the_day_it_started(ctx, monkey
     wait_for(lambda: "weekly-report" in bodies.names())
     # due on Sunday 02/07: the Sunday before that is 25/06 (had it counted from Monday, it would be 02/07)
     assert ("weekly-report", date(2023, 6, 25), "2023-W25") in bodies.calls
+
+
+def test_the_january_review_pack_is_for_the_year_just_ended_once_its_figures_are_imported(ctx, monkeypatch, bodies):
+    from jobs.tasks import execute
+    from tests.test_history_import import ROWS, summary
+    from tracker.intake.backfill import import_history
+
+    install_clock(monkeypatch, local(2023, 1, 5, 8, 0))
+    run = execute(ctx, "review-pack", run_date=date(2023, 1, 5))  # the cluster year is 2023; 2022 has nothing
+    assert run.outcome == "skipped" and run.error.startswith("Năm 2022 chưa có chỉ tiêu hay số liệu nào")
+    assert " / The year 2022 has no targets or figures" in run.error and bodies.calls == []
+    assert import_history(ctx, summary(ROWS), "2022.xlsx").status == "accepted"
+    run = execute(ctx, "review-pack", run_date=date(2023, 1, 5))
+    assert run.outcome == "ok" and bodies.calls == [("review-pack", date(2022, 12, 31), "2022")]

@@ -153,7 +153,13 @@ def test_status_table_is_vietnamese_with_ranking_reporting_and_notes(ctx, cli):
     for word in ("Hạng", "Điểm", "Đúng tiến độ", "Hoàn thành", "Chậm tiến độ", "Chưa có số liệu",
                  "LĐLĐ quận Long Biên", "Toàn cụm", "Thành lập CĐCS mới (CĐCS)", "hạn 31/05"):
         assert word in out, word
-    assert "16 / 30 · 53,3%" in out and "2.000,5 / 4.500" in out
+    # beside each actual its change this week: LB 14 → 16; HK had no figure a week earlier (counts 0);
+    # HBT's May figure did not move (—); under each rank its movement since a week earlier
+    assert "16 (+2) / 30 · 53,3%" in out and "2.000,5 (+2.000,5)" in out and "12 (—) / 30 · 40,0%" in out
+    rows = [line.split() for line in out.splitlines()]
+    moves = [r[0] for r in rows if r and r[0][0] in "▲▼"]
+    assert moves == ["▲1", "▲1", "▼2", "▼1", "▼1", "▼1"]  # LB 2→1, HK 3→2, HBT 1→3, the rest 3→4
+    assert "Trong ngoặc: thay đổi so với tuần trước" in out
     assert "Chưa nộp báo cáo tuần này (4): LĐLĐ quận Hai Bà Trưng, LĐLĐ quận Hoàng Mai" in out
     assert "Nộp muộn (1): LĐLĐ quận Hoàn Kiếm." in out
     assert "hạn nộp Thứ Sáu 17:00 ngày 30/06/2023" in out
@@ -175,6 +181,26 @@ def test_status_csv_has_one_row_per_district_and_indicator(ctx, cli):
     assert row["district_name"] == "LĐLĐ quận Long Biên" and row["reported_this_week"] == "true"
     blank = next(r for r in rows if r["district_code"] == "HM" and r["indicator"] == "agreements")
     assert blank["actual"] == "" and blank["status"] == "no_data"
+
+
+def test_status_csv_appends_the_week_change_last_year_and_rank_change_columns(ctx, cli):
+    seed_june(ctx)
+    with ctx.session(write=True) as s:
+        add_sheet(s, "LB", date(2022, 6, 30), {"new_unions": 9})  # last year, same day
+    rows = list(csv.DictReader(io.StringIO(cli("status", "--as-of", "30/06/2023", "--format", "csv").stdout)))
+    assert list(rows[0])[-3:] == ["week_change", "last_year_actual", "rank_change"]
+    assert list(rows[0])[:21] == [
+        "cluster", "as_of", "rank", "district_code", "district_name", "score", "indicator", "indicator_label",
+        "unit", "actual", "target", "percent", "expected", "projected", "status", "status_vi", "achieved_on",
+        "figure_as_of", "last_as_of", "reported_this_week", "late"]
+    lb = next(r for r in rows if r["district_code"] == "LB" and r["indicator"] == "new_unions")
+    assert (lb["week_change"], lb["last_year_actual"], lb["rank_change"]) == ("2", "9", "1")
+    hbt = next(r for r in rows if r["district_code"] == "HBT" and r["indicator"] == "new_unions")
+    assert (hbt["week_change"], hbt["last_year_actual"], hbt["rank_change"]) == ("0", "", "-2")
+    blank = next(r for r in rows if r["district_code"] == "HM" and r["indicator"] == "agreements")
+    assert blank["week_change"] == "" and blank["last_year_actual"] == ""
+    table = cli("status", "--as-of", "30/06/2023").stdout
+    assert "Cùng kỳ năm trước: 9" in table
 
 
 def test_without_as_of_after_the_cluster_year_status_uses_31_december_and_says_so(ctx, cli):

@@ -16,7 +16,7 @@ from tracker.models import JobOutcome, OutboxStatus, Severity, SubmissionSource,
 @pytest.mark.parametrize(("vocabulary", "words"), [
     (JobOutcome, ["running", "ok", "error", "skipped", "missed"]),
     (OutboxStatus, ["pending", "sending", "sent", "failed"]),
-    (SubmissionSource, ["cli", "inbox", "mailbox", "web"]),
+    (SubmissionSource, ["cli", "inbox", "mailbox", "web", "history"]),
     (SubmissionStatus, ["accepted", "rejected"]),
     (Severity, ["error", "warning"]),
     (UnreadableCode, ["too_large", "not_workbook", "encrypted", "zip_bomb", "xml_attack", "too_many_cells",

@@ -215,6 +215,29 @@ def test_the_dashboard_takes_a_date_and_refuses_a_year_without_targets_or_figure
     assert client.get(link, params={"ngay": "hôm qua"}).status_code == 400
 
 
+def test_the_dashboard_shows_the_weeks_changes_and_the_trong_tuan_block(client, ctx):
+    from tests.test_report_week_changes import THIS_WEEK, two_weeks
+
+    two_weeks(ctx)
+    page = client.get(issue(ctx, head=True), params={"ngay": "30/06/2023"}).text
+    assert page.index('id="trong-tuan"') < page.index('id="bang-tien-do"')
+    for line in THIS_WEEK:
+        assert f"<li>{line}</li>" in page.replace("&gt;", ">"), line
+    assert '16 <span class="change" title="thay đổi trong tuần">(+2)</span>/30' in page  # LB 14 → 16
+    assert '17 <span class="change" title="thay đổi trong tuần">(—)</span>/35' in page  # HM did not move
+    assert '<span class="move up" title="so với tuần trước">▲1</span>' in page  # LB overtook BD
+    assert '<span class="move down" title="so với tuần trước">▼1</span>' in page
+    assert "Cùng kỳ năm trước" not in page  # no figures of 2022 in this database
+    from tests.test_status import add_sheet
+
+    with ctx.session(write=True) as s:
+        add_sheet(s, "LB", date(2022, 6, 30), {"new_unions": 9, "new_members": 1234})
+    page = client.get(issue(ctx, head=True), params={"ngay": "30/06/2023"}).text
+    row = page[page.index("<td>Cùng kỳ năm trước</td>"):]
+    row = row[:row.index("</tr>")]
+    assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["9", "—", "—", "1.234", "—"]
+
+
 def test_the_status_colours_come_from_the_shared_palette(client):
     from tracker.reporting.palette import FILL
 

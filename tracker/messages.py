@@ -94,6 +94,7 @@ PARTS: dict[str, Bilingual] = {
     "ytd": Bilingual("{header} của chỉ tiêu '{name}'", "year to date of '{name}'"),
     "period": Bilingual("{header} của chỉ tiêu '{name}'", "this period of '{name}'"),
     "unknown_sender": Bilingual("(không rõ)", "(unknown)"),
+    "figure": Bilingual("cột '{header}'", "'{header}' column"),
 }
 
 
@@ -172,26 +173,34 @@ _SHEET: dict[str, Code] = {
     "date_future": Code("error", "the as-of date is more than one day after the day the file was received", _one(
         "Ngày số liệu {as_of} nằm trong tương lai (tệp nhận ngày {received}).",
         "The as-of date {as_of} is in the future (file received on {received}).")),
-    "date_outside_year": Code("error", "the as-of date is not in the cluster year", _one(
-        "Ngày số liệu {as_of} không thuộc năm thi đua {year}.",
-        "The as-of date {as_of} is not in the cluster year {year}.")),
+    "date_outside_year": Code(
+        "error", "the as-of date is in a year with no registered targets (other than the cluster year and the next)",
+        _one("Ngày số liệu {as_of} nằm ngoài năm thi đua: năm {as_of_year} chưa có chỉ tiêu đăng ký (năm thi đua "
+             "hiện tại là {year}).",
+             "The as-of date {as_of} is outside the cluster years: {as_of_year} has no registered targets (the "
+             "current cluster year is {year}).")),
 }
 
 # The table (§5). ``header``: a column's header as the sheet format writes it; ``name``: an indicator's label
 # (a Bilingual of ``label`` and ``label_en``, unless said otherwise); ``shown``: a cell as a person sees it.
 _TABLE: dict[str, Code] = {
-    "table_missing": Code("error", "no row holds a `Mã chỉ tiêu` header", {
+    "table_missing": Code("error", "no row holds a `Mã chỉ tiêu` header (`Mã đơn vị` in a targets workbook or a "
+                                   "summary)", {
         "": Bilingual("Không tìm thấy bảng số liệu: cần một dòng tiêu đề có ô '{header}'.",
                       "No table: a header row with a '{header}' cell is required."),
         "targets": Bilingual("Không tìm thấy dòng tiêu đề có ô '{header}'.",
-                             "No header row with a '{header}' cell.")}),
+                             "No header row with a '{header}' cell."),
+        "history": Bilingual("Không tìm thấy bảng số liệu: cần một dòng tiêu đề có các cột {required}.",
+                             "No table: a header row with the columns {required} is required.")}),
     "ytd_column_missing": Code("error", "the header row has no `Lũy kế từ đầu năm` column", _one(
         "Dòng tiêu đề không có cột '{header}'.",
         "The header row has no '{header}' (year to date) column.")),
     "table_empty": Code("error", "no indicator rows below the header", {
         "": Bilingual("Bảng không có dòng chỉ tiêu nào ngay dưới dòng tiêu đề (dòng {row}).",
                       "The table has no indicator rows right below its header (row {row})."),
-        "targets": Bilingual("Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows.")}),
+        "targets": Bilingual("Bảng chỉ tiêu không có dòng đơn vị nào.", "The targets table has no district rows."),
+        "history": Bilingual("Bảng không có dòng số liệu nào ngay dưới dòng tiêu đề (dòng {row}).",
+                             "The table has no figure rows right below its header (row {row}).")}),
     "table_truncated": Code("error", "the table runs past the rows the reader takes in", _one(
         "Bảng dài quá {rows} dòng, không đọc hết được.",
         "The table runs past row {rows} and cannot be read whole.")),
@@ -263,8 +272,9 @@ _TARGETS: dict[str, Code] = {
         "no_label": Bilingual("Không tìm thấy nhãn '{label}' trong {rows} dòng đầu.",
                               "No '{label}' (year) label in the first {rows} rows."),
         "no_value": Bilingual("Chưa ghi năm bên phải ô '{label}'.", "The year is missing next to this label.")}),
-    "year_invalid": Code("error", "the year is not the cluster year", _one(
-        "Năm '{shown}' không phải năm thi đua {year} của cụm.", "'{shown}' is not the cluster year {year}.")),
+    "year_invalid": Code("error", "the year is not a whole number from 2000 to the year after the cluster year", _one(
+        "Năm '{shown}' không hợp lệ: ghi năm thi đua từ {first} đến {last}, ví dụ {year}.",
+        "'{shown}' is not a valid year: write a cluster year from {first} to {last}, e.g. {year}.")),
     "district_duplicate": Code("error", "the same district appears twice", _one(
         "Đơn vị {district} xuất hiện hai lần (đã có ở ô {first}).",
         "District {district} appears twice (already at {first}).")),
@@ -272,6 +282,18 @@ _TARGETS: dict[str, Code] = {
         "error", "the header row has no column headed by an indicator key or label", _one(
             "Dòng tiêu đề không có cột nào mang mã hoặc tên chỉ tiêu.",
             "The header row has no column headed by an indicator key or label.")),
+}
+
+# A summary of earlier figures (`tracker history import`, §15). ``what``: one of PARTS; ``name``: an indicator.
+_HISTORY: dict[str, Code] = {
+    "history_columns_missing": Code("error", "the header row of a summary lacks a required column", _one(
+        "Dòng tiêu đề thiếu cột: {missing}. Cần đủ các cột {required}.",
+        "The header row lacks the column(s) {missing}; {required} are required.")),
+    "history_cell_blank": Code("error", "a row of a summary leaves a required cell blank", _one(
+        "Dòng {row} để trống {what}.", "Row {row} leaves the {what} blank.")),
+    "history_duplicate": Code("error", "a summary gives the same unit, indicator and date twice", _one(
+        "Số liệu '{name}' của {district} đến ngày {as_of} xuất hiện hai lần (đã có ở ô {first}).",
+        "The figure of '{name}' of {district} as of {as_of} appears twice (already at {first}).")),
 }
 
 # Checks that depend on who sent the file, not on its bytes (a later upload of the same bytes by someone else
@@ -330,7 +352,7 @@ _WARNINGS: dict[str, Code] = {
 }
 
 # Every code the tracker can report about an upload.
-CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_SENDER, **_WARNINGS}
+CODES: dict[str, Code] = {**_FILE, **_SHEET, **_TABLE, **_VALUES, **_TARGETS, **_HISTORY, **_SENDER, **_WARNINGS}
 
 
 def template(code: str, variant: str = "", /) -> Bilingual:

@@ -39,6 +39,7 @@ class SubmissionSource(enum.StrEnum):
     inbox = "inbox"  # the inbox folder, by `tracker pull`
     mailbox = "mailbox"  # an e-mail attachment, by `tracker pull`
     web = "web"  # an upload through the portal
+    history = "history"  # a summary of earlier figures, by `tracker history import` (one file, many submissions)
 
 
 class SubmissionKind(enum.StrEnum):

@@ -16,6 +16,7 @@ from sqlalchemy import extract
 from sqlmodel import Session, select
 
 from tracker import models
+from tracker.calendar import Period, default_period, parse_period
 from tracker.config import Settings
 from tracker.errors import NotInitialised, TrackerError
 from tracker.progress import (
@@ -120,6 +121,26 @@ def resolve_day(ctx: Context, as_of: date | None = None, *, today: date | None =
     with ctx.session() as session:
         years = years_with_data(session, ctx.cluster_id)
     return resolve_as_of(ctx.settings, as_of, today=today, years=years)
+
+
+def resolve_period(ctx: Context, period: str | None = None, *, today: date | None = None) -> Period:
+    """The review period of a command or job: the one given (``2023-H1``, ``2023``) in any year with targets
+    or figures, else :func:`~tracker.calendar.default_period` of ``[cluster] year``. A period of a year with
+    neither is the same usage error (exit 2) as such a date (:func:`resolve_as_of`)."""
+    settings = ctx.settings
+    if period is None:
+        today = today or datetime.now(settings.tz).date()
+        period = default_period(settings.cluster.year, today)
+    p = parse_period(period)
+    with ctx.session() as session:
+        years = years_with_data(session, ctx.cluster_id)
+    if p.year not in {settings.cluster.year, *years}:
+        listed = ", ".join(str(y) for y in sorted({settings.cluster.year, *years}))
+        raise TrackerError(f"Kỳ {p.key}: năm {p.year} chưa có chỉ tiêu hay số liệu nào của cụm {ctx.cluster_id}; "
+                           f"các năm có thể xem: {listed}.",
+                           f"The period {p.key}: the year {p.year} has no targets or figures of {ctx.cluster_id}; "
+                           f"years you can see: {listed}.", exit_code=2)
+    return p
 
 
 def load_input(session: Session, settings: Settings, as_of: date, *, received_until: datetime | None = None

@@ -124,3 +124,18 @@ def parse_number(text: str) -> float | None:
     if _NUM_EN.match(s):
         return float(s.replace(",", ""))
     return None
+
+
+def format_change(value: float | int | None, decimals: int | None = None) -> str:
+    """A change this week as people write it: ``+3``, ``-2,5``; ``—`` when there is none (null or 0)."""
+    if value is None or value == 0 or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = format_number(abs(value), decimals)
+    return ("+" if value > 0 else "-") + text
+
+
+def format_rank_change(value: int | None) -> str:
+    """Rank movement: ``▲2`` (moved up 2 places), ``▼1`` (down 1), empty when unchanged or unknown."""
+    if not value:
+        return ""
+    return f"▲{value}" if value > 0 else f"▼{-value}"

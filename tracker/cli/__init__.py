@@ -13,8 +13,10 @@ from pathlib import Path
 import typer
 
 from tracker.cli import (  # noqa: F401  (register commands)
+    assessment_report,
     backup,
     common,
+    history,
     intake,
     jobs,
     mail,
@@ -28,7 +30,8 @@ from tracker.cli import (  # noqa: F401  (register commands)
 
 app = common.app
 
-for module in (setup, intake, status, reports, mail, period, jobs, web, overview, backup):
+for module in (setup, intake, history, status, reports, assessment_report, mail, period, jobs, web, overview,
+               backup):
     module.register(app)
 
 

@@ -67,7 +67,9 @@ def template(
     output: Output = None,
 ) -> None:
     from tracker.errors import TrackerError
+    from tracker.intake.ingest import registered_years
     from tracker.intake.matching import Names
+    from tracker.intake.parser import open_years
     from tracker.intake.template import default_as_of, district_template, template_filename
 
     ctx = _ready()
@@ -77,9 +79,13 @@ def template(
         raise TrackerError(f"Không có đơn vị {district!r} trong cụm (các mã: {codes}).",
                            f"No district {district!r} in this cluster (codes: {codes}).")
     day = parse_as_of(as_of) or default_as_of(ctx.settings)
-    if day.year != ctx.settings.cluster.year:
-        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm thi đua {ctx.settings.cluster.year}.",
-                           f"{day.isoformat()} is outside the cluster year {ctx.settings.cluster.year}.")
+    years = open_years(ctx.settings, registered_years(ctx))  # the years a sheet may be dated in
+    if day.year not in years:
+        listed = ", ".join(str(y) for y in sorted(years))
+        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm thi đua: năm {day.year} chưa có chỉ tiêu đăng ký "
+                           f"(các năm nhận báo cáo: {listed}).",
+                           f"{day.isoformat()} is outside the cluster years: {day.year} has no registered targets "
+                           f"(years that take sheets: {listed}).")
     path = output or Path(template_filename(code, day))
     _write(path, district_template(ctx, code, day))
     out(str(path))
@@ -167,13 +173,24 @@ def pull() -> None:
 
 @targets_app.command("template", help="Tạo bảng tính đăng ký chỉ tiêu (điền sẵn chỉ tiêu hiện hành). Write the "
                                       "targets workbook, pre-filled with the current targets.\n\n"
-                                      "Example: tracker targets template -o chi-tieu-2023.xlsx")
-def targets_template(output: Output = None) -> None:
+                                      "Example: tracker targets template --year 2024 -o chi-tieu-2024.xlsx")
+def targets_template(
+    output: Output = None,
+    year: Annotated[int | None, typer.Option("--year", help="Năm của chỉ tiêu (mặc định: [cluster] year) / the "
+                                                             "year of the targets (default: [cluster] year).")] = None,
+) -> None:
+    from tracker.errors import TrackerError
+    from tracker.intake.targets_workbook import FIRST_YEAR
     from tracker.intake.targets_workbook import targets_template as build
 
     ctx = _ready()
-    path = output or Path(f"chi-tieu-dang-ky_{ctx.settings.cluster.year}.xlsx")
-    _write(path, build(ctx))
+    year = year or ctx.settings.cluster.year
+    last = ctx.settings.cluster.year + 1
+    if not FIRST_YEAR <= year <= last:
+        raise TrackerError(f"Năm {year} không hợp lệ: chọn năm từ {FIRST_YEAR} đến {last}.",
+                           f"Invalid year {year}: choose a year from {FIRST_YEAR} to {last}.", exit_code=2)
+    path = output or Path(f"chi-tieu-dang-ky_{year}.xlsx")
+    _write(path, build(ctx, year))
     out(str(path))
 
 
@@ -194,7 +211,7 @@ def targets_import(file: Annotated[Path, typer.Argument(help="Bảng tính chỉ
         for f in result.findings:
             out(f"  {f.text('vi')} / {f.message_en}")
         sys.exit(1)
-    out(f"{result.file_name}: đã đăng ký (registered) {result.changed} chỉ tiêu mới (new), "
+    out(f"{result.file_name}: năm (year) {result.year}: đã đăng ký (registered) {result.changed} chỉ tiêu mới (new), "
         f"{len(result.registrations) - result.changed} không đổi (unchanged)")
     for r in result.registrations:
         if r.changed:

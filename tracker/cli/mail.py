@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tracker.mail.delivery import DeliveryReport
     from tracker.mail.messages import SendReport
 
-KINDS = ("weekly", "review", "reminders", "confirmations")
+KINDS = ("weekly", "review", "reminders", "confirmations", "assessment")
 
 outbox_app = typer.Typer(
     help="Hộp thư đi: xem thư và trạng thái gửi, gửi lại thư đang chờ. "
@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         "send",
         help="Lập và gửi thư qua hộp thư đi: weekly (báo cáo tuần cho Cụm trưởng), review (bộ tài liệu sơ kết/"
              "tổng kết), reminders (nhắc đơn vị chưa nộp báo cáo tuần), confirmations (đề nghị các đơn vị xác nhận "
-             "số liệu của kỳ --period đến ngày --as-of). Gửi lại cùng một thư không bao giờ gửi "
+             "số liệu của kỳ --period đến ngày --as-of), assessment (kết quả chấm điểm thi đua năm --year cho Cụm "
+             "trưởng, mỗi năm một lần). Gửi lại cùng một thư không bao giờ gửi "
              "hai lần. Build and deliver through the outbox; sending the same thing again never mails twice. "
              "Exit 1 if a message could not be delivered (it stays pending and is retried).\n\n"
              "Example: tracker send weekly --as-of 30/06/2023 --dry-run; "
@@ -41,11 +42,14 @@ def register(app: typer.Typer) -> None:
 
 
 def send(
-    kind: Annotated[str, typer.Argument(help="weekly | review | reminders | confirmations")],
+    kind: Annotated[str, typer.Argument(help="weekly | review | reminders | confirmations | assessment")],
     as_of: AsOf = None,
     period: Annotated[str | None, typer.Option(
         "--period", help="Kỳ / review period: 2023-H1 (sơ kết) hoặc 2023 (tổng kết); với review mặc định như "
                          "`report review`; bắt buộc với confirmations (required).",
+    )] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Năm chấm điểm (chỉ với assessment; mặc định năm [cluster] year). Assessment year.",
     )] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Chỉ xem sẽ gửi gì cho ai, không ghi gì. Show what would go to whom; write nothing.",
@@ -54,12 +58,21 @@ def send(
     from tracker.errors import TrackerError
 
     if kind not in KINDS:
-        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders hoặc confirmations).",
-                           f"Unknown kind {kind!r} (choose weekly, review, reminders or confirmations).", exit_code=2)
+        raise TrackerError(f"Loại thư không hợp lệ: {kind!r} (chọn weekly, review, reminders, confirmations hoặc "
+                           "assessment).",
+                           f"Unknown kind {kind!r} (choose weekly, review, reminders, confirmations or assessment).",
+                           exit_code=2)
     from tracker.standing import resolve_day
     from tracker.workflows import sending
 
     ctx = context()
+    if year is not None and kind != "assessment":
+        err("--year chỉ dùng cho assessment; bỏ qua. / --year applies to assessment only; ignored.")
+    if kind == "assessment":
+        from tracker.workflows.assessment import assessment_day, send_assessment
+
+        _finish(send_assessment(ctx, assessment_day(ctx, year, parse_as_of(as_of)), dry_run=dry_run))
+        return
     if kind == "confirmations":
         _finish(send_confirmations(ctx, period, parse_as_of(as_of), dry_run=dry_run))
         return

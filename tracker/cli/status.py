@@ -75,6 +75,8 @@ def csv_rows(progress: ClusterProgress) -> list[dict]:
                 "status_vi": status_label(ind.status, "vi"), "achieved_on": ij["achieved_on"],
                 "figure_as_of": ind.as_of.isoformat() if ind.as_of else None,
                 "last_as_of": dj["last_as_of"], "reported_this_week": d.reported_this_week, "late": d.late,
+                "week_change": ij["week_change"], "last_year_actual": ij["last_year_actual"],
+                "rank_change": dj["rank_change"],
             })
     return rows
 
@@ -94,6 +96,7 @@ def render_csv(progress: ClusterProgress) -> str:
     return buf.getvalue()
 
 
+CHANGES_KEY = "Trong ngoặc: thay đổi so với tuần trước (— là không đổi); ▲/▼: hạng tăng/giảm so với tuần trước."
 REPORTING_STYLES = {"on_time": "green", "late": "yellow", "missing": "bold red"}
 
 
@@ -104,6 +107,7 @@ def render_table(progress: ClusterProgress, console) -> None:
     from tracker.progress import rules_text
 
     console.print(progress_table(progress))
+    console.print(Text(CHANGES_KEY, style="dim"))
     for line in reporting_lines(progress):
         console.print(line)
     if progress.notes:
@@ -115,8 +119,9 @@ def render_table(progress: ClusterProgress, console) -> None:
 
 
 def progress_table(progress: ClusterProgress):
-    """Districts in ranking order × indicators (actual / target · %, the status word in its colour), the
-    week's reporting word, then the cluster's totals."""
+    """Districts in ranking order × indicators (actual (change this week) / target · %, the status word in
+    its colour, last year's figure when there is one), the rank with its movement (▲2 / ▼1), the week's
+    reporting word, then the cluster's totals."""
     from rich import box
     from rich.table import Table
 
@@ -133,34 +138,49 @@ def progress_table(progress: ClusterProgress):
         deadline = f"\nhạn {spec.deadline[1]:02d}/{spec.deadline[0]:02d}" if spec.deadline else ""
         table.add_column(f"{spec.label}{unit}{deadline}", justify="right")
     table.add_column("Báo cáo tuần")
+    kinds = {s.key: s.kind for s in progress.indicators}
     for d in progress.districts:
-        table.add_row(*district_cells(d))
+        table.add_row(*district_cells(d, kinds))
     table.add_section()
     table.add_row(*total_cells(progress))
     return table
 
 
-def _figures(actual: float | None, target: float | None, percent: float | None) -> str:
-    """``12 / 30 · 40,0%`` (no % without a target)."""
-    from tracker.text import format_number, format_percent
+def _figures(actual: float | None, target: float | None, percent: float | None, change: float | None = None,
+             kind: str = "count") -> str:
+    """``12 (+3) / 30 · 40,0%``: the actual with its change this week (``—`` when none), the target and the
+    percentage (no % without a target; no change without a figure)."""
+    from tracker.text import format_change, format_number, format_percent
 
-    text = f"{format_number(actual)} / {format_number(target)}"
+    moved = f" ({format_change(change, 0 if kind == 'count' else None)})" if actual is not None else ""
+    text = f"{format_number(actual)}{moved} / {format_number(target)}"
     return text + f" · {format_percent(percent)}" if percent is not None else text
 
 
-def district_cells(d: DistrictProgress) -> list:
+def _last_year(value: float | None) -> str:
+    """The third line of a cell: ``Cùng kỳ năm trước: 9`` when last year's figure exists."""
+    from tracker.text import format_number
+
+    return f"\nCùng kỳ năm trước: {format_number(value)}" if value is not None else ""
+
+
+def district_cells(d: DistrictProgress, kinds: dict[str, str] | None = None) -> list:
     from rich.text import Text
 
     from tracker.progress import reporting_label, status_label
-    from tracker.text import format_date, format_number
+    from tracker.text import format_date, format_number, format_rank_change
 
-    cells: list = [str(d.rank) if d.rank else "—", f"{d.name}\n[{d.code}]",
-                   format_number(d.score, 4) if d.score is not None else "—"]
+    kinds = kinds or {}
+    rank = Text(str(d.rank) if d.rank else "—", justify="right")
+    if d.rank_change:
+        rank.append(f"\n{format_rank_change(d.rank_change)}", style="green" if d.rank_change > 0 else "red")
+    cells: list = [rank, f"{d.name}\n[{d.code}]", format_number(d.score, 4) if d.score is not None else "—"]
     for ind in d.indicators:
         word = status_label(ind.status)
         if ind.achieved_on:
             word += f" {format_date(ind.achieved_on)[:5]}"
-        cells.append(Text(f"{_figures(ind.actual, ind.target, ind.percent)}\n{word}",
+        figures = _figures(ind.actual, ind.target, ind.percent, ind.week_change, kinds.get(ind.key, "count"))
+        cells.append(Text(f"{figures}\n{word}{_last_year(ind.last_year_actual)}",
                           style=STATUS_STYLES[ind.status], justify="right"))
     cells.append(Text(reporting_label(d.reporting), style=REPORTING_STYLES[d.reporting]))
     return cells
@@ -171,7 +191,8 @@ def total_cells(progress: ClusterProgress) -> list:
 
     cells: list = ["", Text("Toàn cụm", style="bold"), ""]
     for t in progress.totals:
-        cells.append(Text(_figures(t.actual, t.target, t.percent), style="bold", justify="right"))
+        figures = _figures(t.actual, t.target, t.percent, t.week_change, progress.indicator_spec(t.key).kind)
+        cells.append(Text(figures + _last_year(t.last_year_actual), style="bold", justify="right"))
     reported = sum(d.reported_this_week for d in progress.districts)
     cells.append(Text(f"{reported}/{len(progress.districts)} đã nộp", style="bold"))
     return cells

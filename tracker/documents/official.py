@@ -119,6 +119,11 @@ class OfficialDocument:
     body: tuple[Block, ...]
     annexes: tuple[Annex, ...] = ()
     number_code: str = ""  # blank: ``settings.number_code``
+    # Minutes (``BIÊN BẢN``) are signed by two: the secretary on the left (``THƯ KÝ``) and the chair on the
+    # right (``CHỦ TRÌ``, above ``signer_title``, instead of ``signer_on_behalf``); ``Nơi nhận`` then goes
+    # under the two signatures. Blank: one signer, on the right, ``Nơi nhận`` beside it.
+    secretary: str = ""
+    chair: str = ""
 
 
 # ------------------------------------------------------------------------------------- pure helpers
@@ -196,7 +201,7 @@ def write_official(doc: OfficialDocument, settings: Documents, path: Path) -> Pa
     _header_table(document, doc, settings)
     _title(document, doc)
     _blocks(document, doc.body, _text_width_cm(landscape=False))
-    _signature(document, settings)
+    _signature(document, settings, doc)
     for n, annex in enumerate(doc.annexes, start=1):
         label = "Phụ lục" if len(doc.annexes) == 1 else f"Phụ lục {roman(n)}"
         _annex(document, annex, label, doc, settings)
@@ -497,8 +502,9 @@ def _table(document: DocxDocument, table: Table, title: str, width_cm: float) ->
     document.add_paragraph()  # a blank line after the table
 
 
-def _signature(document: DocxDocument, settings: Documents) -> None:
-    """``Nơi nhận`` on the left, the signer on the right, side by side as in the decree's models."""
+def _signature(document: DocxDocument, settings: Documents, doc: OfficialDocument) -> None:
+    """``Nơi nhận`` on the left, the signer on the right, side by side as in the decree's models; with a
+    secretary (minutes), the two signers side by side and ``Nơi nhận`` under them."""
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
     from docx.oxml import OxmlElement
 
@@ -512,19 +518,33 @@ def _signature(document: DocxDocument, settings: Documents) -> None:
     for cell in (left, right):
         _clear(cell)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
-    p = _line(left, "Nơi nhận:", size=12, bold=True, italic=True, align="left")
-    p.paragraph_format.space_before = _pt(12)
-    for line in recipient_lines(settings.recipients):
-        _line(left, line, size=11, align="left")
+    roles = (doc.chair, settings.signer_title) if doc.chair else (settings.signer_on_behalf, settings.signer_title)
+    _signer(right, roles, settings.signer_name)
+    if doc.secretary:
+        # as many lines above the secretary's dotted line as above the chair's, so the two lines are level
+        _signer(left, (doc.secretary, *(" " for r in roles[1:] if r)), "")
+        _recipients(document, settings)
+    else:
+        _recipients(left, settings)
+
+
+def _signer(cell, roles: tuple[str, ...], name: str) -> None:
+    """The signer's roles in bold capitals, room to sign, then the name in bold (or a dotted line)."""
     first = None
-    for line in (settings.signer_on_behalf, settings.signer_title):
-        if line:
-            p = _line(right, line.upper(), size=BODY_PT, bold=True)
+    for line in roles:
+        if line:  # a blank role is left out; a role of one space keeps its line (to level two signers)
+            p = _line(cell, line.upper(), size=BODY_PT, bold=True)
             first = first or p
     if first is not None:
         first.paragraph_format.space_before = _pt(12)
-    name = settings.signer_name or "……………………………"
-    _line(right, name, size=BODY_PT, bold=True).paragraph_format.space_before = _pt(78)  # room to sign
+    _line(cell, name or "……………………………", size=BODY_PT, bold=True).paragraph_format.space_before = _pt(78)
+
+
+def _recipients(container, settings: Documents) -> None:
+    p = _line(container, "Nơi nhận:", size=12, bold=True, italic=True, align="left")
+    p.paragraph_format.space_before = _pt(12)
+    for line in recipient_lines(settings.recipients):
+        _line(container, line, size=11, align="left")
 
 
 def _annex(document: DocxDocument, annex: Annex, label: str, doc: OfficialDocument,

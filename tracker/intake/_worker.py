@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from xml.etree.ElementTree import ParseError, fromstring, iterparse
 
+from tracker.intake import grid as grid_module
 from tracker.intake import safety
 from tracker.intake.grid import (
     MAX_COLS,
@@ -940,6 +941,11 @@ def _handle(header: dict, payload: bytes, *, test_hooks: bool = False) -> dict:
     if test_hooks:
         _misbehave(header)
     sheet = header.get("sheet")
+    # The rows read per sheet: MAX_ROWS, or up to MAX_ROWS_LIMIT when the request asks (a summary of figures).
+    global MAX_ROWS
+    rows = header.get("max_rows")
+    MAX_ROWS = rows if type(rows) is int and grid_module.MAX_ROWS <= rows <= grid_module.MAX_ROWS_LIMIT \
+        else grid_module.MAX_ROWS
     try:
         return encode_grid(parse_workbook(payload, sheet if isinstance(sheet, str) else None))
     except UnreadableWorkbook as exc:

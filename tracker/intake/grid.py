@@ -21,6 +21,8 @@ CellValue = str | int | float | bool | date | datetime | time | None
 # Bounds of what is read from a sheet: enough for the report layout, small enough to be safe.
 MAX_ROWS = 500
 MAX_COLS = 40
+# A summary of figures (`tracker history import`, one row per figure) may ask the reader for more rows.
+MAX_ROWS_LIMIT = 10_000
 
 
 @dataclass(frozen=True)

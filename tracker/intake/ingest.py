@@ -263,6 +263,7 @@ class _Batch:
         self.settings = ctx.settings
         self.names = Names.of(ctx.settings)
         self._ids: _ClusterIds | None = None
+        self._target_years: frozenset[int] | None = None
         self._conn: Connection | None = None
 
     def close(self) -> None:
@@ -313,11 +314,18 @@ class _Batch:
         else:
             assert reading.grid is not None
             today = reading.received_at.astimezone(self.settings.tz).date()
-            report = parse_report(reading.grid, self.settings, today=today, names=self.names)
+            report = parse_report(reading.grid, self.settings, today=today, names=self.names,
+                                  target_years=self.target_years())
         for check in item.checks:
             report.findings.extend(check(report))
         return _Prepared(item, reading.data, reading.name, reading.file_hash, reading.received_at, reading.grid,
                          report)
+
+    def target_years(self) -> frozenset[int]:
+        """The years with registered targets (a sheet may be dated in them), read once per batch."""
+        if self._target_years is None:
+            self._target_years = registered_years(self.ctx)
+        return self._target_years
 
     def ids(self, conn: Connection) -> _ClusterIds:
         if self._ids is None:
@@ -483,6 +491,20 @@ _SELECT_HISTORY = (
 )
 _SELECT_RECEIVED = select(_SUB.c.id, _SUB.c.received_at).where(_SUB.c.id.in_(bindparam("ids", expanding=True)))
 _MARK_SUPERSEDED = update(_SUB).where(_SUB.c.id == bindparam("target")).values(superseded_by_id=bindparam("by"))
+
+
+def registered_years(ctx: Context) -> frozenset[int]:
+    """The years with registered targets of the context's cluster (a sheet may be dated in them)."""
+    with ctx.engine.connect() as conn:  # a read of its own: a batch's connection writes
+        rows = conn.execute(select(models.Target.year).where(
+            models.Target.cluster_id == ctx.cluster_id).distinct()).scalars().all()
+    return frozenset(int(y) for y in rows)
+
+
+def lock_intake(conn: Connection, cluster_id: str) -> None:
+    """Take the cluster's intake lock inside the current write transaction (another importer of figures,
+    :mod:`tracker.intake.backfill`, stores under it too)."""
+    _lock(conn, cluster_id)
 
 
 def _aware(value: datetime) -> datetime:

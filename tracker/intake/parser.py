@@ -14,6 +14,7 @@ How a sheet is read (through :mod:`tracker.intake.table`):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -83,16 +84,25 @@ class ParsedReport:
         return [r for r in self.rows if r.value is not None]
 
 
+def open_years(settings: Settings, target_years: Collection[int] = ()) -> frozenset[int]:
+    """The years a sheet may be dated in (docs/sheet-format.md §7): those with registered targets, plus
+    ``[cluster] year`` and the year after it (the first January sheets come before the year is switched)."""
+    year = settings.cluster.year
+    return frozenset({year, year + 1, *target_years})
+
+
 def parse_report(workbook: WorkbookGrid, settings: Settings, *, today: date | None = None,
-                 names: Names | None = None) -> ParsedReport:
+                 names: Names | None = None, target_years: Collection[int] = ()) -> ParsedReport:
     """Check a district report workbook. ``today`` (the day the file was received, local time) enables
-    the "date in the future" check. ``names`` may be passed to reuse the index across many files."""
+    the "date in the future" check. ``names`` may be passed to reuse the index across many files.
+    ``target_years``: the years that have registered targets (:func:`open_years`)."""
     names = names or Names.of(settings)
     name = pick_sheet(workbook.sheet_names, SHEET_REPORT)
     if name is None or name not in workbook.sheets:
         listed = ", ".join(f"'{n}'" for n in workbook.sheet_names) or "—"
         return ParsedReport(findings=[make("no_report_sheet", sheet_name=SHEET_REPORT, listed=listed)])
-    return _SheetParser(Sheet(workbook.sheets[name]), settings, names, today).parse()
+    return _SheetParser(Sheet(workbook.sheets[name]), settings, names, today,
+                        open_years(settings, target_years)).parse()
 
 
 def _name(ind: Indicator) -> Bilingual:
@@ -176,8 +186,8 @@ _COLUMNS = (Column(HEADER_LABEL, "label"), _FigureColumn(HEADER_YTD, "ytd", allo
 
 
 class _SheetParser:
-    def __init__(self, sheet: Sheet, settings: Settings, names: Names, today: date | None):
-        self.sheet, self.settings, self.names, self.today = sheet, settings, names, today
+    def __init__(self, sheet: Sheet, settings: Settings, names: Names, today: date | None, years: frozenset[int]):
+        self.sheet, self.settings, self.names, self.today, self.years = sheet, settings, names, today, years
         self.report = ParsedReport(sheet=sheet.name)
 
     def parse(self) -> ParsedReport:
@@ -233,8 +243,9 @@ class _SheetParser:
             self.sheet.report("date_future", ref=value.ref, as_of=format_date(as_of),
                               received=format_date(self.today))
             return
-        if as_of.year != year:
-            self.sheet.report("date_outside_year", ref=value.ref, as_of=format_date(as_of), year=year)
+        if as_of.year not in self.years:
+            self.sheet.report("date_outside_year", ref=value.ref, as_of=format_date(as_of), year=year,
+                              as_of_year=as_of.year)
             return
         self.report.as_of = as_of
         self.report.as_of_cell = value.ref

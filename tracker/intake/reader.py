@@ -56,13 +56,16 @@ class WorkbookReader:
 
     # -- public -------------------------------------------------------------------------------
 
-    def read(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> WorkbookGrid:
+    def read(self, data: bytes, filename: str = "", *, sheet: str | None = None,
+             max_rows: int | None = None) -> WorkbookGrid:
         """Read one workbook; raises :class:`UnreadableWorkbook`. ``filename`` is informative only; with
         ``sheet`` an .xlsx is read only for the sheet :func:`~tracker.intake.grid.pick_sheet` chooses for
-        it (see :func:`tracker.intake._worker.parse_workbook`)."""
-        return self.submit(data, filename, sheet=sheet).result()
+        it (see :func:`tracker.intake._worker.parse_workbook`). ``max_rows``: rows read per sheet, from
+        :data:`~tracker.intake.grid.MAX_ROWS` (the default) up to :data:`~tracker.intake.grid.MAX_ROWS_LIMIT`."""
+        return self.submit(data, filename, sheet=sheet, max_rows=max_rows).result()
 
-    def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None) -> PendingRead:
+    def submit(self, data: bytes, filename: str = "", *, sheet: str | None = None,
+               max_rows: int | None = None) -> PendingRead:
         """Hand one workbook to the worker and return at once; :meth:`PendingRead.result` gives its grid.
 
         The worker reads while the caller does something else (a batch stores the previous file). One
@@ -71,7 +74,10 @@ class WorkbookReader:
         large) or when no worker can be started.
         """
         safety.check_size(data)  # empty or too large: never shipped to the worker
-        head = json.dumps({"filename": filename, "sheet": sheet}).encode()
+        request = {"filename": filename, "sheet": sheet}
+        if max_rows is not None:
+            request["max_rows"] = max_rows
+        head = json.dumps(request).encode()
         message = len(head).to_bytes(4, "big") + len(data).to_bytes(4, "big") + head + bytes(data)
         self._lock.acquire()
         try:

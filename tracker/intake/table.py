@@ -196,9 +196,10 @@ class Row:
 class Table:
     """The table under ``header``: its columns placed by header text, and its rows, from the one below the
     header down to the first empty row (empty within the header's columns, or anywhere with ``whole_rows``),
-    at most to row :data:`~tracker.intake.grid.MAX_ROWS`."""
+    at most to row ``max_rows`` (:data:`~tracker.intake.grid.MAX_ROWS`, the rows the reader takes in)."""
 
-    def __init__(self, sheet: Sheet, header: Header, columns: Sequence[Column], *, whole_rows: bool = False):
+    def __init__(self, sheet: Sheet, header: Header, columns: Sequence[Column], *, whole_rows: bool = False,
+                 max_rows: int = MAX_ROWS):
         self.sheet, self.header, self.columns = sheet, header, list(columns)
         self.placed: dict[str, int] = {}
         for column in self.columns:
@@ -209,7 +210,7 @@ class Table:
         self.body: list[int] = []
         first, last = header.first, header.last
         r = header.row + 1
-        while r <= MAX_ROWS and (cells := sheet.rows.get(r)) and (
+        while r <= max_rows and (cells := sheet.rows.get(r)) and (
                 whole_rows or any(first <= c <= last for c in cells)):
             self.body.append(r)
             r += 1

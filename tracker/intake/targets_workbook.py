@@ -3,7 +3,9 @@
 Sheet ``Chỉ tiêu đăng ký`` (or the only sheet): the label ``Năm`` with the year to its right, a header
 row holding ``Mã đơn vị`` and one column per indicator (headed by its key or label; other columns such
 as ``Tên đơn vị`` are ignored), one row per district until the first empty row. A blank cell registers
-nothing. An import is all or nothing: any error and no target is registered. Registering keeps the
+nothing. The year to the right of ``Năm`` says which year the targets are registered for (from
+:data:`FIRST_YEAR` to the year after ``[cluster] year``: last year's targets, or next year's before the switch).
+An import is all or nothing: any error and no target is registered. Registering keeps the
 history (:func:`tracker.targets.register_targets`): a value equal to the current target is not
 registered again.
 """
@@ -31,9 +33,13 @@ if TYPE_CHECKING:
     from tracker.context import Context
 
 
+FIRST_YEAR = 2000  # the earliest year a targets workbook may register for
+
+
 @dataclass
 class TargetsSheet:
     values: dict[tuple[str, str], float] = field(default_factory=dict)  # (district code, indicator key)
+    year: int | None = None  # the year the targets are for (the `Năm` label)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -94,7 +100,7 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
         out.findings.append(make("no_targets_sheet", sheet_name=SHEET_TARGETS))
         return out
     sheet = Sheet(workbook.sheets[name])
-    _check_year(sheet, settings.cluster.year)
+    out.year = _check_year(sheet, settings.cluster.year)
     header = sheet.header(HEADER_DISTRICT_CODE)
     if header is None:
         sheet.report("table_missing", "targets", header=HEADER_DISTRICT_CODE)
@@ -104,15 +110,22 @@ def parse_targets(workbook: WorkbookGrid, settings: Settings) -> TargetsSheet:
     return out
 
 
-def _check_year(sheet: Sheet, year: int) -> None:
-    """The year to the right of ``Năm`` must be the cluster year."""
+def _check_year(sheet: Sheet, year: int) -> int | None:
+    """The year to the right of ``Năm``: a whole number from :data:`FIRST_YEAR` to ``year`` + 1 (None: an error
+    was reported)."""
     label = sheet.label(LABEL_YEAR)
     if label is None:
         sheet.report("year_missing", "no_label", label=LABEL_YEAR, rows=LABEL_ROWS)
-    elif label.value is None:
+        return None
+    if label.value is None:
         sheet.report("year_missing", "no_value", ref=label.cell.ref, label=LABEL_YEAR)
-    elif read_number(label.value).value != year:
-        sheet.report("year_invalid", ref=label.value.ref, shown=shown(label.value), year=year)
+        return None
+    value = read_number(label.value).value
+    if isinstance(value, float) and value.is_integer() and FIRST_YEAR <= value <= year + 1:
+        return int(value)
+    sheet.report("year_invalid", ref=label.value.ref, shown=shown(label.value), first=FIRST_YEAR, last=year + 1,
+                 year=year)
+    return None
 
 
 def _target_columns(header: Header, settings: Settings, names: Names) -> list[_TargetColumn]:
@@ -153,6 +166,7 @@ class TargetsImport:
     file_hash: str
     findings: list[Finding] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
+    year: int | None = None  # the year registered for
 
     @property
     def ok(self) -> bool:
@@ -176,14 +190,18 @@ def import_targets(ctx: Context, data: bytes, filename: str) -> TargetsImport:
     result.findings = sheet.findings
     if not result.ok:
         return result
+    assert sheet.year is not None
+    result.year = sheet.year
     with ctx.session(write=True) as session:
-        result.registrations = register_targets(session, ctx.cluster_id, ctx.settings.cluster.year, sheet.values,
+        result.registrations = register_targets(session, ctx.cluster_id, sheet.year, sheet.values,
                                                 source="workbook", source_ref=file_hash)
     return result
 
 
-def build_targets_template(settings: Settings, current: dict[tuple[str, str], float] | None = None) -> bytes:
-    """The targets workbook with one row per district, pre-filled with the current targets."""
+def build_targets_template(settings: Settings, current: dict[tuple[str, str], float] | None = None, *,
+                           year: int | None = None) -> bytes:
+    """The targets workbook of ``year`` (default ``[cluster] year``) with one row per district, pre-filled with
+    that year's current targets."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -198,7 +216,7 @@ def build_targets_template(settings: Settings, current: dict[tuple[str, str], fl
     ws["A1"] = "ĐĂNG KÝ CHỈ TIÊU THI ĐUA"
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = settings.cluster.name
-    ws["A3"], ws["B3"] = LABEL_YEAR + ":", settings.cluster.year
+    ws["A3"], ws["B3"] = LABEL_YEAR + ":", year or settings.cluster.year
     ws["A3"].font = ws["B3"].font = bold
     ws["A4"] = ("Ghi chỉ tiêu đăng ký của từng đơn vị; ô để trống không đăng ký gì. Đăng ký lại một chỉ tiêu "
                 "sẽ thay chỉ tiêu hiện hành, lịch sử đăng ký vẫn được lưu.")
@@ -236,7 +254,9 @@ def build_targets_template(settings: Settings, current: dict[tuple[str, str], fl
     return buf.getvalue()
 
 
-def targets_template(ctx: Context) -> bytes:
+def targets_template(ctx: Context, year: int | None = None) -> bytes:
+    """The targets workbook of ``year`` (default ``[cluster] year``), pre-filled with its current targets."""
+    year = year or ctx.settings.cluster.year
     with ctx.session() as session:
-        current = current_targets(session, ctx.cluster_id, ctx.settings.cluster.year)
-    return build_targets_template(ctx.settings, current)
+        current = current_targets(session, ctx.cluster_id, year)
+    return build_targets_template(ctx.settings, current, year=year)

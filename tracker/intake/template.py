@@ -181,7 +181,7 @@ def build_template(settings: Settings, district: str, as_of: date, *, targets: d
                    notes.get(i.key)) for i in settings.indicators]
     table = write_table(ws, HEADER_ROW, _columns(looks), lines, looks.table)
     set_widths(ws, table)
-    _validate(ws, table, lines, settings.cluster.year)
+    _validate(ws, table, lines, as_of.year)  # the sheet's own year (docs/sheet-format.md §7)
     ws.freeze_panes = table.top(0)
     ws.protection.sheet = True  # no password: it guards against slips, a clerk can still unprotect it
     ws.protection.formatColumns = False
@@ -266,7 +266,7 @@ def _help_sheet(ws, settings: Settings, district_name: str, as_of: date) -> None
         ("", False),
         ("1. Mở trang 'Báo cáo'. Kiểm tra tên đơn vị và ngày số liệu (ô B5, dạng dd/mm/yyyy, ví dụ "
          f"{format_date(as_of)}). Nếu báo cáo cho ngày khác, sửa ô B5.", False),
-        (f"2. Ghi vào cột '{HEADER_YTD}' số LŨY KẾ từ 01/01/{settings.cluster.year} đến ngày số liệu, không phải "
+        (f"2. Ghi vào cột '{HEADER_YTD}' số LŨY KẾ từ 01/01/{as_of.year} đến ngày số liệu, không phải "
          "số của riêng tuần này.", False),
         (f"3. Chỉ tiêu đếm ghi số nguyên: {counts}." + (f" Chỉ tiêu tiền ghi số, có thể có phần thập phân: "
                                                         f"{amounts}." if amounts else ""), False),
@@ -303,7 +303,7 @@ def template_inputs(ctx: Context, district: str, as_of: date) -> tuple[dict[str,
     from tracker import models
     from tracker.targets import current_targets
 
-    cid, year = ctx.cluster_id, ctx.settings.cluster.year
+    cid, year = ctx.cluster_id, as_of.year  # the targets and figures of the sheet's year
     with ctx.session() as session:
         targets = {key: v for (code, key), v in current_targets(session, cid, year).items() if code == district}
         rows = session.exec(

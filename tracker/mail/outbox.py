@@ -27,7 +27,8 @@ from sqlmodel import Session
 from tracker.models import OutboxMessage, OutboxStatus, utcnow
 
 # receipt: the mailbox's reply to a sender; confirmation: a request to a unit to confirm a period's figures
-KINDS = ("weekly", "review", "reminder", "rejection", "receipt", "confirmation")
+# assessment: the year-end assessment (workbook, chart, draft minutes) to the head, once per year
+KINDS = ("weekly", "review", "reminder", "rejection", "receipt", "confirmation", "assessment")
 
 BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=6)

@@ -68,6 +68,21 @@ class ClosedFigures:
 
 
 @dataclass(frozen=True)
+class AmendmentRow:
+    """A figure of a closed period that changed after the close (docs/closing.md §3): what the meeting
+    saw, and what the unit sent since. The head decides whether to reopen the period."""
+
+    period: str  # "2023-H1" | "2023"
+    closed_as_of: date  # the date the close froze the figures as of
+    district: str
+    district_name: str
+    indicator: str
+    indicator_label: str
+    closed_value: float | None
+    new_value: float | None
+
+
+@dataclass(frozen=True)
 class ReportData:
     progress: ClusterProgress  # as of the report date
     history: tuple[ClusterProgress, ...]  # one per week up to the report date, oldest first; last is `progress`
@@ -78,6 +93,7 @@ class ReportData:
     generated_at: datetime | None = None  # local time
     district_order: tuple[str, ...] = ()  # district codes in config order (for lists that are not rankings)
     closed: ClosedFigures | None = None  # set when the figures are a closed period's snapshot (review pack)
+    amendments: tuple[AmendmentRow, ...] = ()  # closed periods of the year changed since (weekly report only)
 
     @property
     def as_of(self) -> date:

@@ -13,29 +13,59 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from tracker import closing, models
-from tracker.calendar import Period
+from tracker.calendar import Period, parse_period
 from tracker.config import Settings
 from tracker.progress import ProgressInput, weekly_history
-from tracker.reporting.data import ClosedFigures, Confirmer, LineageRow, ReportData, SubmissionSummary
+from tracker.reporting.data import (
+    AmendmentRow,
+    ClosedFigures,
+    Confirmer,
+    LineageRow,
+    ReportData,
+    SubmissionSummary,
+)
 from tracker.standing import load_input
 
 if TYPE_CHECKING:
     from tracker.context import Context
 
 
-def gather(ctx: Context, as_of: date, *, now: datetime | None = None) -> ReportData:
-    """Everything a weekly report or review pack shows, as of ``as_of`` (inclusive)."""
+def gather(ctx: Context, as_of: date, *, now: datetime | None = None, amendments: bool = False) -> ReportData:
+    """Everything a weekly report or review pack shows, as of ``as_of`` (inclusive); with ``amendments``
+    also the figures of the year's closed periods that changed after their close (the weekly report)."""
     settings = ctx.settings
     with ctx.session() as session:
         inp = load_input(session, settings, as_of)
         lineage = lineage_rows(session, settings, as_of)
         submissions = submission_summaries(session, settings, as_of)
+        changed = amendment_rows(session, settings, as_of.year) if amendments else ()
     history = tuple(weekly_history(inp, as_of))
     assert history and history[-1].as_of == as_of
     local_now = (now or datetime.now(UTC)).astimezone(settings.tz).replace(tzinfo=None)
     return ReportData(progress=history[-1], history=history, rules=inp.rules, lineage=lineage,
                       submissions=submissions, head_name=settings.cluster.head.name, generated_at=local_now,
-                      district_order=tuple(d.code for d in settings.districts))
+                      district_order=tuple(d.code for d in settings.districts), amendments=changed)
+
+
+def amendment_rows(session: Session, settings: Settings, year: int) -> tuple[AmendmentRow, ...]:
+    """Per period of ``year`` that is closed now (``YYYY-H1``, then ``YYYY``), every unit and indicator whose
+    figure as of the close's date differs from the frozen one (:func:`tracker.closing.amendments`)."""
+    names = {d.code: d.name for d in settings.districts}
+    labels = {i.key: i.label for i in settings.indicators}
+    out = []
+    for key in (f"{year}-H1", str(year)):
+        close = closing.latest_close(session, settings.cluster.id, parse_period(key).key)
+        if close is None or not closing.is_closed(close):
+            continue
+        out += [AmendmentRow(period=key, closed_as_of=close.as_of, district=a.district,
+                             district_name=names.get(a.district, a.district), indicator=a.indicator,
+                             indicator_label=labels.get(a.indicator, a.indicator), closed_value=a.closed_value,
+                             new_value=a.new_value)
+                for a in closing.amendments(session, close)]
+    order = {d.code: n for n, d in enumerate(settings.districts)}
+    ind_order = {i.key: n for n, i in enumerate(settings.indicators)}
+    out.sort(key=lambda r: (order.get(r.district, len(order)), ind_order.get(r.indicator, len(ind_order))))
+    return tuple(out)
 
 
 def gather_review(ctx: Context, period: Period, *, now: datetime | None = None) -> ReportData:
@@ -97,7 +127,7 @@ def lineage_rows(session: Session, settings: Settings, as_of: date, *, received_
     """Every stored figure of the cluster year up to ``as_of`` (superseded versions too), with its origin.
     With ``received_until``, only the sheets received up to then, as the database was at that moment."""
     cid = settings.cluster.id
-    year_start = date(settings.cluster.year, 1, 1)
+    year_start = date(as_of.year, 1, 1)  # the as-of date's year (docs/indicators-and-progress.md)
     rows = session.exec(
         select(models.Figure, models.Submission, models.District, models.Indicator)
         .join(models.Submission, models.Submission.id == models.Figure.submission_id)
@@ -132,7 +162,7 @@ def submission_summaries(session: Session, settings: Settings, as_of: date, *,
     (with ``received_until``: only those received up to then)."""
     cid = settings.cluster.id
     end = datetime.combine(as_of, time.max, tzinfo=settings.tz).astimezone(UTC)
-    start = date(settings.cluster.year, 1, 1)
+    start = date(as_of.year, 1, 1)
     rows = session.exec(
         select(models.Submission, models.District.code)
         .join(models.District, models.District.id == models.Submission.district_id)

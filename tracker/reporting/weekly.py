@@ -18,15 +18,19 @@ from zoneinfo import ZoneInfo
 
 from tracker.calendar import cluster_short_name, iso_week, week_period
 from tracker.progress import STATUSES, ClusterProgress, DistrictProgress, Reporting, reporting_label
+from tracker.reporting import highlights as this_week
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
 from tracker.reporting.source import gather
 from tracker.reporting.wording import (
+    AMENDMENTS_TITLE,
     STATUS_VI,
+    amendment_line,
     headline,
     indicator_deadline,
     percent_text,
     projection_text,
+    reopen_hint,
     rules_paragraph,
     safe_filename,
     value_text,
@@ -34,7 +38,7 @@ from tracker.reporting.wording import (
 )
 from tracker.standing import resolve_day
 from tracker.templating import render
-from tracker.text import format_date, format_number, nfc
+from tracker.text import format_date, format_number, format_rank_change, nfc
 
 if TYPE_CHECKING:
     from tracker.context import Context
@@ -90,7 +94,7 @@ def build_weekly(ctx: Context, as_of: date | None = None, out_dir: Path | None =
                  now: datetime | None = None) -> WeeklyReport:
     """Build the weekly report of the context's cluster as of ``as_of`` (default: as ``tracker status``)."""
     day = resolve_day(ctx, as_of).day
-    data = gather(ctx, day, now=now)
+    data = gather(ctx, day, now=now, amendments=True)
     out_dir = out_dir or default_dir(ctx.settings.paths.reports, day)
     return render_weekly(data, out_dir)
 
@@ -120,7 +124,7 @@ def render_weekly(data: ReportData, out_dir: Path) -> WeeklyReport:
 
     title = f"Báo cáo tiến độ tuần {week}/{year} - {short}"
     workbook = out_dir / safe_filename(f"Báo cáo tiến độ tuần {week}-{year} - {short}.xlsx")
-    xlsx.write_workbook(data, workbook, title=title)
+    xlsx.write_workbook(data, workbook, title=title, weekly=True)
 
     subject = weekly_subject(progress.cluster_name, progress.as_of)
     model = mail_model(data, subject, written, [workbook.name, *(c.filename for c in written)])
@@ -161,10 +165,14 @@ def mail_model(data: ReportData, subject: str, charts: Iterable[Chart], attachme
             cells.append({
                 "label": spec.label, "unit": spec.unit, "ratio": f"{value_text(ind.actual, spec)}/"
                 f"{value_text(ind.target, spec)}", "percent": percent_text(ind.percent),
+                "actual": value_text(ind.actual, spec), "target": value_text(ind.target, spec),
+                "change": this_week.change_text(ind.week_change, spec) if ind.actual is not None else "",
                 "status": STATUS_VI[ind.status], "fill": palette.FILL[ind.status], "ink": palette.INK[ind.status],
             })
         note, ink = _reporting_note(d)
-        rows.append({"rank": d.rank or "—", "name": d.name, "code": d.code,
+        rows.append({"rank": d.rank or "—", "rank_move": format_rank_change(d.rank_change),
+                     "rank_ink": palette.INK["on_track" if (d.rank_change or 0) > 0 else "at_risk"],
+                     "name": d.name, "code": d.code,
                      "score": format_number(dj["score"], 4) if dj["score"] is not None else "—",
                      "cells": cells, "reporting_note": note, "reporting_ink": ink})
     totals = []
@@ -172,14 +180,23 @@ def mail_model(data: ReportData, subject: str, charts: Iterable[Chart], attachme
         t = progress.total(spec.key)
         totals.append({"label": spec.label, "unit": spec.unit,
                        "ratio": f"{value_text(t.actual, spec)}/{value_text(t.target, spec)}",
-                       "percent": percent_text(t.percent)})
+                       "actual": value_text(t.actual, spec), "target": value_text(t.target, spec),
+                       "percent": percent_text(t.percent), "change": this_week.change_text(t.week_change, spec),
+                       "last_year": value_text(t.last_year_actual, spec)
+                       if t.last_year_actual is not None else ""})
     used = {i.status for d in progress.districts for i in d.indicators}
+    kinds = {s.key: s.kind for s in specs}
     legend = [{"label": STATUS_VI[s], "fill": palette.FILL[s], "ink": palette.INK[s]} for s in STATUSES if s in used]
     return {
         "subject": subject, "cluster_name": progress.cluster_name, "week": week, "iso_year": year,
         "as_of": format_date(progress.as_of), "head_name": data.head_name, "headline": headline(progress),
         "columns": [{"label": s.label, "unit": s.unit} for s in specs], "rows": rows, "totals": totals,
         "legend": legend, "highlights": highlights(progress), "charts": list(charts),
+        "this_week_title": this_week.TITLE, "this_week": this_week.blocks(this_week.week_highlights(progress)),
+        "any_last_year": any(t["last_year"] for t in totals), "amendments_title": AMENDMENTS_TITLE,
+        "amendments": [amendment_line(a, kinds.get(a.indicator, "count"))
+                       for a in data.amendments],
+        "reopen_hint": reopen_hint(data.amendments) if data.amendments else "",
         "rules": rules_paragraph(progress.rules), "attachments": attachments,
         "generated_at": f"{data.generated_at:%H:%M} {format_date(data.generated_at)}" if data.generated_at else "",
         "header_fill": palette.HEADER_FILL, "total_fill": palette.TOTAL_FILL,

@@ -20,7 +20,7 @@ from tracker.progress import (
     rules_text,
     status_label,
 )
-from tracker.reporting.data import ClosedFigures
+from tracker.reporting.data import AmendmentRow, ClosedFigures
 from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
 STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
@@ -167,3 +167,21 @@ def safe_filename(text: str) -> str:
     text = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "-", text)
     text = re.sub(r"\s+", " ", text).strip(" .-")
     return text[:120] or "report"
+
+
+AMENDMENTS_TITLE = "Số liệu sửa sau khi chốt"
+
+
+def amendment_line(row: AmendmentRow, kind: str = "count") -> str:
+    """``LĐLĐ quận Long Biên — Thành lập CĐCS mới: 16 → 18 (kỳ 2023-H1, chốt đến 30/06/2023)``."""
+    digits = 0 if kind == "count" else None
+    return nfc(f"{row.district_name} — {row.indicator_label}: {format_number(row.closed_value, digits)} → "
+               f"{format_number(row.new_value, digits)} (kỳ {row.period}, chốt đến {format_date(row.closed_as_of)})")
+
+
+def reopen_hint(rows: tuple[AmendmentRow, ...]) -> str:
+    """What the head may do about them: reopen the period (then close it again for a new snapshot)."""
+    periods = list(dict.fromkeys(r.period for r in rows))
+    commands = "; ".join(f'tracker period reopen {p} --reason "…"' for p in periods)
+    return nfc("Các số liệu này nhận được sau khi chốt; tài liệu sơ kết, tổng kết của kỳ vẫn dùng số liệu đã chốt. "
+               f"Nếu chấp nhận số liệu mới, Cụm trưởng có thể mở lại kỳ ({commands}) rồi chốt lại.")

@@ -42,16 +42,26 @@ from tracker.progress import (
     Status,
     reporting_label,
 )
+from tracker.reporting import highlights as week
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
-from tracker.reporting.wording import STATUS_VI, closed_lines, headline, rules_paragraph
+from tracker.reporting.wording import (
+    AMENDMENTS_TITLE,
+    STATUS_VI,
+    closed_lines,
+    headline,
+    reopen_hint,
+    rules_paragraph,
+)
 from tracker.safe_cells import clean_text
 from tracker.sheets import Block, Column, Look, Rule, TableStyle, set_widths, write_cell, write_table
-from tracker.text import format_date
+from tracker.text import format_date, format_rank_change
 
 FMT_COUNT = "#,##0"
 FMT_AMOUNT = "#,##0.0#"
 FMT_PERCENT = '0.0"%"'
+FMT_CHANGE_COUNT = '+#,##0;-#,##0;"—"'
+FMT_CHANGE_AMOUNT = '+#,##0.0#;-#,##0.0#;"—"'
 FMT_SCORE = "0.0000"
 FMT_DATE = "DD/MM/YYYY"
 FMT_DATETIME = "DD/MM/YYYY HH:MM"
@@ -96,6 +106,11 @@ def put(ws: Worksheet, row: int, col: int, value, fmt: str | None = None, *, fon
 
 def value_format(spec: IndicatorSpec) -> str:
     return FMT_COUNT if spec.kind == "count" else FMT_AMOUNT
+
+
+def change_format(spec: IndicatorSpec) -> str:
+    """A change this week as the e-mail writes it: ``+3``, ``-2``, ``—`` for no change."""
+    return FMT_CHANGE_COUNT if spec.kind == "count" else FMT_CHANGE_AMOUNT
 
 
 def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
@@ -170,15 +185,16 @@ def reporting_word(d: DistrictProgress) -> str:
 # The weekly / data workbook
 
 
-def write_workbook(data: ReportData, path: Path, *, title: str,
+def write_workbook(data: ReportData, path: Path, *, title: str, weekly: bool = False,
                    extra: Sequence[tuple[str, Callable[[Worksheet, ReportData], None]]] = ()) -> Path:
     """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack, whose
-    ``extra`` sheets, (name, writer), come right after the first one)."""
+    ``extra`` sheets, (name, writer), come right after the first one). The weekly one (``weekly``) shows
+    the Trong tuần block on its summary."""
     wb = Workbook()
     wb.remove(wb.active)
     progress = data.progress
     js = progress.to_json()
-    summary(wb.create_sheet(SHEETS[0]), data, js, title)
+    summary(wb.create_sheet(SHEETS[0]), data, js, title, weekly=weekly)
     for name, write in extra:
         write(wb.create_sheet(name), data)
     detail(wb.create_sheet(SHEETS[1]), progress, js)
@@ -193,16 +209,20 @@ def write_workbook(data: ReportData, path: Path, *, title: str,
     return path
 
 
-def summary(ws: Worksheet, data: ReportData, js: dict, title: str) -> None:
-    """Page 1: headline, % table coloured by status, the status words, cluster totals, legend, rules.
-    Then one page per native chart, then the week-by-week table the line chart draws from."""
+def summary(ws: Worksheet, data: ReportData, js: dict, title: str, *, weekly: bool = False) -> None:
+    """Page 1: headline, % table coloured by status, the status words, cluster totals, (weekly: the Trong
+    tuần block), the amendments after close when there are, legend, rules. Then one page per native
+    chart, then the week-by-week table the line chart draws from."""
     progress = data.progress
-    last_col = 4 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo tuần này
+    last_col = 5 + len(progress.indicators)  # Hạng, Đơn vị, one column per indicator, Điểm, Báo cáo, Thay đổi hạng
     row = _summary_heading(ws, data, title, last_col)
     percents, words = _progress_tables(ws, row, progress, js)
     totals = write_table(ws, words.after(), _total_columns(), zip(progress.indicators, js["totals"], strict=True),
                          STYLE, title="Toàn Cụm")
-    row = _legend(ws, totals.after())
+    row = _week_highlights(ws, totals.after(), progress, last_col) if weekly else totals.after(0)
+    if data.amendments:
+        row = _amendments(ws, row + 1, data, last_col)
+    row = _legend(ws, row + 1)
     row = _note(ws, row + 1, rules_paragraph(progress.rules), last_col, 96)
     chart_width = sum(set_widths(ws, percents).values()) * 0.2  # cm: about as wide as the tables above
     row = _chart_page(ws, _percent_chart(ws, percents, len(progress.indicators)), row + 1, chart_width)
@@ -236,6 +256,7 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
         rank, name, *percent_columns(specs, 15),
         Column("Điểm", lambda r: r.js["score"], 10, FMT_SCORE),
         Column("Báo cáo tuần này", lambda r: reporting_word(r.district), 15, look=CENTERED),
+        Column("Thay đổi hạng", lambda r: format_rank_change(r.district.rank_change), 11, look=CENTERED),
     ], rows, STYLE, title="Tỷ lệ thực hiện so với chỉ tiêu đăng ký (%)")
     words = write_table(ws, percents.after(), [
         replace(rank, width=None), replace(name, width=None),
@@ -245,7 +266,7 @@ def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dic
     first, last = 2, 1 + len(specs)  # the indicator columns, in both tables
     colour_rules(ws, percents.cells(first, last), words.top(first), STATUS_WORDS)
     colour_rules(ws, words.cells(first, last), words.top(first), STATUS_WORDS)
-    colour_rules(ws, percents.cells(-1), percents.top(-1), REPORTING_WORDS)
+    colour_rules(ws, percents.cells("Báo cáo tuần này"), percents.top("Báo cáo tuần này"), REPORTING_WORDS)
     ws.freeze_panes = percents.top(first)
     return percents, words
 
@@ -259,7 +280,38 @@ def _total_columns() -> list[Column[tuple[IndicatorSpec, dict]]]:
         Column("Thực hiện", lambda t: t[1]["actual"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Chỉ tiêu đăng ký", lambda t: t[1]["target"], fmt=lambda t: value_format(t[0]), look=TOTAL),
         Column("Tỷ lệ (%)", lambda t: t[1]["percent"], fmt=FMT_PERCENT, look=replace(TOTAL, font=BOLD)),
+        Column("Thay đổi trong tuần", lambda t: t[1]["week_change"], fmt=lambda t: change_format(t[0]), look=TOTAL),
+        Column("Cùng kỳ năm trước", lambda t: t[1]["last_year_actual"], fmt=lambda t: value_format(t[0]),
+               look=TOTAL),
     ]
+
+
+def _week_highlights(ws: Worksheet, row: int, progress: ClusterProgress, last_col: int) -> int:
+    """The Trong tuần block (the e-mail's first highlights): a heading, then each list's title and lines."""
+    row = _note(ws, row, week.TITLE, last_col, bold=True)
+    for block in week.blocks(week.week_highlights(progress)):
+        row = _note(ws, row, block["title"], last_col, bold=True)
+        for line in block["lines"] or [block["empty"]]:
+            row = _note(ws, row, f"• {line}" if block["lines"] else line, last_col)
+    return row
+
+
+def _amendments(ws: Worksheet, row: int, data: ReportData, last_col: int) -> int:
+    """Figures of a closed period that changed after the close, and what the head may do about them."""
+    row = _note(ws, row, AMENDMENTS_TITLE, last_col, bold=True)
+    kinds = {s.key: s.kind for s in data.progress.indicators}
+    wrapped = Look(align=WRAP, border=BOX)
+    block = write_table(ws, row, [  # under the columns above: the unit's name falls in the wide Đơn vị column
+        Column("Kỳ", lambda a: a.period, look=CENTERED),
+        Column("Đơn vị", lambda a: a.district_name, look=wrapped),
+        Column("Chỉ tiêu", lambda a: a.indicator_label, look=wrapped),
+        Column("Chốt đến ngày", lambda a: a.closed_as_of, fmt=FMT_DATE),
+        Column("Số liệu đã chốt", lambda a: a.closed_value,
+               fmt=lambda a: FMT_COUNT if kinds.get(a.indicator) == "count" else FMT_AMOUNT),
+        Column("Số liệu mới", lambda a: a.new_value,
+               fmt=lambda a: FMT_COUNT if kinds.get(a.indicator) == "count" else FMT_AMOUNT),
+    ], data.amendments, STYLE)
+    return _note(ws, block.after(0), reopen_hint(data.amendments), last_col, 34)
 
 
 def _legend(ws: Worksheet, row: int) -> int:
@@ -378,6 +430,8 @@ def detail(ws: Worksheet, progress: ClusterProgress, js: dict) -> None:
         Column("Trạng thái", lambda line: STATUS_VI[line.js["status"]], 20, look=CENTERED, rule=STATUS_COLOURS),
         Column("Ngày hoàn thành", lambda line: line.ind.achieved_on, 13, FMT_DATE),
         Column("Số liệu đến ngày", lambda line: line.ind.as_of, 13, FMT_DATE),
+        Column("Thay đổi trong tuần", lambda line: line.js["week_change"], 12, lambda line: change_format(line.spec)),
+        Column("Cùng kỳ năm trước", lambda line: line.js["last_year_actual"], 12, amount),
     ], lines, STYLE)
     ws.freeze_panes = table.top("Mã chỉ tiêu")
     ws.auto_filter.ref = table.ref()

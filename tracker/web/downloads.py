@@ -1,6 +1,6 @@
-"""The reports the cluster head can download from the dashboard: the latest weekly report and the latest
-review pack, as written by :mod:`tracker.reporting` (``<reports>/weekly/2023-W26/``,
-``<reports>/review/2023-H1/``).
+"""The reports the cluster head can download from the dashboard: the latest weekly report, the latest
+review pack and the latest assessment, as written by :mod:`tracker.reporting` (``<reports>/weekly/2023-W26/``,
+``<reports>/review/2023-H1/``, ``<reports>/assessment/2023/``).
 
 Only files directly inside those folders are served, looked up by name among the folder's own
 listing, so no path typed in a URL can reach anything else.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-KINDS = ("weekly", "review")
+KINDS = ("weekly", "review", "assessment")
 # The order files are listed in: the documents people open first, then the charts.
 _ORDER = (".pdf", ".pptx", ".xlsx", ".docx", ".md", ".png")
 _SKIP = {"email.html", "email.txt"}  # the e-mail body is what was mailed, not a document to download
@@ -22,7 +22,7 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 @dataclass(frozen=True)
 class Download:
-    kind: str  # weekly | review
+    kind: str  # weekly | review | assessment
     period: str  # the folder: 2023-W26, 2023-H1, 2023
     name: str  # the file name (may be Vietnamese)
     size: int
@@ -46,7 +46,7 @@ def _period_order(kind: str, name: str) -> tuple[int, int, int] | None:
     if kind == "weekly":
         m = _WEEK.match(name)
         return (int(m.group(1)), int(m.group(2)), 0) if m else None
-    m = re.fullmatch(r"(\d{4})(-H1)?", name)
+    m = re.fullmatch(r"(\d{4})(-H1)?" if kind == "review" else r"(\d{4})()", name)
     return (int(m.group(1)), 1 if m.group(2) else 2, 0) if m else None
 
 
@@ -73,6 +73,8 @@ def _title(kind: str, period: str) -> str:
     if kind == "weekly":
         year, week = _WEEK.match(period).groups()
         return f"Báo cáo tiến độ tuần {int(week)}/{year}"
+    if kind == "assessment":
+        return f"Kết quả chấm điểm thi đua năm {period}"
     if period.endswith("-H1"):
         return f"Tài liệu sơ kết 6 tháng đầu năm {period[:4]}"
     return f"Tài liệu tổng kết năm {period}"

@@ -1,5 +1,6 @@
-"""The cluster head's dashboard ``/h/<token>``: status table and ranking, charts, who has not reported,
-the latest weekly report and review pack to download."""
+"""The cluster head's dashboard ``/h/<token>``: what changed this week (Trong tuần), status table and
+ranking with the week's changes, charts, who has not reported, the latest weekly report and review pack
+to download."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tracker.assessment.store import has_assessment, load_assessment
+from tracker.assessment.words import score_text, vote_text
 from tracker.calendar import district_short_name
 from tracker.errors import TrackerError
 from tracker.progress import STATUSES
+from tracker.reporting import highlights
 from tracker.reporting.wording import rules_paragraph
 from tracker.standing import cluster_progress, resolve_day
-from tracker.text import parse_date
+from tracker.text import format_rank_change, parse_date
 from tracker.web import tokens
 from tracker.web.charts import chart_png, chart_refs
 from tracker.web.downloads import find, latest_groups
@@ -52,8 +56,23 @@ def dashboard(request: Request, token: str, ngay: str | None = None,
         specs={s.key: s for s in progress.indicators}, local=state.local, statuses=STATUSES, short=district_short_name,
         charts=chart_refs(progress), downloads=latest_groups(state.settings.paths.reports),
         # The paragraph the weekly e-mail prints, from the rules these figures were computed with.
-        rules_text=rules_paragraph(progress.rules),
+        rules_text=rules_paragraph(progress.rules), assessment=_assessment(state, as_of.day),
+        score=score_text, vote_text=vote_text,
+        # The Trong tuần block of the weekly e-mail, and the words beside each actual and rank.
+        this_week=highlights.blocks(highlights.week_highlights(progress)), change=highlights.change_text,
+        rank_move=format_rank_change,
     )
+
+
+def _assessment(state: Portal, day):
+    """The assessment of the dashboard date's year as of that date, once a unit has sent its self-assessment
+    or the head has imported a cross-check (docs/portal-and-mailbox.md §5); else None."""
+    if not state.settings.assessment.enabled:
+        return None
+    with state.ctx.session() as session:
+        if not has_assessment(session, state.ctx.cluster_id, day.year):
+            return None
+        return load_assessment(session, state.settings, day.year, day)
 
 
 @router.get("/h/{token}/charts/{name}.png")

@@ -1,6 +1,8 @@
 """`tracker demo` / `make demo`: the whole weekly cycle on the embedded sample data.
 
 1. `init`: database, cluster, districts, indicators, sample targets from config.toml.
+   Then last year's figures (2022, sample data): a summary workbook imported through `tracker history
+   import`'s own code, before the weekly sheets, so the reports compare with the same period last year.
 2. Sample weekly sheets for January–June of the cluster year, filled the way clerks fill the template
    (a few with mistakes that get rejected, then their corrections), dropped in the inbox.
 3. The `pull` job takes them in; then the half-year's close (docs/closing.md): `send confirmations` for
@@ -28,10 +30,12 @@ from sqlalchemy.engine import make_url
 from tracker import closing
 from tracker.calendar import parse_period
 from tracker.context import Context, init_database
+from tracker.intake.backfill import import_history
 from tracker.models import JobOutcome, JobRun
 from tracker.standing import cluster_progress
 from tracker.text import format_date, format_number
 from tracker.workflows.sample import amendment_sheet, generate_sample_sheets
+from tracker.workflows.sample_history import build_history_workbook
 from tracker.workflows.sending import send_confirmations
 from tracker.workflows.verify import verify_archive
 
@@ -102,6 +106,7 @@ def run_demo(ctx: Context, run_cycle: Cycle, run_job: RunJob, open_portal: OpenP
         f"{len(s.districts)} đơn vị / districts, {len(s.indicators)} chỉ tiêu / indicators; "
         f"chỉ tiêu đăng ký mới / targets newly registered: {summary.targets_registered}")
 
+    _last_year(ctx, out)
     sheets = generate_sample_sheets(s, s.paths.inbox)
     out(f"[2] Dữ liệu mẫu / sample data: {len(sheets)} bảng tính báo cáo tuần / weekly sheets → {s.paths.inbox}")
 
@@ -161,6 +166,21 @@ def _close_half_year(ctx: Context, open_portal: OpenPortal, as_of: date, *, out:
     path = amendment_sheet(s, s.paths.inbox, when)
     out(f"    Sửa số liệu sau khi chốt / an amendment after the close: {path.name} → {s.paths.inbox}")
     return ok and result.close is not None
+
+
+def _last_year(ctx: Context, out: Say) -> None:
+    """Import last year's sample figures through `tracker history import`'s own code (a file kept beside the
+    inbox, so a person can open it and run the command on it too)."""
+    s = ctx.settings
+    year = s.cluster.year - 1
+    path = s.paths.inbox.parent / f"so-lieu-{year}_du-lieu-mau.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(build_history_workbook(s, year))
+    result = import_history(ctx, path.read_bytes(), path.name)
+    out(f"    Số liệu năm {year} (dữ liệu mẫu) / last year's figures (sample data): tracker history import {path}")
+    out(f"    {result.line()}")
+    for finding in result.errors:
+        out(f"    {finding.text('vi')}")
 
 
 def _where(ctx: Context, as_of: date, out: Say) -> None:

@@ -15,8 +15,9 @@ from tracker.context import Context
 from tracker.documents import official
 from tracker.reporting.data import ReportData
 from tracker.reporting.narrative import RULES_HEADING, Draft, Grid
-from tracker.reporting.review import Period, ReviewPack, default_period, parse_period, render_review
+from tracker.reporting.review import Period, ReviewPack, render_review
 from tracker.reporting.source import gather_review
+from tracker.standing import resolve_period
 from tracker.text import format_date
 
 
@@ -24,10 +25,8 @@ def build_review(ctx: Context, period: str | None = None, out_dir: Path | None =
                  now: datetime | None = None) -> ReviewPack:
     """Build the review pack of the context's cluster for ``period`` (default: :func:`default_period`)."""
     settings = ctx.settings
-    if period is None:
-        today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
-        period = default_period(settings.cluster.year, today)
-    p = parse_period(period, settings.cluster.year)
+    today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
+    p = resolve_period(ctx, period, today=today)  # any year with targets or figures
     data = gather_review(ctx, p, now=now)  # a closed period: its snapshot (docs/closing.md §2)
     out_dir = out_dir or settings.paths.reports / "review" / p.key
     return render_review(data, p, out_dir, write_draft=official_writer(settings.documents, p, data))

@@ -38,9 +38,9 @@ from tracker.mail.messages import (
 )
 from tracker.models import utcnow
 from tracker.reporting import wording
-from tracker.reporting.review import default_period, parse_period
+from tracker.reporting.review import parse_period
 from tracker.reporting.weekly import build_weekly, default_dir
-from tracker.standing import cluster_progress, resolve_day
+from tracker.standing import cluster_progress, resolve_day, resolve_period
 from tracker.text import format_date
 from tracker.workflows.review import build_review
 
@@ -75,7 +75,7 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
 def review_subject(ctx: Context, period: str) -> str:
     """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``): as
     of the period's last day, or of its close's date while it is closed (docs/closing.md §2)."""
-    p = parse_period(period, ctx.settings.cluster.year)
+    p = parse_period(period)  # checked by resolve_period
     with ctx.session() as session:
         close = closing.latest_close(session, ctx.cluster_id, p.key)
         as_of = close.as_of if close is not None and closing.is_closed(close) else p.as_of
@@ -91,9 +91,7 @@ def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = Fals
     PNGs go first, and the e-mail says which files were left out and in which folder they are.
     """
     settings = ctx.settings
-    if period is None:
-        period = default_period(settings.cluster.year, local_now(ctx, now).date())
-    key = parse_period(period, settings.cluster.year).key
+    key = resolve_period(ctx, period, today=local_now(ctx, now).date()).key  # any year with data
 
     def make(folder: Path) -> Draft:
         pack = build_review(ctx, key, folder, now=now)

@@ -6,9 +6,10 @@ as the intake; then each stored figure is compared with its cell (value, "Thực
 indicator, district and date), and each figure of the file must be in the database. Every difference is
 reported on one line; nothing is changed.
 
-A *source* is one kind of received file (today: the weekly sheet). Another kind (history imported from a
-workbook, a self-assessment) is verified by adding a :class:`Source` to :data:`SOURCES`: it lists its
-records from the database and re-reads one file; the comparison (:func:`compare`) is shared and pure.
+A *source* is one kind of received file: the weekly sheet, and the summary of earlier figures (`tracker
+history import`: one file, many submissions, proved once). Another kind (a self-assessment) is verified by
+adding a :class:`Source` to :data:`SOURCES`: it lists its records from the database and re-reads one file;
+the comparison (:func:`compare`) is shared and pure.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 
 from tracker import models
-from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid
+from tracker.intake.grid import MAX_ROWS_LIMIT, UnreadableWorkbook, WorkbookGrid
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -149,11 +150,13 @@ def _figure_differences(stored: Entry, found: Entry, record: Record) -> Iterator
     if (stored.note or None) != (found.note or None):
         yield ("note_changed", f"ghi chú: CSDL ghi {stored.note!r}, tệp ghi {found.note!r}",
                f"note: the database says {stored.note!r}, the file says {found.note!r}")
-    if stored.district != record.district or stored.as_of != record.as_of:
-        yield ("figure_moved", f"số liệu ghi cho {stored.district}, {_d(stored.as_of)} thay vì {record.district}, "
-                               f"{_d(record.as_of)} của tệp",
+    # A summary (one file, many units and dates) says them per row; a weekly sheet once for the file.
+    district, as_of = (found.district, found.as_of) if record.district is None else (record.district, record.as_of)
+    if stored.district != district or stored.as_of != as_of:
+        yield ("figure_moved", f"số liệu ghi cho {stored.district}, {_d(stored.as_of)} thay vì {district}, "
+                               f"{_d(as_of)} của tệp",
                f"the figure is stored for {stored.district}, {_d(stored.as_of)} instead of the file's "
-               f"{record.district}, {_d(record.as_of)}")
+               f"{district}, {_d(as_of)}")
 
 
 def _d(value: date | None) -> str:
@@ -182,6 +185,7 @@ def file_problem(record: Record, data: bytes | None, path: Path) -> Difference |
 class Source(Protocol):
     name: str
     sheet: str | None  # the sheet the reader is asked for (None: every sheet)
+    max_rows: int | None  # the rows the reader takes in per sheet (None: its default)
 
     def records(self, conn: Connection, cluster_id: str, year: int | None) -> list[Record]: ...
 
@@ -192,6 +196,7 @@ class WeeklySheets:
     """The weekly district report (docs/sheet-format.md): ``Submission`` rows and their ``Figure`` rows."""
 
     name = "sheet"
+    max_rows = None
 
     @property
     def sheet(self) -> str:
@@ -204,7 +209,8 @@ class WeeklySheets:
         codes = dict(conn.execute(select(D.id, D.code).where(D.cluster_id == cluster_id)).all())
         query = select(S.id, S.file_name, S.stored_path, S.file_hash, S.district_id, S.as_of, S.received_at).where(
             S.cluster_id == cluster_id, S.status == models.SubmissionStatus.accepted,
-            S.kind == models.SubmissionKind.report)
+            S.kind == models.SubmissionKind.report,
+            S.source != models.SubmissionSource.history)  # summaries: HistorySummaries
         if year is not None:
             query = query.where(S.as_of >= date(year, 1, 1), S.as_of <= date(year, 12, 31))
         records = {row.id: Record(self.name, row.id, row.file_name, row.stored_path, row.file_hash,
@@ -230,7 +236,9 @@ class WeeklySheets:
             self._names = (settings, Names.of(settings))
         received = record.received_at if record.received_at.tzinfo else record.received_at.replace(tzinfo=UTC)
         today = received.astimezone(settings.tz).date()  # as the intake judged it: the local day of reception
-        report = parse_report(grid, settings, today=today, names=self._names[1])
+        # The year was judged at intake (it had targets then): only the cells are proved again here.
+        years = (record.as_of.year,) if record.as_of is not None else ()
+        report = parse_report(grid, settings, today=today, names=self._names[1], target_years=years)
         figures = {(report.sheet, row.cell): Entry(row.indicator, row.value, row.period_value, row.note,
                                                   report.district, report.as_of)
                    for row in report.rows if report.sheet is not None}
@@ -253,7 +261,51 @@ def _cell_number(grid: WorkbookGrid, sheet: str, ref: str) -> float | None:
     return value if isinstance(value, float) else None
 
 
-SOURCES: tuple[Source, ...] = (WeeklySheets(),)
+class HistorySummaries:
+    """Summaries of earlier figures (`tracker history import`, docs/sheet-format.md §15): one file is many
+    ``history`` submissions (one per unit and as-of date); it is proved once, every row against its figure."""
+
+    name = "history"
+    sheet = None  # the reader reads every sheet; the summary's is chosen as at import
+    max_rows = MAX_ROWS_LIMIT
+
+    def records(self, conn: Connection, cluster_id: str, year: int | None) -> list[Record]:
+        S, F, D, I = models.Submission, models.Figure, models.District, models.Indicator  # noqa: N806, E741
+        codes = dict(conn.execute(select(D.id, D.code).where(D.cluster_id == cluster_id)).all())
+        rows = conn.execute(select(S.id, S.file_name, S.stored_path, S.file_hash, S.as_of, S.received_at).where(
+            S.cluster_id == cluster_id, S.status == models.SubmissionStatus.accepted,
+            S.source == models.SubmissionSource.history).order_by(S.id)).all()
+        files: dict[str, Record] = {}
+        of_file: dict[int, Record] = {}
+        wanted: set[str] = set()
+        for row in rows:
+            record = files.get(row.file_hash)
+            if record is None:  # the file's first submission stands for it
+                record = files[row.file_hash] = Record(self.name, row.id, row.file_name, row.stored_path, row.file_hash,
+                                                       None, None, row.received_at)
+            of_file[row.id] = record
+            if year is None or (row.as_of is not None and row.as_of.year == year):
+                wanted.add(row.file_hash)
+        figures = (select(F.submission_id, F.sheet, F.cell, I.key, F.value, F.period_value, F.note, F.district_id,
+                          F.as_of).join(I, I.id == F.indicator_id).join(S, S.id == F.submission_id)
+                   .where(F.cluster_id == cluster_id, S.source == models.SubmissionSource.history))
+        for row in conn.execute(figures):
+            record = of_file.get(row.submission_id)
+            if record is not None:
+                record.figures[(row.sheet, row.cell)] = Entry(row.key, row.value, row.period_value, row.note,
+                                                              codes.get(row.district_id), row.as_of)
+        return [record for file_hash, record in files.items() if file_hash in wanted]
+
+    def reread(self, grid: WorkbookGrid, settings: Settings, record: Record) -> Reread:
+        from tracker.intake.backfill import parse_history
+
+        summary = parse_history(grid, settings)
+        figures = {(summary.sheet, row.cell): Entry(row.indicator, row.value, None, None, row.district, row.as_of)
+                   for row in summary.rows if summary.sheet is not None}
+        return Reread(None, None, figures, cell_value=lambda s, c: _cell_number(grid, s, c))
+
+
+SOURCES: tuple[Source, ...] = (WeeklySheets(), HistorySummaries())
 
 
 # -- reading the archive (I/O) ----------------------------------------------------------------------------------------
@@ -300,7 +352,8 @@ def _start(source: Source, record: Record, archive: Path) -> _Check:
     if check.problem is None:
         assert data is not None
         try:
-            check.pending = default_reader().submit(data, record.file_name, sheet=source.sheet)
+            check.pending = default_reader().submit(data, record.file_name, sheet=source.sheet,
+                                                    max_rows=source.max_rows)
         except UnreadableWorkbook as exc:
             check.problem = _unreadable(record, exc)
     return check

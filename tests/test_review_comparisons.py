@@ -94,15 +94,14 @@ def test_pinned_figures_replace_the_pairs_figures_from_the_pins_date_and_keep_th
 
 @pytest.fixture
 def two_years(ctx):
-    """LB and HK reporting in 2022 and 2023. The parser does not take a 2022 sheet in a 2023 cluster yet
-    (another change teaches it, with `tracker history import`): 2022's figures are stored the way intake
-    stores them, straight through the models, with 2022's targets registered."""
+    """LB and HK reporting in 2022 and 2023, every sheet through intake: with 2022's targets registered, a
+    2022 sheet is a figure of 2022 (docs/sheet-format.md)."""
     with ctx.session(write=True) as session:
         register_targets(session, "cum-1", 2022, {(c, k): 100 for c in ("LB", "HK") for k in FIGURES},
                          source="test")
-        add_sheet(session, "LB", date(2022, 6, 30), LAST_YEAR)
-        add_sheet(session, "HK", date(2022, 6, 24), {**LAST_YEAR, "new_unions": 10})
-        add_sheet(session, "HK", date(2022, 7, 8), {**LAST_YEAR, "new_unions": 30})  # after the same day
+    ingest(ctx, "LB", date(2022, 6, 30), LAST_YEAR)
+    ingest(ctx, "HK", date(2022, 6, 24), {**LAST_YEAR, "new_unions": 10})
+    ingest(ctx, "HK", date(2022, 7, 8), {**LAST_YEAR, "new_unions": 30})  # after the same day: not counted
     ingest(ctx, "LB", JUNE_30, FIGURES)
     ingest(ctx, "HK", JUNE_30, {**FIGURES, "new_unions": 12})
     return ctx
@@ -263,3 +262,13 @@ def test_last_years_figures_imported_after_the_close_count_in_the_closed_pack(cl
     assert (lb.actual, lb.last_year_actual) == (18, 16)  # the frozen figure, against last year's
     assert "tăng 87,5% so với cùng kỳ năm 2022 (16 CĐCS; năm 2022 có số liệu của 1/6 đơn vị)" in (
         pack.draft_md.read_text(encoding="utf-8"))  # the cluster: 18 + 12 against LB's 16
+
+
+def test_a_pack_of_last_year_lists_last_years_sheets_in_its_data_sheet(two_years, tmp_path):
+    pack = build_review(two_years, "2022-H1", tmp_path, now=NOW)
+    assert pack.as_of == date(2022, 6, 30) and pack.progress.total("new_unions").actual == 26
+    data = sheet_rows(load_workbook(pack.workbook)[SHEETS[4]])
+    header = next(r for r in data if "Luỹ kế từ đầu năm" in r)
+    at = header.index("Luỹ kế từ đầu năm")
+    assert sorted(r[at] for r in data[data.index(header) + 1:] if r[0] and r[at] in (16, 10)) == [10, 16]
+    assert SHEET not in load_workbook(pack.workbook).sheetnames  # no 2021 figures to compare with

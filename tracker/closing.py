@@ -17,8 +17,10 @@ Database functions take a session; the rules about figures are those of :mod:`tr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -28,7 +30,8 @@ from tracker import models
 from tracker.calendar import Period
 from tracker.config import Settings
 from tracker.errors import TrackerError
-from tracker.progress import Observation, current_figures
+from tracker.progress import Observation, ProgressInput, current_figures
+from tracker.standing import load_input
 from tracker.targets import current_targets
 from tracker.text import format_date
 
@@ -122,6 +125,27 @@ def valid_confirmations(session: Session, cluster_id: str, period: Period, as_of
     changed = _last_change(session, cluster_id, as_of)
     return {code: c for code, c in latest.items()
             if code not in changed or changed[code] <= _aware(c.confirmed_at)}
+
+
+def snapshot_confirmations(session: Session, close: models.PeriodClose) -> dict[str, models.Confirmation]:
+    """Per unit code, its latest confirmation of the close's period and date whose figures are the
+    snapshot's (each indicator's value): who confirmed what a closed period's pack shows. A sheet sent
+    after the close lapses the unit's confirmation of its figures now, not of the frozen ones."""
+    frozen: dict[str, dict[str, float]] = {}
+    for (code, key), row in snapshot(session, close).items():
+        if row.value is not None:
+            frozen.setdefault(code, {})[key] = row.value
+    rows = session.exec(
+        select(models.Confirmation, models.District.code)
+        .join(models.District, models.District.id == models.Confirmation.district_id)
+        .where(models.Confirmation.cluster_id == close.cluster_id, models.Confirmation.period == close.period,
+               models.Confirmation.as_of == close.as_of)
+        .order_by(models.Confirmation.confirmed_at, models.Confirmation.id)).all()
+    out = {}
+    for c, code in rows:
+        if {f["indicator"]: f["value"] for f in c.figures} == frozen.get(code, {}):
+            out[code] = c
+    return out
 
 
 def _last_change(session: Session, cluster_id: str, as_of: date) -> dict[str, datetime]:
@@ -298,6 +322,37 @@ def snapshot(session: Session, close: models.PeriodClose) -> dict[tuple[str, str
         .join(models.Indicator, models.Indicator.id == models.PeriodSnapshot.indicator_id)
         .where(models.PeriodSnapshot.close_id == close.id)).all()
     return {(code, key): row for row, code, key in rows}
+
+
+def frozen_input(session: Session, settings: Settings, close: models.PeriodClose) -> ProgressInput:
+    """The progress input of a closed period, as of the close's date: the sheets received up to the close
+    (so the weeks before it read as they did then), with each unit's figure pinned to the snapshot's,
+    whatever arrived later (the review pack of a closed period, docs/closing.md §2)."""
+    at = _aware(close.closed_at)
+    inp = load_input(session, settings, close.as_of, received_until=at)
+    pins = {pair: (row.value, row.figure_as_of, row.submission_id) for pair, row in snapshot(session, close).items()}
+    return pin_figures(inp, pins, at)
+
+
+def pin_figures(inp: ProgressInput, pins: Mapping[tuple[str, str], tuple[float | None, date | None, int | None]],
+                at: datetime) -> ProgressInput:
+    """``inp`` with the figure of each pinned (unit, indicator) as of ``inp.as_of`` being the pin's
+    (value, figure's as-of date, submission): the pair's figures of the year from the pin's date up to
+    ``inp.as_of`` are replaced by the pin (all of them when the pin has no figure). Earlier figures stay,
+    so the weeks before keep their history."""
+    start = date(inp.as_of.year, 1, 1)
+
+    def replaced(o: Observation) -> bool:
+        pin = pins.get((o.district, o.indicator))
+        if pin is None or not start <= o.as_of <= inp.as_of:
+            return False
+        value, day, _ = pin
+        return value is None or day is None or o.as_of >= day
+
+    kept = [o for o in inp.observations if not replaced(o)]
+    kept += [Observation(unit, key, day, value, at, sid or 0)
+             for (unit, key), (value, day, sid) in pins.items() if value is not None and day is not None]
+    return dataclasses.replace(inp, observations=tuple(kept))
 
 
 # --- amendments -------------------------------------------------------------------------------------

@@ -147,8 +147,9 @@ def load_input(session: Session, settings: Settings, as_of: date, *, received_un
                ) -> ProgressInput:
     """Everything the rules need as of ``as_of``, read in a handful of queries (no figure after it).
 
-    With ``received_until``, only the sheets received up to then count: the database as it was at that
-    moment (a closed period's figures, docs/closing.md §2).
+    With ``received_until``, only the sheets of the year received up to then count: the database as it was
+    at that moment (a closed period's figures, docs/closing.md §2); last year's figures count whenever
+    they were received.
     """
     with paused_gc():
         return _load_input(session, settings, as_of, received_until)
@@ -168,7 +169,8 @@ def _load_input(session: Session, settings: Settings, as_of: date, received_unti
     indicator_key = dict(conn.execute(
         select(models.Indicator.id, models.Indicator.key).where(models.Indicator.cluster_id == cid)).all())
     start = date(year, 1, 1)
-    in_cluster = (models.Submission.cluster_id == cid, models.Submission.status == models.SubmissionStatus.accepted)
+    any_time = (models.Submission.cluster_id == cid, models.Submission.status == models.SubmissionStatus.accepted)
+    in_cluster = any_time
     if received_until is not None:
         in_cluster += (models.Submission.received_at <= received_until,)
     accepted = (*in_cluster, models.Submission.as_of >= start, models.Submission.as_of <= as_of)
@@ -191,7 +193,8 @@ def _load_input(session: Session, settings: Settings, as_of: date, received_unti
     ).all():  # lead PostgreSQL, before its statistics catch up with a bulk import, to a quadratic plan
         code, at, received = sheets[sid]
         observations.append(Observation(code, indicator_key[i], at, value, received, sid))
-    observations += _last_year(conn, in_cluster, district_code, indicator_key, as_of)
+    # Last year's figures are no part of a close: those imported after it count too (docs/closing.md §2).
+    observations += _last_year(conn, any_time, district_code, indicator_key, as_of)
     notes = tuple(
         QualityNote(district=sheets[sid][0], kind=code, message_vi=vi, message_en=en, as_of=sheets[sid][1],
                     indicator=key, cell=(f"{sheet}!{cell}" if sheet and cell else cell), submission_id=sid)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.text import format_date
 
 report_app = typer.Typer(
     name="report",
@@ -61,6 +62,13 @@ def review(
 
     ctx = context()
     pack = build_review(ctx, period, output)
+    if pack.closed is not None:
+        frozen = pack.closed.as_of
+        amended = (f" {pack.closed.amendments} bảng tính sửa số liệu sau khi chốt không được tính / "
+                   f"{pack.closed.amendments} sheet(s) amending them after the close left out."
+                   if pack.closed.amendments else "")
+        err(f"Kỳ {pack.period} đang chốt: tài liệu dùng số liệu chốt ngày {format_date(frozen)} / the period is "
+            f"closed: the pack uses the figures frozen as of {frozen.isoformat()}.{amended}")
     err(f"Tiêu đề thư / subject: {pack.subject}")
     for path in pack.paths:
         out(str(path))

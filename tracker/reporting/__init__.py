@@ -9,7 +9,9 @@ Public entry points (each reads the database once, writes its files, returns the
 
 Every number comes from :mod:`tracker.progress` (via :mod:`tracker.standing`); nothing here applies a
 rule of its own. Modules: ``source`` (database → :class:`~tracker.reporting.data.ReportData`),
-``charts`` (matplotlib figures), ``xlsx`` (workbooks), ``narrative`` (draft text), ``pdf``, ``slides``,
-``wording`` (shared words and names), ``palette`` (one colour per status), ``templates/`` (e-mails).
+``charts`` (matplotlib figures), ``xlsx`` (workbooks), ``review_book`` (the review pack's sheet against
+the same period last year), ``narrative`` (draft text), ``pdf``, ``slides``, ``wording`` (shared words and
+names, the change against last year, a closed period's lines), ``palette`` (one colour per status),
+``templates/`` (e-mails).
 Heavy libraries are imported by the modules that draw or write, never by this package.
 """

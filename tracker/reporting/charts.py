@@ -20,7 +20,14 @@ from matplotlib.patches import Patch
 from tracker.calendar import district_short_name
 from tracker.progress import ClusterProgress, IndicatorSpec, Status, elapsed_fraction
 from tracker.reporting import palette
-from tracker.reporting.wording import STATUS_VI, indicator_deadline, percent_text, value_text
+from tracker.reporting.wording import (
+    STATUS_VI,
+    change_percent,
+    indicator_deadline,
+    percent_text,
+    value_text,
+    versus_last_year,
+)
 from tracker.text import format_date, format_number, nfc
 
 # A 16:9-ish canvas: fills a slide, and 1320×744 px at the PNG resolution of the review pack.
@@ -95,12 +102,17 @@ def _total(progress: ClusterProgress, key: str):
     return next((t for t in progress.totals if t.key == key), None)
 
 
-def _total_line(progress: ClusterProgress, spec: IndicatorSpec) -> str:
+def _total_line(progress: ClusterProgress, spec: IndicatorSpec, *, versus: bool = False) -> str:
+    """``Toàn Cụm: 120/200 CĐCS (60,0%)``; with ``versus``, then the change against the same period last year."""
     t = _total(progress, spec.key)
     if t is None:
         return ""
-    return nfc(f"Toàn Cụm: {value_text(t.actual, spec)}/{value_text(t.target, spec)} {spec.unit} "
-               f"({percent_text(t.percent)})")
+    line = (f"Toàn Cụm: {value_text(t.actual, spec)}/{value_text(t.target, spec)} {spec.unit} "
+            f"({percent_text(t.percent)})")
+    change = change_percent(t.actual, t.last_year_actual)
+    if versus and change is not None:
+        line += f"; {versus_last_year(change, progress.year)}"
+    return nfc(line)
 
 
 def percent_by_district(progress: ClusterProgress, key: str, *, size: tuple[float, float] = SIZE) -> Figure:
@@ -147,33 +159,47 @@ def percent_by_district(progress: ClusterProgress, key: str, *, size: tuple[floa
 
 
 def actual_vs_target(progress: ClusterProgress, key: str, *, size: tuple[float, float] = SIZE) -> Figure:
-    """Actual next to target by district for one indicator, with the % of target above each actual bar."""
+    """Actual next to target by district for one indicator, with the % of target above each actual bar;
+    when last year's figures exist, a first bar per district with the figure of the same day last year."""
     spec = next(i for i in progress.indicators if i.key == key)
     rows = [(d, d.indicator(key)) for d in progress.districts]
+    last_year = any(i.last_year_actual is not None for _, i in rows)
     with style():
         fig = _figure(size)
         ax = fig.add_subplot()
         n = len(rows)
-        width = 0.38
+        width = 0.28 if last_year else 0.38
         xs = list(range(n))
         targets = [i.target or 0.0 for _, i in rows]
         actuals = [i.actual or 0.0 for _, i in rows]
-        tb = ax.bar([x - width / 2 for x in xs], targets, width, color=palette.TARGET_GREY,
+        before = [i.last_year_actual or 0.0 for _, i in rows]
+        handles = []
+        if last_year:
+            label = f"Cùng kỳ năm {progress.year - 1}"
+            lb = ax.bar([x - width for x in xs], before, width, color=palette.LAST_YEAR_FILL,
+                        edgecolor=palette.LAST_YEAR_EDGE, hatch="//", linewidth=1.2, zorder=2)
+            ax.bar_label(lb, labels=[value_text(i.last_year_actual, spec) if i.last_year_actual is not None
+                                     else "không có" for _, i in rows], padding=3, fontsize=12,
+                         color=palette.LAST_YEAR_EDGE)
+            handles.append(Patch(facecolor=palette.LAST_YEAR_FILL, edgecolor=palette.LAST_YEAR_EDGE, hatch="//",
+                                 label=nfc(label)))
+        shift = 0.0 if last_year else width / 2
+        tb = ax.bar([x - shift for x in xs], targets, width, color=palette.TARGET_GREY,
                     label="Chỉ tiêu đăng ký", zorder=2)
-        ab = ax.bar([x + width / 2 for x in xs], actuals, width, color=[palette.STRONG[i.status] for _, i in rows],
-                    label="Thực hiện", zorder=2)
+        ab = ax.bar([x + width - shift for x in xs], actuals, width,
+                    color=[palette.STRONG[i.status] for _, i in rows], label="Thực hiện", zorder=2)
         ax.bar_label(tb, labels=[value_text(i.target, spec) if i.target is not None else "" for _, i in rows],
                      padding=3, fontsize=13, color="#455A64")
         ax.bar_label(ab, labels=[nfc(f"{value_text(i.actual, spec)}\n{percent_text(i.percent)}")
                                  if i.actual is not None else "Chưa có\nsố liệu" for _, i in rows],
                      padding=3, fontsize=14, fontweight="bold")
         ax.set_xticks(xs, labels=[district_short_name(d.name) for d, _ in rows])
-        top = max([1.0, *targets, *actuals])
+        top = max([1.0, *targets, *actuals, *before])
         ax.set_ylim(0, top * 1.25)
         ax.set_ylabel(nfc(spec.unit or "Số lượng"))
         ax.yaxis.set_major_formatter(lambda v, _pos: format_number(v, 0))
         ax.grid(axis="y", color="#ECEFF1", zorder=0)
-        handles = [Patch(facecolor=palette.TARGET_GREY, label="Chỉ tiêu đăng ký")]
+        handles.append(Patch(facecolor=palette.TARGET_GREY, label="Chỉ tiêu đăng ký"))
         seen = []
         for _, i in rows:
             if i.status not in seen:
@@ -182,7 +208,7 @@ def actual_vs_target(progress: ClusterProgress, key: str, *, size: tuple[float, 
                     for s in ("achieved", "on_track", "behind", "at_risk", "no_data", "no_target") if s in seen]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False)
         _title(fig, ax, f"{spec.label}: thực hiện so với chỉ tiêu",
-               f"Số liệu đến {format_date(progress.as_of)}. {_total_line(progress, spec)}")
+               f"Số liệu đến {format_date(progress.as_of)}. {_total_line(progress, spec, versus=True)}")
     return fig
 
 

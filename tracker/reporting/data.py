@@ -47,6 +47,27 @@ class SubmissionSummary:
 
 
 @dataclass(frozen=True)
+class Confirmer:
+    """A unit whose confirmation of a closed period's figures is valid (docs/closing.md §1)."""
+
+    district: str  # the unit's name
+    by: str  # who confirmed: the portal link's label or ``--by`` (untrusted text)
+    at: datetime  # when, local time
+
+
+@dataclass(frozen=True)
+class ClosedFigures:
+    """A closed period's figures are the report's: when and as of which day they were frozen, who
+    confirmed them, and how many sheets amended them since (not counted in the report)."""
+
+    as_of: date  # the close's date: "Số liệu chốt ngày dd/mm/yyyy"
+    closed_at: datetime  # local time
+    confirmed: tuple[Confirmer, ...]  # in config order
+    not_confirmed: tuple[str, ...]  # unit names, config order
+    amendments: int  # sheets accepted after the close and dated on or before its date
+
+
+@dataclass(frozen=True)
 class AmendmentRow:
     """A figure of a closed period that changed after the close (docs/closing.md §3): what the meeting
     saw, and what the unit sent since. The head decides whether to reopen the period."""
@@ -71,6 +92,7 @@ class ReportData:
     head_name: str = ""
     generated_at: datetime | None = None  # local time
     district_order: tuple[str, ...] = ()  # district codes in config order (for lists that are not rankings)
+    closed: ClosedFigures | None = None  # set when the figures are a closed period's snapshot (review pack)
     amendments: tuple[AmendmentRow, ...] = ()  # closed periods of the year changed since (weekly report only)
 
     @property

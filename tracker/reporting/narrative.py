@@ -14,14 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.calendar import district_short_name
-from tracker.progress import ClusterProgress, DistrictProgress, IndicatorProgress, IndicatorSpec, TotalProgress
+from tracker.progress import (
+    ClusterProgress,
+    DistrictProgress,
+    IndicatorProgress,
+    IndicatorSpec,
+    TotalProgress,
+    same_day_last_year,
+)
 from tracker.reporting.data import ReportData
 from tracker.reporting.wording import (
+    change_percent,
+    change_text,
+    closed_lines,
+    has_last_year,
     indicator_deadline,
     percent_text,
     projection_text,
     rules_paragraph,
     value_text,
+    versus_last_year,
 )
 from tracker.text import format_date, format_number, nfc
 
@@ -65,19 +77,19 @@ def draft(data: ReportData, period_title: str) -> Draft:
     as_of = format_date(p.as_of)
     short_period = period_title[0].upper() + period_title[1:]
     title = nfc(f"Dự thảo báo cáo {period_title} — {p.cluster_name}")
-    subtitle = nfc(f"Số liệu luỹ kế từ đầu năm đến ngày {as_of}")
+    subtitle = nfc(figures_line(data))
     sections: list[Section] = []
 
     accepted = sum(s.accepted for s in data.submissions)
     intro = (f"{p.cluster_name} gồm {n} đơn vị: {_list([d.name for d in data.districts_in_order()])}. "
-             f"Báo cáo này tổng hợp số liệu luỹ kế từ đầu năm đến ngày {as_of}")
+             f"Báo cáo này tổng hợp số liệu {'đã chốt, ' if data.closed else ''}luỹ kế từ đầu năm đến ngày {as_of}")
     if accepted:
         intro += f" từ {format_number(accepted, 0)} báo cáo tuần đã được chấp nhận."
     elif data.submissions:
         intro += "; đến ngày này chưa có báo cáo tuần nào được chấp nhận."
     else:
         intro += "."
-    sections.append(Section("Khái quát", [intro]))
+    sections.append(Section("Khái quát", [intro, *closed_lines(data.closed)]))
 
     highlights = _highlights(p)
     if highlights:
@@ -98,6 +110,28 @@ def draft(data: ReportData, period_title: str) -> Draft:
     summary = _summary(p)
     return Draft(title=title, subtitle=f"{short_period}. {subtitle}", sections=[_nfc(s) for s in sections],
                  summary=[nfc(s) for s in summary])
+
+
+def figures_line(data: ReportData) -> str:
+    """``Số liệu luỹ kế từ đầu năm đến ngày 30/06/2023``, or for a closed period ``Số liệu chốt ngày
+    30/06/2023 (luỹ kế từ đầu năm)``: the subtitle of every part of the review pack."""
+    if data.closed is not None:
+        return f"Số liệu chốt ngày {format_date(data.closed.as_of)} (luỹ kế từ đầu năm)"
+    return f"Số liệu luỹ kế từ đầu năm đến ngày {format_date(data.as_of)}"
+
+
+def _versus(p: ClusterProgress, spec: IndicatorSpec) -> str:
+    """``, tăng 12,5% so với cùng kỳ năm 2022 (107 CĐCS)`` for the cluster's total, or ``""`` without last
+    year's figures; says how many units last year's total counts when some had no figure."""
+    t = p.total(spec.key)
+    change = change_percent(t.actual, t.last_year_actual)
+    if change is None:
+        return ""
+    known = sum(1 for d in p.districts if d.indicator(spec.key).last_year_actual is not None)
+    partial = (f"; năm {p.year - 1} có số liệu của {known}/{len(p.districts)} đơn vị"
+               if known < len(p.districts) else "")
+    return (f", {versus_last_year(change, p.year)} ({value_text(t.last_year_actual, spec)} {spec.unit}".rstrip()
+            + f"{partial})")
 
 
 def _exceeded(p: ClusterProgress) -> list[tuple[DistrictProgress, IndicatorSpec, IndicatorProgress]]:
@@ -143,7 +177,7 @@ def _indicator_section(p: ClusterProgress, spec: IndicatorSpec, number: int) -> 
     total = (f"Toàn Cụm thực hiện {value_text(t.actual, spec)} {spec.unit}".rstrip()
              + (f", đạt {percent_text(t.percent)} tổng chỉ tiêu đăng ký ({value_text(t.target, spec)} "
                 f"{spec.unit})".replace(" )", ")") if t.percent is not None else "")
-             + ".")
+             + _versus(p, spec) + ".")
     with_figure = sorted([r for r in rows if r[1].actual is not None], key=lambda r: -(r[1].actual or 0))
     if with_figure:
         parts = [f"{d.name} {value_text(i.actual, spec)}"
@@ -208,7 +242,7 @@ def _deadline_section(p: ClusterProgress, spec: IndicatorSpec, number: int) -> S
     s.paragraphs.append(text + ".")
     t = p.total(spec.key)
     s.paragraphs.append(f"Toàn Cụm thực hiện {value_text(t.actual, spec)}/{value_text(t.target, spec)} "
-                        f"{spec.unit} ({percent_text(t.percent)}).")
+                        f"{spec.unit} ({percent_text(t.percent)}){_versus(p, spec)}.")
     if on_day:
         s.bullets.append("Hoàn thành đúng hạn: " + _list([d.name for d, _ in on_day]) + ".")
     if late:
@@ -295,8 +329,10 @@ def _summary(p: ClusterProgress) -> list[str]:
             out.append(f"{spec.label}: {len(done)}/{len(p.districts)} đơn vị xong trước hoặc đúng hạn "
                        f"{format_date(deadline)}, {len(early)} đơn vị sớm.")
         else:
+            change = change_text(change_percent(t.actual, t.last_year_actual))
             out.append(f"{spec.label}: toàn Cụm {value_text(t.actual, spec)}/{value_text(t.target, spec)} "
-                       f"{spec.unit} ({percent_text(t.percent)}).")
+                       f"{spec.unit} ({percent_text(t.percent)}" + (f"; {change} so với cùng kỳ" if change else "")
+                       + ").")
     exceeded = _exceeded(p)
     if exceeded:
         out.append("Vượt chỉ tiêu: " + "; ".join(f"{_short(d)} ({spec.label} {percent_text(i.percent)})"
@@ -329,7 +365,23 @@ def annex_tables(data: ReportData) -> list[Grid]:
     weeks = data.reporting_weeks()
     if weeks:
         grids.append(_reporting_grid(data, weeks))
+    if has_last_year(data.progress):
+        grids.append(_last_year_grid(data.progress, len(grids) + 1))
     return grids
+
+
+def _last_year_grid(p: ClusterProgress, number: int) -> Grid:
+    """The cluster's figure of each indicator against the same day last year."""
+    rows = []
+    for n, spec in enumerate(p.indicators, start=1):
+        t = p.total(spec.key)
+        change = change_percent(t.actual, t.last_year_actual)
+        rows.append((str(n), spec.label, spec.unit, value_text(t.actual, spec),
+                     value_text(t.last_year_actual, spec), change_text(change) or "—"))
+    return Grid(f"Bảng {number}. Kết quả toàn Cụm so với cùng kỳ năm {p.year - 1} (đến ngày "
+                f"{format_date(same_day_last_year(p.as_of))})",
+                ("TT", "Chỉ tiêu", "Đơn vị tính", f"Năm {p.year}", f"Cùng kỳ năm {p.year - 1}", "So với cùng kỳ"),
+                tuple(rows), widths=(0.8, 4.4, 1.6, 1.6, 1.8, 1.8))
 
 
 def _figure(ind: IndicatorProgress | TotalProgress, spec: IndicatorSpec) -> str:

@@ -48,6 +48,8 @@ REPORTING: dict[Reporting, Status] = {
 }
 
 TARGET_GREY = "#CFD8DC"  # the "target" bar behind an actual bar
+LAST_YEAR_FILL = "#FFFFFF"  # the "same period last year" bar: white, hatched, with a dark edge
+LAST_YEAR_EDGE = "#546E7A"
 EXPECTED_LINE = "#37474F"  # the "where you should be by now" marker
 HEADER_FILL = "#1F3864"  # table headers (white text)
 HEADER_INK = "#FFFFFF"

@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from tracker import closing, models
-from tracker.calendar import parse_period
+from tracker.calendar import Period, parse_period
 from tracker.config import Settings
-from tracker.progress import weekly_history
-from tracker.reporting.data import AmendmentRow, LineageRow, ReportData, SubmissionSummary
+from tracker.progress import ProgressInput, weekly_history
+from tracker.reporting.data import (
+    AmendmentRow,
+    ClosedFigures,
+    Confirmer,
+    LineageRow,
+    ReportData,
+    SubmissionSummary,
+)
 from tracker.standing import load_input
 
 if TYPE_CHECKING:
@@ -61,6 +68,50 @@ def amendment_rows(session: Session, settings: Settings, year: int) -> tuple[Ame
     return tuple(out)
 
 
+def gather_review(ctx: Context, period: Period, *, now: datetime | None = None) -> ReportData:
+    """What a review pack shows: :func:`gather` as of the period's last day, or, while the period is closed
+    (docs/closing.md §2), its snapshot as of the close's date, whatever arrived later, with who confirmed
+    it and how many sheets amended it since."""
+    settings = ctx.settings
+    with ctx.session() as session:
+        close = closing.latest_close(session, settings.cluster.id, period.key)
+        if not closing.is_closed(close):
+            close = None
+        else:
+            assert close is not None
+            at = _aware(close.closed_at)
+            inp = closing.frozen_input(session, settings, close)
+            lineage = lineage_rows(session, settings, close.as_of, received_until=at)
+            submissions = submission_summaries(session, settings, close.as_of, received_until=at)
+            closed = closed_figures(session, settings, close)
+    if close is None:
+        return gather(ctx, period.as_of, now=now)
+    return _report_data(settings, inp, lineage, submissions, now, closed)
+
+
+def closed_figures(session: Session, settings: Settings, close: models.PeriodClose) -> ClosedFigures:
+    """When and as of which day ``close`` froze the figures, who confirmed them (those very figures), how
+    many sheets amended them since."""
+    valid = closing.snapshot_confirmations(session, close)
+    return ClosedFigures(
+        as_of=close.as_of, closed_at=_local(close.closed_at, settings),
+        confirmed=tuple(Confirmer(d.name, valid[d.code].confirmed_by, _local(valid[d.code].confirmed_at, settings))
+                        for d in settings.districts if d.code in valid),
+        not_confirmed=tuple(d.name for d in settings.districts if d.code not in valid),
+        amendments=len(closing.amendment_sheets(session, close)))
+
+
+def _report_data(settings: Settings, inp: ProgressInput, lineage: tuple[LineageRow, ...],
+                 submissions: tuple[SubmissionSummary, ...], now: datetime | None,
+                 closed: ClosedFigures | None = None) -> ReportData:
+    history = tuple(weekly_history(inp, inp.as_of))
+    assert history and history[-1].as_of == inp.as_of
+    local_now = (now or datetime.now(UTC)).astimezone(settings.tz).replace(tzinfo=None)
+    return ReportData(progress=history[-1], history=history, rules=inp.rules, lineage=lineage,
+                      submissions=submissions, head_name=settings.cluster.head.name, generated_at=local_now,
+                      district_order=tuple(d.code for d in settings.districts), closed=closed)
+
+
 def _aware(value: datetime) -> datetime:
     """Submission times are stored as UTC; some drivers hand them back naive."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -71,10 +122,12 @@ def _local(value: datetime, settings: Settings) -> datetime:
     return _aware(value).astimezone(settings.tz).replace(tzinfo=None)
 
 
-def lineage_rows(session: Session, settings: Settings, as_of: date) -> tuple[LineageRow, ...]:
-    """Every stored figure of the cluster year up to ``as_of`` (superseded versions too), with its origin."""
+def lineage_rows(session: Session, settings: Settings, as_of: date, *, received_until: datetime | None = None
+                 ) -> tuple[LineageRow, ...]:
+    """Every stored figure of the cluster year up to ``as_of`` (superseded versions too), with its origin.
+    With ``received_until``, only the sheets received up to then, as the database was at that moment."""
     cid = settings.cluster.id
-    year_start = date(settings.cluster.year, 1, 1)
+    year_start = date(as_of.year, 1, 1)  # the as-of date's year (docs/indicators-and-progress.md)
     rows = session.exec(
         select(models.Figure, models.Submission, models.District, models.Indicator)
         .join(models.Submission, models.Submission.id == models.Figure.submission_id)
@@ -84,13 +137,17 @@ def lineage_rows(session: Session, settings: Settings, as_of: date) -> tuple[Lin
                models.Submission.status == models.SubmissionStatus.accepted,
                models.Figure.as_of >= year_start, models.Figure.as_of <= as_of)
     ).all()
+    if received_until is not None:
+        rows = [r for r in rows if _aware(r[1].received_at) <= received_until]
+    shown = {s.id for _, s, _, _ in rows}
     out = []
     for f, s, d, i in rows:
         out.append(LineageRow(
             district=d.code, district_name=d.name, indicator=i.key, indicator_label=i.label, as_of=f.as_of,
             value=f.value, period_value=f.period_value, note=f.note, file_name=s.file_name,
             file_hash=s.file_hash, sheet=f.sheet, cell=f.cell, received_at=_local(s.received_at, settings),
-            source=s.source, sender=s.sender, submission_id=s.id or 0, current=s.superseded_by_id is None,
+            source=s.source, sender=s.sender, submission_id=s.id or 0,
+            current=s.superseded_by_id is None or s.superseded_by_id not in shown,
         ))
     order = {d.code: n for n, d in enumerate(settings.districts)}
     ind_order = {ind.key: n for n, ind in enumerate(settings.indicators)}
@@ -99,11 +156,13 @@ def lineage_rows(session: Session, settings: Settings, as_of: date) -> tuple[Lin
     return tuple(out)
 
 
-def submission_summaries(session: Session, settings: Settings, as_of: date) -> tuple[SubmissionSummary, ...]:
-    """Per district: uploads accepted and rejected this year up to the report date, and the latest one."""
+def submission_summaries(session: Session, settings: Settings, as_of: date, *,
+                         received_until: datetime | None = None) -> tuple[SubmissionSummary, ...]:
+    """Per district: uploads accepted and rejected this year up to the report date, and the latest one
+    (with ``received_until``: only those received up to then)."""
     cid = settings.cluster.id
     end = datetime.combine(as_of, time.max, tzinfo=settings.tz).astimezone(UTC)
-    start = date(settings.cluster.year, 1, 1)
+    start = date(as_of.year, 1, 1)
     rows = session.exec(
         select(models.Submission, models.District.code)
         .join(models.District, models.District.id == models.Submission.district_id)
@@ -114,6 +173,8 @@ def submission_summaries(session: Session, settings: Settings, as_of: date) -> t
     rejected: dict[str, int] = defaultdict(int)
     latest: dict[str, models.Submission] = {}
     for s, code in rows:
+        if received_until is not None and _aware(s.received_at) > received_until:
+            continue
         if s.status == models.SubmissionStatus.accepted:
             if s.as_of is None or not (start <= s.as_of <= as_of):
                 continue

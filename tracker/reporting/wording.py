@@ -7,7 +7,7 @@ dates are written with ``tracker.text`` (1.234,5 and dd/mm/yyyy); every string r
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from tracker.calendar import cluster_short_name, iso_week
 from tracker.progress import (
@@ -20,7 +20,7 @@ from tracker.progress import (
     rules_text,
     status_label,
 )
-from tracker.reporting.data import AmendmentRow
+from tracker.reporting.data import AmendmentRow, ClosedFigures
 from tracker.text import format_date, format_number, format_percent, nfc, weekday_vi
 
 STATUS_VI: dict[Status, str] = {s: status_label(s, "vi") for s in STATUSES}
@@ -57,8 +57,78 @@ def percent_text(value: float | None) -> str:
     return format_percent(value, 1)
 
 
+def change_percent(actual: float | None, last_year: float | None) -> float | None:
+    """The change against the same period last year, in % of last year's figure: ``(actual − last year) /
+    last year × 100``. None when last year had no figure or 0, or there is no figure now."""
+    if actual is None or last_year is None or last_year == 0:
+        return None
+    return (actual - last_year) / abs(last_year) * 100
+
+
+def change_text(change: float | None) -> str:
+    """``tăng 12,5%`` / ``giảm 3,0%`` / ``bằng cùng kỳ`` (rounded to one decimal); ``""`` for None."""
+    if change is None:
+        return ""
+    rounded = round(change, 1)
+    if rounded == 0:
+        return "bằng cùng kỳ"
+    return f"{'tăng' if rounded > 0 else 'giảm'} {percent_text(abs(rounded))}"
+
+
+def versus_last_year(change: float | None, year: int) -> str:
+    """``tăng 12,5% so với cùng kỳ năm 2022`` / ``bằng cùng kỳ năm 2022`` (``year`` is the report's)."""
+    if change is None:
+        return ""
+    text = change_text(change)
+    return f"{text} năm {year - 1}" if text == "bằng cùng kỳ" else f"{text} so với cùng kỳ năm {year - 1}"
+
+
+def has_last_year(progress: ClusterProgress) -> bool:
+    """Whether last year's figures exist for the same period (some total has one)."""
+    return any(t.last_year_actual is not None for t in progress.totals)
+
+
 def indicator_deadline(spec: IndicatorSpec, year: int) -> date | None:
     return deadline_date(year, spec.deadline) if spec.deadline else None
+
+
+def closed_line(closed: ClosedFigures) -> str:
+    """``Số liệu chốt ngày 30/06/2023 (chốt lúc 09:00 ngày 03/07/2023)``."""
+    return nfc(f"Số liệu chốt ngày {format_date(closed.as_of)} (chốt lúc {_when(closed.closed_at)})")
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%H:%M} ngày {format_date(at)}"
+
+
+def confirmed_line(closed: ClosedFigures) -> str:
+    """Who confirmed the closed figures, and by whom; then who has not."""
+    n = len(closed.confirmed) + len(closed.not_confirmed)
+    if closed.confirmed:
+        text = (f"Đơn vị đã xác nhận số liệu ({len(closed.confirmed)}/{n}): "
+                + "; ".join(f"{c.district} – {c.by}, ngày {format_date(c.at)}" if c.by else
+                            f"{c.district} – ngày {format_date(c.at)}" for c in closed.confirmed) + ".")
+    else:
+        text = "Chưa đơn vị nào xác nhận số liệu."
+    if closed.confirmed and closed.not_confirmed:
+        text += f" Chưa xác nhận: {', '.join(closed.not_confirmed)}."
+    return nfc(text)
+
+
+def amendments_line(closed: ClosedFigures) -> str:
+    """``2 bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này.`` (``""`` when none)."""
+    if not closed.amendments:
+        return ""
+    return f"{closed.amendments} bảng tính sửa số liệu sau khi chốt, không tính vào tài liệu này."
+
+
+def closed_lines(closed: ClosedFigures | None, *, under_subtitle: bool = False) -> list[str]:
+    """What every part of a closed period's pack says about its figures (nothing when open). Under a
+    subtitle that already says "Số liệu chốt ngày …" (slides, PDF, e-mail) the first line is only when."""
+    if closed is None:
+        return []
+    first = f"Số liệu được chốt lúc {_when(closed.closed_at)}." if under_subtitle else closed_line(closed) + "."
+    return [x for x in (first, confirmed_line(closed), amendments_line(closed)) if x]
 
 
 def rules_paragraph(rules: Rules) -> str:

@@ -17,7 +17,7 @@ where the one above it ended, and charts, filters and conditional colours name t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -45,7 +45,14 @@ from tracker.progress import (
 from tracker.reporting import highlights as week
 from tracker.reporting import palette
 from tracker.reporting.data import ReportData
-from tracker.reporting.wording import AMENDMENTS_TITLE, STATUS_VI, headline, reopen_hint, rules_paragraph
+from tracker.reporting.wording import (
+    AMENDMENTS_TITLE,
+    STATUS_VI,
+    closed_lines,
+    headline,
+    reopen_hint,
+    rules_paragraph,
+)
 from tracker.safe_cells import clean_text
 from tracker.sheets import Block, Column, Look, Rule, TableStyle, set_widths, write_cell, write_table
 from tracker.text import format_date, format_rank_change
@@ -178,14 +185,18 @@ def reporting_word(d: DistrictProgress) -> str:
 # The weekly / data workbook
 
 
-def write_workbook(data: ReportData, path: Path, *, title: str, weekly: bool = False) -> Path:
-    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack). The
-    weekly one (``weekly``) shows the Trong tuần block on its summary."""
+def write_workbook(data: ReportData, path: Path, *, title: str, weekly: bool = False,
+                   extra: Sequence[tuple[str, Callable[[Worksheet, ReportData], None]]] = ()) -> Path:
+    """The five-sheet workbook of docs/outputs.md §3 (also the data workbook of the review pack, whose
+    ``extra`` sheets, (name, writer), come right after the first one). The weekly one (``weekly``) shows
+    the Trong tuần block on its summary."""
     wb = Workbook()
     wb.remove(wb.active)
     progress = data.progress
     js = progress.to_json()
     summary(wb.create_sheet(SHEETS[0]), data, js, title, weekly=weekly)
+    for name, write in extra:
+        write(wb.create_sheet(name), data)
     detail(wb.create_sheet(SHEETS[1]), progress, js)
     ranking(wb.create_sheet(SHEETS[2]), progress, js)
     reporting(wb.create_sheet(SHEETS[3]), data)
@@ -228,7 +239,10 @@ def _summary_heading(ws: Worksheet, data: ReportData, title: str, last_col: int)
     generated = f" · Lập lúc {data.generated_at:%d/%m/%Y %H:%M}" if data.generated_at else ""
     put(ws, 2, 1, f"Số liệu đến ngày {format_date(progress.as_of)} · {week_period(progress.as_of)}{generated}",
         font=Font(italic=True, color="FF455A64"))
-    return _note(ws, 3, headline(progress), last_col, 34, bold=True) + 1
+    row = 3
+    for line in closed_lines(data.closed):  # a closed period's figures (docs/closing.md §2)
+        row = _note(ws, row, line, last_col, 16.0 * (1 + len(line) // 150), bold=line.startswith("Số liệu chốt"))
+    return _note(ws, row, headline(progress), last_col, 34, bold=True) + 1
 
 
 def _progress_tables(ws: Worksheet, row: int, progress: ClusterProgress, js: dict) -> tuple[Block, Block]:

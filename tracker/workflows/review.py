@@ -16,7 +16,7 @@ from tracker.documents import official
 from tracker.reporting.data import ReportData
 from tracker.reporting.narrative import RULES_HEADING, Draft, Grid
 from tracker.reporting.review import Period, ReviewPack, render_review
-from tracker.reporting.source import gather
+from tracker.reporting.source import gather_review
 from tracker.standing import resolve_period
 from tracker.text import format_date
 
@@ -27,7 +27,7 @@ def build_review(ctx: Context, period: str | None = None, out_dir: Path | None =
     settings = ctx.settings
     today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
     p = resolve_period(ctx, period, today=today)  # any year with targets or figures
-    data = gather(ctx, p.as_of, now=now)
+    data = gather_review(ctx, p, now=now)  # a closed period: its snapshot (docs/closing.md §2)
     out_dir = out_dir or settings.paths.reports / "review" / p.key
     return render_review(data, p, out_dir, write_draft=official_writer(settings.documents, p, data))
 
@@ -53,9 +53,10 @@ def official_report(the_draft: Draft, tables: list[Grid], period: Period, data: 
     summary = f"{'Sơ kết' if first_half else 'Tổng kết'} phong trào thi đua {span}"
     following = f"6 tháng cuối năm {period.year}" if first_half else f"năm {period.year + 1}"
     who = cluster_short_name(data.progress.cluster_name)
+    figures = (f"số liệu chốt ngày {format_date(data.closed.as_of)}, luỹ kế từ đầu năm" if data.closed
+               else f"số liệu luỹ kế từ đầu năm đến ngày {format_date(data.progress.as_of)}")
     body: list[o.Block] = [o.Paragraph(
-        f"Thực hiện {o.PLACEHOLDER}, {who} báo cáo kết quả phong trào thi đua {span} (số liệu luỹ kế từ đầu năm "
-        f"đến ngày {format_date(data.progress.as_of)}) như sau:"),
+        f"Thực hiện {o.PLACEHOLDER}, {who} báo cáo kết quả phong trào thi đua {span} ({figures}) như sau:"),
         o.Heading(f"Kết quả thực hiện phong trào thi đua {span}")]
     rules = ""
     for section in the_draft.sections:

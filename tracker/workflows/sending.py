@@ -73,9 +73,13 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
 
 
 def review_subject(ctx: Context, period: str) -> str:
-    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``)."""
+    """The subject the review pack's e-mail has, known without building the pack (for ``--dry-run``): as
+    of the period's last day, or of its close's date while it is closed (docs/closing.md §2)."""
     p = parse_period(period)  # checked by resolve_period
-    return wording.review_subject(ctx.settings.cluster.name, p.title, p.as_of)
+    with ctx.session() as session:
+        close = closing.latest_close(session, ctx.cluster_id, p.key)
+        as_of = close.as_of if close is not None and closing.is_closed(close) else p.as_of
+    return wording.review_subject(ctx.settings.cluster.name, p.title, as_of)
 
 
 def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = False,

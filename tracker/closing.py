@@ -381,12 +381,17 @@ def amendments(session: Session, close: models.PeriodClose) -> list[Amendment]:
     return out
 
 
+def covers(close_as_of: date, day: date) -> bool:
+    """A sheet dated ``day`` amends a close as of ``close_as_of``: on or before it, in its year (docs/closing.md §3)."""
+    return day <= close_as_of and day.year == close_as_of.year
+
+
 def closes_covering(session: Session, cluster_id: str, day: date) -> list[models.PeriodClose]:
     """The closed periods a sheet dated ``day`` would amend (for the intake's warning)."""
     rows = session.exec(select(models.PeriodClose).where(
         models.PeriodClose.cluster_id == cluster_id, models.PeriodClose.reopened_at.is_(None),  # type: ignore
         models.PeriodClose.as_of >= day)).all()
-    return [c for c in rows if c.as_of.year == day.year]
+    return [c for c in rows if covers(c.as_of, day)]
 
 
 # --- the list of periods ----------------------------------------------------------------------------

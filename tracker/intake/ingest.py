@@ -41,7 +41,7 @@ from tracker.assessment.computed import computed_values, scoring_table
 from tracker.assessment.store import store_self_scores
 from tracker.assessment.years import cluster_years
 from tracker.calendar import parse_period
-from tracker.closing import closes_covering
+from tracker.closing import covers
 from tracker.errors import NotInitialised
 from tracker.findings import CONTEXT_CODES, Finding, ordered
 from tracker.intake.assessment_sheet import ParsedAssessment, is_assessment, parse_assessment
@@ -76,6 +76,7 @@ _SUB = models.Submission.__table__
 _FIG = models.Figure.__table__
 _FIND = models.Finding.__table__
 _SCORE = models.AssessmentScore.__table__
+_CLOSE = models.PeriodClose.__table__
 
 
 @dataclass
@@ -277,6 +278,7 @@ class _Batch:
         self._target_years: frozenset[int] | None = None
         self._conn: Connection | None = None
         self._assessments: _Assessments | None = None
+        self._closes: list[tuple[str, date, datetime]] | None = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -348,6 +350,12 @@ class _Batch:
             self._assessments = _Assessments.load(self.ctx)
         return self._assessments
 
+    def closes(self, conn: Connection) -> list[tuple[str, date, datetime]]:
+        """The cluster's closes in force, read once per batch (a close made meanwhile warns from the next)."""
+        if self._closes is None:
+            self._closes = [tuple(row) for row in conn.execute(_SELECT_CLOSES, {"cluster_id": self.ctx.cluster_id})]
+        return self._closes
+
     def ids(self, conn: Connection) -> _ClusterIds:
         if self._ids is None:
             self._ids = _ClusterIds.load(conn, self.ctx.cluster_id)
@@ -392,7 +400,7 @@ class _Batch:
         write_atomic(archived, p.data)  # on disk before the submission that names it is committed
         past = _history(conn, cid, ids.district[report.district], report.as_of, ids.indicator_key)
         report.findings = ordered([*report.findings, *history_findings(report, past.figures, settings),
-                                   *_after_close(conn, cid, report, settings.tz)])
+                                   *_after_close(self.closes(conn), report, settings.tz)])
         result = _verdict(p, "accepted")
         result.stored_path = archived
         sid = result.submission_id = self._insert_submission(conn, ids, p, result)
@@ -455,20 +463,21 @@ class _Batch:
             "superseded_by_id": None}).inserted_primary_key[0]
 
 
-def _after_close(conn: Connection, cluster_id: str, report: ParsedReport, tz) -> list[Finding]:
-    """A warning per closed period the sheet's date falls in: an amendment after close (docs/closing.md §3)."""
+def _after_close(closes: Sequence[tuple[str, date, datetime]], report: ParsedReport, tz) -> list[Finding]:
+    """A warning per closed period the sheet's date falls in: an amendment after close (docs/closing.md §3).
+    ``closes``: (period, as-of date, closed at) of the cluster's closes still in force."""
     assert report.as_of is not None
-    with Session(bind=conn) as session:
-        closes = closes_covering(session, cluster_id, report.as_of)
-        found = []
-        for close in closes:
-            period = parse_period(close.period)
-            closed_at = close.closed_at if close.closed_at.tzinfo else close.closed_at.replace(tzinfo=UTC)
-            found.append(findings_module.make(
-                "amended_after_close", sheet=report.sheet, ref=report.as_of_cell,
-                period=Bilingual(period.title, period.key), closed_at=format_date(closed_at.astimezone(tz).date()),
-                close_as_of=format_date(close.as_of)))
-        return found
+    found = []
+    for key, as_of, closed_at in closes:
+        if not covers(as_of, report.as_of):
+            continue
+        period = parse_period(key)
+        closed_at = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=UTC)
+        found.append(findings_module.make(
+            "amended_after_close", sheet=report.sheet, ref=report.as_of_cell,
+            period=Bilingual(period.title, period.key), closed_at=format_date(closed_at.astimezone(tz).date()),
+            close_as_of=format_date(as_of)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -555,6 +564,9 @@ def _insert_findings(conn: Connection, cluster_id: str, sid: int, findings: list
 
 
 # Statements built once (with bind parameters) so each file pays only for executing them.
+# The closes in force (not reopened), for the amendment-after-close warning: read once per batch.
+_SELECT_CLOSES = select(_CLOSE.c.period, _CLOSE.c.as_of, _CLOSE.c.closed_at).where(
+    _CLOSE.c.cluster_id == bindparam("cluster_id"), _CLOSE.c.reopened_at.is_(None))
 _INSERT_SUBMISSION = insert(_SUB)  # the new id: SQLite's last row id, PostgreSQL's implicit RETURNING
 _INSERT_FIGURE = insert(_FIG)
 _INSERT_FINDING = insert(_FIND)

@@ -80,6 +80,21 @@ def warnings(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "warning"]
 
 
+class Judged:
+    """What a checked file or workbook gives (a mixin for dataclasses with ``findings``): its errors and
+    warnings."""
+
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return errors(self.findings)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return warnings(self.findings)
+
+
 def _position(f: Finding) -> tuple[int, int]:
     """(row, column) of a finding's cell, for ordering; findings without a cell come first."""
     ref = f.ref or ""

@@ -24,7 +24,7 @@ from tracker import findings as findings_module
 from tracker.assessment.rules import Computed, ScoringTable
 from tracker.assessment.store import ScoreLine
 from tracker.config import Settings
-from tracker.findings import Finding, make, ordered
+from tracker.findings import Finding, Judged, make, ordered
 from tracker.intake.grid import MAX_ROWS, Cell, WorkbookGrid, pick_sheet
 from tracker.intake.matching import (
     HEADER_CODE,
@@ -52,7 +52,7 @@ TOLERANCE = 0.01  # a computed criterion typed within this of the computed score
 
 
 @dataclass
-class ParsedAssessment:
+class ParsedAssessment(Judged):
     """The result of checking a self-assessment workbook. ``as_of`` is the assessment date its computed scores
     are as of (not a weekly as-of date: the submission keeps none)."""
 
@@ -65,13 +65,6 @@ class ParsedAssessment:
     district_cell: str | None = None  # the cell holding the unit (a source's rule points at it)
     kind: str = "assessment"
 
-    @property
-    def errors(self) -> list[Finding]:
-        return findings_module.errors(self.findings)
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return findings_module.warnings(self.findings)
 
     @property
     def ok(self) -> bool:

@@ -29,7 +29,7 @@ from tracker import findings as findings_module
 from tracker import models
 from tracker.config import Indicator, Settings
 from tracker.errors import NotInitialised
-from tracker.findings import Finding, make, ordered
+from tracker.findings import Finding, Judged, make, ordered
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
 from tracker.intake.grid import MAX_ROWS_LIMIT, Cell, UnreadableWorkbook, WorkbookGrid, refusal
 from tracker.intake.ingest import lock_intake
@@ -75,14 +75,10 @@ class HistoryRow:
 
 
 @dataclass
-class HistorySheet:
+class HistorySheet(Judged):
     sheet: str | None = None
     rows: list[HistoryRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return findings_module.errors(self.findings)
 
 
 def pick_history_sheet(names: Collection[str]) -> str | None:
@@ -270,7 +266,7 @@ def _listed(headers: Collection[str]) -> str:
 # -- storing (I/O) -------------------------------------------------------------------------------------------
 
 @dataclass
-class HistoryImport:
+class HistoryImport(Judged):
     """The verdict on one summary workbook (it is also what the error report needs)."""
 
     status: Status
@@ -293,13 +289,6 @@ class HistoryImport:
     def ok(self) -> bool:
         return self.status != "rejected"
 
-    @property
-    def errors(self) -> list[Finding]:
-        return findings_module.errors(self.findings)
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return findings_module.warnings(self.findings)
 
     def line(self) -> str:
         """``tong-hop-2022.xlsx: đã chấp nhận (accepted) — 1.560 số liệu / figures, 6 đơn vị / units, …``."""

@@ -43,7 +43,7 @@ from tracker.assessment.years import cluster_years
 from tracker.calendar import parse_period
 from tracker.closing import covers
 from tracker.errors import NotInitialised
-from tracker.findings import CONTEXT_CODES, Finding, ordered
+from tracker.findings import CONTEXT_CODES, Finding, Judged, ordered
 from tracker.intake.assessment_sheet import ParsedAssessment, is_assessment, parse_assessment
 from tracker.intake.files import archive_path, quarantine_dir, received_name, safe_name, write_atomic
 from tracker.intake.grid import UnreadableWorkbook, WorkbookGrid, refusal
@@ -80,7 +80,7 @@ _CLOSE = models.PeriodClose.__table__
 
 
 @dataclass
-class IngestResult:
+class IngestResult(Judged):
     """The verdict on one file. ``submission_id`` is the stored submission (for a duplicate or a repeated
     rejection: the earlier one). A self-assessment workbook has ``kind`` "assessment", its ``year`` and no
     ``as_of``."""
@@ -106,13 +106,6 @@ class IngestResult:
         """Accepted now or before: the district has nothing to fix."""
         return self.status != "rejected"
 
-    @property
-    def errors(self) -> list[Finding]:
-        return findings_module.errors(self.findings)
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return findings_module.warnings(self.findings)
 
 
 def format_result(result: IngestResult, lang: str = "vi") -> str:

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from tracker import findings as findings_module
 from tracker.config import Indicator, Settings
-from tracker.findings import Finding, make, ordered
+from tracker.findings import Finding, Judged, make, ordered
 from tracker.intake.grid import MAX_ROWS, Cell, WorkbookGrid, pick_sheet
 from tracker.intake.matching import (
     HEADER_CODE,
@@ -55,7 +55,7 @@ class ReportRow:
 
 
 @dataclass
-class ParsedReport:
+class ParsedReport(Judged):
     """The result of checking one workbook. ``sheet`` is the sheet's name as written in the file."""
 
     sheet: str | None = None
@@ -66,13 +66,6 @@ class ParsedReport:
     district_cell: str | None = None  # the cell holding the district (a source's rule points at it)
     as_of_cell: str | None = None  # the cell holding the as-of date
 
-    @property
-    def errors(self) -> list[Finding]:
-        return findings_module.errors(self.findings)
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return findings_module.warnings(self.findings)
 
     @property
     def ok(self) -> bool:

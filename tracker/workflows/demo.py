@@ -156,6 +156,7 @@ def _where(ctx: Context, as_of: date, out: Say) -> None:
     out("[8] Kết quả / outputs:")
     out(f"    Báo cáo tuần / weekly report:     {_latest(reports / 'weekly')}")
     out(f"    Tài liệu sơ kết / review pack:    {_latest(reports / 'review')}")
+    out(f"    Chấm điểm thi đua / assessment:   {_latest(reports / 'assessment')}")
     out(f"    Thư đã gửi / e-mails (.eml):      {s.paths.outbox} ({len(_files(s.paths.outbox, '*.eml'))} tệp / files)")
     out(f"    Tệp đã nhận / accepted sheets:    {s.paths.archive} ({len(_files(s.paths.archive))} tệp / files)")
     out(f"    Tệp bị từ chối / rejected sheets: {s.paths.quarantine} (kèm báo cáo lỗi và bản đánh dấu ô lỗi / "

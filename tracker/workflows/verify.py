@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from tracker import models
 from tracker.intake.grid import MAX_ROWS_LIMIT, UnreadableWorkbook, WorkbookGrid
+from tracker.text import format_number
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -461,6 +462,7 @@ def verify_archive(ctx: Context, year: int | None = None,
             report.differences.extend(compare(check.record, reread))
         if progress is not None:
             progress(done, len(work))
-    log.info("đã kiểm tra / checked %d tệp / files, %d số liệu / figures: %d khác biệt / differences",
-             report.files, report.figures, len(report.differences))
+    log.info("đã kiểm tra / checked %s tệp / files, %s số liệu / figures: %s khác biệt / differences",
+             format_number(report.files, 0), format_number(report.figures, 0),
+             format_number(len(report.differences), 0))
     return report

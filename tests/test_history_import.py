@@ -254,3 +254,15 @@ def test_the_reader_takes_more_rows_only_when_asked_and_never_past_its_limit():
     huge = reader.read(data, "x.xlsx", max_rows=10 ** 9).sheets["Dữ liệu"]  # beyond the limit: the default
     assert huge.truncated and max(r for r, _c in huge.cells) == MAX_ROWS
     assert reader.read(data, "x.xlsx").sheets["Dữ liệu"].truncated  # the next read is bounded again
+
+
+def test_a_pack_of_an_imported_year_says_its_figures_come_from_the_summary_not_weekly_reports(ctx):
+    from tracker.reporting.narrative import draft
+    from tracker.standing import resolve_period
+    from tracker.workflows.review import gather_review
+
+    import_history(ctx, summary(ROWS), "2022.xlsx")
+    data = gather_review(ctx, resolve_period(ctx, "2022"))
+    assert sum(s.imported for s in data.submissions) > 0 and sum(s.accepted for s in data.submissions) == 0
+    intro = draft(data, "tổng kết năm 2022").sections[0].paragraphs[0]
+    assert intro.endswith("từ bảng tổng hợp số liệu đã nhập (không có báo cáo tuần gửi qua hệ thống).")

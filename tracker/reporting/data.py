@@ -44,6 +44,7 @@ class SubmissionSummary:
     rejected: int
     last_received_at: datetime | None  # local time
     last_file_name: str | None  # untrusted text
+    imported: int = 0  # figures' dates imported from a summary workbook (`tracker history import`), not uploads
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,12 @@ def draft(data: ReportData, period_title: str) -> Draft:
     accepted = sum(s.accepted for s in data.submissions)
     intro = (f"{p.cluster_name} gồm {n} đơn vị: {_list([d.name for d in data.districts_in_order()])}. "
              f"Báo cáo này tổng hợp số liệu {'đã chốt, ' if data.closed else ''}luỹ kế từ đầu năm đến ngày {as_of}")
+    imported = sum(s.imported for s in data.submissions)
     if accepted:
-        intro += f" từ {format_number(accepted, 0)} báo cáo tuần đã được chấp nhận."
+        intro += f" từ {format_number(accepted, 0)} báo cáo tuần đã được chấp nhận"
+        intro += " và bảng tổng hợp số liệu đã nhập." if imported else "."
+    elif imported:
+        intro += " từ bảng tổng hợp số liệu đã nhập (không có báo cáo tuần gửi qua hệ thống)."
     elif data.submissions:
         intro += "; đến ngày này chưa có báo cáo tuần nào được chấp nhận."
     else:

@@ -172,8 +172,13 @@ def submission_summaries(session: Session, settings: Settings, as_of: date, *,
     accepted: dict[str, int] = defaultdict(int)
     rejected: dict[str, int] = defaultdict(int)
     latest: dict[str, models.Submission] = {}
+    imported: dict[str, int] = defaultdict(int)
     for s, code in rows:
         if received_until is not None and _aware(s.received_at) > received_until:
+            continue
+        if s.source == models.SubmissionSource.history:  # a summary's row, not a weekly upload
+            if s.status == models.SubmissionStatus.accepted and s.as_of is not None and start <= s.as_of <= as_of:
+                imported[code] += 1
             continue
         if s.status == models.SubmissionStatus.accepted:
             if s.as_of is None or not (start <= s.as_of <= as_of):
@@ -189,6 +194,7 @@ def submission_summaries(session: Session, settings: Settings, as_of: date, *,
     return tuple(
         SubmissionSummary(district=d.code, accepted=accepted[d.code], rejected=rejected[d.code],
                           last_received_at=_local(latest[d.code].received_at, settings) if d.code in latest else None,
-                          last_file_name=latest[d.code].file_name if d.code in latest else None)
+                          last_file_name=latest[d.code].file_name if d.code in latest else None,
+                          imported=imported[d.code])
         for d in settings.districts
     )

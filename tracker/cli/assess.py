@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tracker.cli.assessment_report import assess_app
-from tracker.cli.common import AsOf, err, out, parse_as_of
+from tracker.cli.common import AsOf, err, out, parse_as_of, ready, write_file
 
 # One `tracker assess` group: the result is its callback (tracker.cli.assessment_report), the workbooks these.
 
@@ -26,12 +26,6 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Tệp ghi r
 
 def register(app: typer.Typer) -> None:
     """Nothing to add: the commands below hang on `assess_app`, which tracker.cli.assessment_report registers."""
-
-
-def _ready():
-    from tracker.cli.intake import _ready as ready
-
-    return ready()
 
 
 def _year_and_date(ctx, year: int | None, as_of: str | None) -> tuple[int, date]:
@@ -56,12 +50,11 @@ def template(
     as_of: AsOf = None,
     output: Output = None,
 ) -> None:
-    from tracker.cli.intake import _write
     from tracker.errors import TrackerError
     from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
     from tracker.intake.matching import Names
 
-    ctx = _ready()
+    ctx = ready()
     code = Names.of(ctx.settings).district(unit)
     if code is None:
         codes = ", ".join(d.code for d in ctx.settings.districts)
@@ -69,7 +62,7 @@ def template(
                            f"No unit {unit!r} in this cluster (codes: {codes}).")
     year, day = _year_and_date(ctx, year, as_of)
     path = output or Path(assessment_template_filename(code, year))
-    _write(path, unit_assessment_template(ctx, code, year, day))
+    write_file(path, unit_assessment_template(ctx, code, year, day))
     out(str(path))
     err(f"Bảng tự chấm điểm của {ctx.settings.district(code).name}, năm {year}, số liệu đến {day:%d/%m/%Y}. "
         f"/ Self-assessment workbook of {code} for {year} as of {day.isoformat()}.")
@@ -79,13 +72,12 @@ def template(
                                             "sẵn điểm tự chấm. Write the cluster's cross-check workbook.\n\n"
                                             "Example: tracker assess review-template --year 2023 -o tham-dinh.xlsx")
 def review_template(year: Year = None, as_of: AsOf = None, output: Output = None) -> None:
-    from tracker.cli.intake import _write
     from tracker.intake.assessment_review import review_template as build
 
-    ctx = _ready()
+    ctx = ready()
     year, day = _year_and_date(ctx, year, as_of)
     path = output or Path(f"tham-dinh_{year}.xlsx")
-    _write(path, build(ctx, year, day))
+    write_file(path, build(ctx, year, day))
     out(str(path))
 
 
@@ -102,7 +94,7 @@ def import_(
 
     if not file.is_file():
         raise TrackerError(f"Không tìm thấy tệp: {file}", f"No such file: {file}", exit_code=2)
-    ctx = _ready()
+    ctx = ready()
     if year is not None:
         assessment_year(ctx, year)
     result = import_review(ctx, file.read_bytes(), file.name, year=year)

@@ -67,6 +67,25 @@ def context() -> Context:
     return state._context
 
 
+def ready() -> Context:
+    """The context, after checking that `tracker init` has been run."""
+    from tracker.context import require_initialised
+
+    return require_initialised(context())
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file a command makes (a template, a workbook); a disk or permission problem is one message."""
+    from tracker.errors import TrackerError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise TrackerError(f"Không ghi được tệp {path}: {exc.strerror}", f"Cannot write {path}: {exc.strerror}"
+                           ) from None
+
+
 def out(text: str = "") -> None:
     """The command's result, on stdout."""
     sys.stdout.write(text + "\n")

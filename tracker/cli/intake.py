@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, err, out, parse_as_of, ready, write_file
 
 targets_app = typer.Typer(
     help="Chỉ tiêu đăng ký: mẫu và nhập từ bảng tính. Registered targets: template and workbook import.",
@@ -36,29 +36,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(targets_app, name="targets")
 
 
-def _ready():
-    """The context, after checking that `tracker init` has been run."""
-    from tracker.context import require_initialised
-
-    return require_initialised(context())
-
-
 def _start_reader() -> None:
     """Start the reader's worker process now, so its start-up overlaps with opening the database."""
     from tracker.intake.reader import default_reader
 
     default_reader().start()
-
-
-def _write(path: Path, data: bytes) -> None:
-    from tracker.errors import TrackerError
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise TrackerError(f"Không ghi được tệp {path}: {exc.strerror}", f"Cannot write {path}: {exc.strerror}"
-                           ) from None
 
 
 def template(
@@ -72,7 +54,7 @@ def template(
     from tracker.intake.parser import open_years
     from tracker.intake.template import default_as_of, district_template, template_filename
 
-    ctx = _ready()
+    ctx = ready()
     code = Names.of(ctx.settings).district(district)
     if code is None:
         codes = ", ".join(d.code for d in ctx.settings.districts)
@@ -87,7 +69,7 @@ def template(
                            f"{day.isoformat()} is outside the cluster years: {day.year} has no registered targets "
                            f"(years that take sheets: {listed}).")
     path = output or Path(template_filename(code, day))
-    _write(path, district_template(ctx, code, day))
+    write_file(path, district_template(ctx, code, day))
     out(str(path))
     err(f"Mẫu báo cáo của {ctx.settings.district(code).name}, số liệu đến {day:%d/%m/%Y}. "
         f"/ Upload workbook of {code} as of {day.isoformat()}.")
@@ -142,7 +124,7 @@ def ingest(
 
     paths = _files_to_ingest(files)
     _start_reader()
-    ctx = _ready()
+    ctx = ready()
     bad = 0
     items = [Incoming(partial(read_capped, path), path.name, source=SubmissionSource.cli) for path in paths]
     for outcome in ingest_many(ctx, items):
@@ -164,7 +146,7 @@ def pull() -> None:
     from tracker.workflows.pull import pull as run_pull
 
     _start_reader()
-    ctx = _ready()
+    ctx = ready()
     report = run_pull(ctx, on_item=lambda item: out(item.line()))
     err(report.summary())
     if not report.ok:
@@ -183,14 +165,14 @@ def targets_template(
     from tracker.intake.targets_workbook import FIRST_YEAR
     from tracker.intake.targets_workbook import targets_template as build
 
-    ctx = _ready()
+    ctx = ready()
     year = year or ctx.settings.cluster.year
     last = ctx.settings.cluster.year + 1
     if not FIRST_YEAR <= year <= last:
         raise TrackerError(f"Năm {year} không hợp lệ: chọn năm từ {FIRST_YEAR} đến {last}.",
                            f"Invalid year {year}: choose a year from {FIRST_YEAR} to {last}.", exit_code=2)
     path = output or Path(f"chi-tieu-dang-ky_{year}.xlsx")
-    _write(path, build(ctx, year))
+    write_file(path, build(ctx, year))
     out(str(path))
 
 
@@ -204,7 +186,7 @@ def targets_import(file: Annotated[Path, typer.Argument(help="Bảng tính chỉ
 
     if not file.is_file():
         raise TrackerError(f"Không tìm thấy tệp: {file}", f"No such file: {file}")
-    ctx = _ready()
+    ctx = ready()
     result = import_targets(ctx, file.read_bytes(), file.name)
     if not result.ok:
         out(f"{result.file_name}: bị từ chối (rejected), không đăng ký chỉ tiêu nào (nothing registered)")

@@ -97,7 +97,7 @@ def ranking_chart(assessment: Assessment, table: ScoringTable, words: Assessment
         handles.append(Line2D([], [], marker="D", linestyle="none", color="#263238", label="Điểm tự chấm"))
         fig.legend(handles=[_nfc_handle(h) for h in handles], loc="outside lower center",
                    ncols=min(3, len(handles)), frameon=False)
-        charts._title(fig, ax, f"Xếp hạng thi đua năm {assessment.year} - {words.cluster_short}",
+        charts.chart_title(fig, ax, f"Xếp hạng thi đua năm {assessment.year} - {words.cluster_short}",
                       f"Số liệu tính đến ngày {format_date(assessment.as_of)}")
     return fig
 

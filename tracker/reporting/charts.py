@@ -79,7 +79,7 @@ def freeze_for_page(fig: Figure, size: tuple[float, float]) -> Figure:
     return fig
 
 
-def _title(fig: Figure, ax, title: str, subtitle: str | None = None) -> None:
+def chart_title(fig: Figure, ax, title: str, subtitle: str | None = None) -> None:
     """A bold title and a grey line under it, both left-aligned and laid out by the layout engine."""
     fig.suptitle(nfc(title), fontsize=19, fontweight="bold", x=0.01, ha="left")
     if subtitle:
@@ -153,7 +153,7 @@ def percent_by_district(progress: ClusterProgress, key: str, *, size: tuple[floa
         ax.grid(axis="x", color="#ECEFF1", zorder=0)
         ax.set_ylim(len(rows) - 0.4, -1.0)
         _status_legend(ax, [i.status for _, i in rows])
-        _title(fig, ax, f"{spec.label}: tỷ lệ thực hiện theo đơn vị",
+        chart_title(fig, ax, f"{spec.label}: tỷ lệ thực hiện theo đơn vị",
                f"Số liệu đến {format_date(progress.as_of)}. {_total_line(progress, spec)}")
     return fig
 
@@ -207,7 +207,7 @@ def actual_vs_target(progress: ClusterProgress, key: str, *, size: tuple[float, 
         handles += [Patch(facecolor=palette.STRONG[s], label=f"Thực hiện: {STATUS_VI[s].lower()}")
                     for s in ("achieved", "on_track", "behind", "at_risk", "no_data", "no_target") if s in seen]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False)
-        _title(fig, ax, f"{spec.label}: thực hiện so với chỉ tiêu",
+        chart_title(fig, ax, f"{spec.label}: thực hiện so với chỉ tiêu",
                f"Số liệu đến {format_date(progress.as_of)}. {_total_line(progress, spec, versus=True)}")
     return fig
 
@@ -242,7 +242,7 @@ def cluster_progress_over_time(history: Sequence[ClusterProgress], *, size: tupl
         _date_axis(ax, dates)
         ax.grid(color="#ECEFF1")
         fig.legend(loc="outside lower center", ncols=3, frameon=False)
-        _title(fig, ax, "Tiến độ toàn Cụm theo tuần",
+        chart_title(fig, ax, "Tiến độ toàn Cụm theo tuần",
                f"Tỷ lệ luỹ kế so với tổng chỉ tiêu đăng ký của Cụm, đến {format_date(last.as_of)}")
     return fig
 
@@ -289,7 +289,7 @@ def ranking(progress: ClusterProgress, *, size: tuple[float, float] = SIZE) -> F
         ax.xaxis.set_major_formatter(lambda v, _pos: format_number(v, 1))
         ax.set_xlabel("Điểm thi đua")
         ax.grid(axis="x", color="#ECEFF1", zorder=0)
-        _title(fig, ax, "Xếp hạng thi đua", f"Theo điểm thi đua, số liệu đến {format_date(progress.as_of)}")
+        chart_title(fig, ax, "Xếp hạng thi đua", f"Theo điểm thi đua, số liệu đến {format_date(progress.as_of)}")
     return fig
 
 
@@ -344,6 +344,6 @@ def deadline_completion(progress: ClusterProgress, key: str, *, size: tuple[floa
         ax.set_ylim(len(rows) - 0.4, -1.0)
         ax.grid(axis="x", color="#ECEFF1", zorder=0)
         done = sum(1 for _, i in rows if i.achieved_on is not None and (deadline is None or i.achieved_on <= deadline))
-        _title(fig, ax, f"{spec.label}: hoàn thành so với hạn",
+        chart_title(fig, ax, f"{spec.label}: hoàn thành so với hạn",
                f"{done}/{len(rows)} đơn vị hoàn thành trước hoặc đúng hạn; số liệu đến {format_date(progress.as_of)}")
     return fig

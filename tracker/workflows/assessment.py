@@ -22,7 +22,7 @@ from tracker.models import utcnow
 from tracker.reporting.assessment import AssessmentReport, default_dir, render_assessment
 from tracker.standing import resolve_as_of, years_with_data
 from tracker.text import format_date
-from tracker.workflows.sending import _report_draft
+from tracker.workflows.sending import report_draft
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def send_assessment(ctx: Context, day: AssessmentDay, *, dry_run: bool = False,
     def make(folder: Path):
         rep = build_assessment_report(ctx, day, folder, now=now)
         chart = _Inline(rep.chart, rep.chart_cid)
-        return _report_draft(ctx, rep.subject, rep.text, rep.html, [chart], rep.attachments)
+        return report_draft(ctx, rep.subject, rep.text, rep.html, [chart], rep.attachments)
 
     out_dir = None if dry_run else default_dir(settings.paths.reports, day.year)
     spec = Spec("head", tuple(settings.cluster.head.emails),
@@ -94,7 +94,7 @@ def send_assessment(ctx: Context, day: AssessmentDay, *, dry_run: bool = False,
 
 @dataclass(frozen=True)
 class _Inline:
-    """The chart as the draft's inline part (what :func:`tracker.workflows.sending._report_draft` reads)."""
+    """The chart as the draft's inline part (what :func:`tracker.workflows.sending.report_draft` reads)."""
 
     path: Path
     cid: str

@@ -45,7 +45,7 @@ from tracker.text import format_date
 from tracker.workflows.review import build_review
 
 
-def _report_draft(ctx: Context, subject: str, text: str, html: str, charts, files) -> Draft:
+def report_draft(ctx: Context, subject: str, text: str, html: str, charts, files) -> Draft:
     """A report's e-mail: the body with its inline charts, the files attached in the report's order."""
     settings = ctx.settings
     return Draft(
@@ -65,7 +65,7 @@ def send_weekly(ctx: Context, as_of: date | None = None, *, dry_run: bool = Fals
     def make(folder: Path) -> Draft:
         rep = build_weekly(ctx, day, folder, now=now)
         # The workbook first: when 10 MB is tight, charts are left out before it (they are inline anyway).
-        return _report_draft(ctx, rep.subject, rep.text, rep.html, rep.charts, rep.attachments)
+        return report_draft(ctx, rep.subject, rep.text, rep.html, rep.charts, rep.attachments)
 
     out_dir = None if dry_run else default_dir(settings.paths.reports, day)
     spec = Spec("head", tuple(settings.cluster.head.emails), wording.weekly_subject(settings.cluster.name, day), make)
@@ -95,7 +95,7 @@ def send_review(ctx: Context, period: str | None = None, *, dry_run: bool = Fals
 
     def make(folder: Path) -> Draft:
         pack = build_review(ctx, key, folder, now=now)
-        return _report_draft(ctx, pack.subject, pack.text, pack.html, pack.inline_charts, pack.attachments)
+        return report_draft(ctx, pack.subject, pack.text, pack.html, pack.inline_charts, pack.attachments)
 
     out_dir = None if dry_run else settings.paths.reports / "review" / key
     spec = Spec("head", tuple(settings.cluster.head.emails), review_subject(ctx, key), make)

@@ -49,3 +49,17 @@ def test_the_demo_assessment_takes_every_path_and_writes_the_outputs(ctx):
     assert any(p.suffix == ".docx" for p in folder.iterdir()) and any(p.suffix == ".xlsx" for p in folder.iterdir())
     assert "assessment" in outbox
     assert any("Tự chấm điểm!" in line and "vượt điểm tối đa 3" in line for line in lines)
+
+    def accepted_count():
+        with ctx.session() as session:
+            return len(session.exec(select(models.Submission).where(
+                models.Submission.kind == models.SubmissionKind.assessment,
+                models.Submission.status == models.SubmissionStatus.accepted)).all())
+
+    before = accepted_count()
+    again: list[str] = []  # `make demo` a second time: the same workbooks, already received
+    assert assess_mid_year(ctx, PortalVisit, lambda c, name: execute(c, name, trigger="demo"), JUNE_30,
+                           out=again.append, err=lambda _: None)
+    assert accepted_count() == before
+    assert any("duplicate=5" in line for line in again)
+

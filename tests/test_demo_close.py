@@ -42,3 +42,11 @@ def test_the_demo_close_confirms_on_the_portal_closes_and_leaves_an_amendment(ct
     assert "amended_after_close" in [f.code for f in item.result.findings]
     with ctx.session() as session:
         assert {a.district for a in closing.amendments(session, close)} == {"LB"}
+
+    again: list[str] = []  # `make demo` a second time: the close is there, nothing is asked or confirmed again
+    assert _close_half_year(ctx, PortalVisit, JUNE_30, out=again.append, err=lambda _: None)
+    assert any("closed by an earlier run" in line for line in again)
+    with ctx.session() as session:
+        assert len(session.exec(select(models.Confirmation)).all()) == 5
+        assert len(session.exec(select(models.PeriodClose)).all()) == 1
+

@@ -104,8 +104,14 @@ def _close_half_year(ctx: Context, open_portal: OpenPortal, as_of: date, *, out:
     dropped in the inbox for the cycle's pull. True when every step did what it should."""
     s = ctx.settings
     period = parse_period(f"{as_of.year}-H1")
-    asked = send_confirmations(ctx, period.key, as_of)
     out(f"[4] Chốt số liệu {period.title} / closing {period.key} (docs/closing.md):")
+    with ctx.session() as session:
+        earlier = closing.latest_close(session, ctx.cluster_id, period.key)
+    if closing.is_closed(earlier):  # the demo ran before: the close and its amendment are there already
+        out(f"    Đã chốt ở lần chạy trước / closed by an earlier run (tracker period list): số liệu đến / figures "
+            f"as of {format_date(earlier.as_of)}")
+        return True
+    asked = send_confirmations(ctx, period.key, as_of)
     out(f"    Đề nghị xác nhận / confirmation requests (tracker send confirmations): {len(asked.messages)} "
         "thư / messages")
     ok = True

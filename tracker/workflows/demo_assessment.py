@@ -9,7 +9,7 @@ head and `tracker assess import`; the outputs are `tracker report assessment` an
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -28,6 +28,7 @@ from tracker.workflows.assessment import (
     send_assessment,
 )
 from tracker.workflows.demo_parts import OpenPortal, RunJob, Say, outcome
+from tracker.workflows.sample import stable_bytes
 from tracker.workflows.sample_assessment import (
     CLUSTER_SCORES,
     FIRST_TRY,
@@ -44,8 +45,10 @@ def assess_mid_year(ctx: Context, open_portal: OpenPortal, run_job: RunJob, as_o
     year = as_of.year
     out(f"[7] Chấm điểm thi đua năm {year}, số liệu đến {format_date(as_of)} / the assessment as of "
         f"{as_of.isoformat()} (docs/assessment.md):")
-    workbooks = {code: fill_self_assessment(unit_assessment_template(ctx, code, year, as_of), scores)
-                 for code, scores in SELF_SCORES.items()}
+    # The same bytes on every run of the demo (zip and document times fixed): a second run finds them received.
+    when = datetime.combine(as_of + timedelta(days=3), time(9), tzinfo=ctx.settings.tz)
+    workbooks = {code: stable_bytes(fill_self_assessment(unit_assessment_template(ctx, code, year, as_of), scores),
+                                    when) for code, scores in SELF_SCORES.items()}
     received = _through_the_inbox(ctx, run_job, workbooks, as_of, out)
     received = _through_the_portal(ctx, open_portal, workbooks[PORTAL_UNIT], year, out, err) and received
     reviewed = _cross_check(ctx, as_of, out)
@@ -72,7 +75,8 @@ def _through_the_inbox(ctx: Context, run_job: RunJob, workbooks: dict[str, bytes
     now = datetime.now(UTC)
     code, key, wrong = FIRST_TRY
     first = inbox / f"Tự chấm điểm {as_of.year} - {code} (lần 1).xlsx"
-    first.write_bytes(fill_self_assessment(workbooks[code], {**SELF_SCORES[code], key: wrong}))
+    sent = datetime.combine(as_of + timedelta(days=3), time(8), tzinfo=ctx.settings.tz)  # its bytes: every run alike
+    first.write_bytes(stable_bytes(fill_self_assessment(workbooks[code], {**SELF_SCORES[code], key: wrong}), sent))
     touch(first, now - timedelta(minutes=2))
     for unit, data in workbooks.items():
         if unit == PORTAL_UNIT:
@@ -100,7 +104,7 @@ def _rejections(ctx: Context) -> list[str]:
                    models.Submission.kind == models.SubmissionKind.assessment,
                    models.Submission.status == models.SubmissionStatus.rejected,
                    models.Finding.severity == models.Severity.error)).all()
-    return [f"{name} — {stored_finding(f).text('vi')}" for name, f in rows]
+    return list(dict.fromkeys(f"{name} — {stored_finding(f).text('vi')}" for name, f in rows))  # once each
 
 
 def _through_the_portal(ctx: Context, open_portal: OpenPortal, data: bytes, year: int, out: Say,

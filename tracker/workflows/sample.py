@@ -243,7 +243,7 @@ def render(settings: Settings, sheet: SampleSheet, previous) -> bytes:
                           figures=figures, periods=sheet.periods, notes=sheet.notes)
     if m is not None and m.kind in ("date", "district", "na"):
         data = _edit(data, m, settings)
-    return _stable(data, sheet.received)
+    return stable_bytes(data, sheet.received)
 
 
 def _edit(data: bytes, m: Mistake, settings: Settings) -> bytes:
@@ -266,7 +266,7 @@ def _edit(data: bytes, m: Mistake, settings: Settings) -> bytes:
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
-def _stable(data: bytes, when: datetime) -> bytes:
+def stable_bytes(data: bytes, when: datetime) -> bytes:
     """The same bytes for the same content: zip entry times and document times set to ``when``."""
     stamp = when.astimezone(UTC).replace(tzinfo=None)
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()

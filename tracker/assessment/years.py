@@ -3,21 +3,13 @@ refused."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from tracker import models
 from tracker.config import Settings
+from tracker.standing import years_with_data
 
 
 def cluster_years(session: Session, settings: Settings) -> set[int]:
-    """The config's year, every year with a registered target, and the years from the first to the last
-    figure received."""
-    cid = settings.cluster.id
-    years = {settings.cluster.year}
-    years |= set(session.exec(select(models.Target.year).where(models.Target.cluster_id == cid).distinct()).all())
-    first, last = session.exec(select(func.min(models.Figure.as_of), func.max(models.Figure.as_of))
-                               .where(models.Figure.cluster_id == cid)).one()
-    if first is not None and last is not None:
-        years |= set(range(first.year, last.year + 1))
-    return years
+    """The config's year and every year with registered targets or accepted figures
+    (:func:`tracker.standing.years_with_data`)."""
+    return {settings.cluster.year, *years_with_data(session, settings.cluster.id)}

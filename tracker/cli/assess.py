@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tracker.cli.assessment_report import assess_app
-from tracker.cli.common import AsOf, err, out, parse_as_of, ready, write_file
+from tracker.cli.common import AsOf, err, out, parse_as_of, ready, unit_code, write_file
 
 # One `tracker assess` group: the result is its callback (tracker.cli.assessment_report), the workbooks these.
 
@@ -30,15 +30,10 @@ def register(app: typer.Typer) -> None:
 
 def _year_and_date(ctx, year: int | None, as_of: str | None) -> tuple[int, date]:
     """The year (a year of the cluster) and the assessment date: ``--as-of`` within the year, default 31/12."""
-    from tracker.errors import TrackerError
-    from tracker.workflows.assessment_requests import assessment_year
+    from tracker.workflows.assessment import assessment_day
 
-    day = parse_as_of(as_of)
-    year = assessment_year(ctx, year or (day.year if day else None))
-    if day is not None and day.year != year:
-        raise TrackerError(f"Ngày {day:%d/%m/%Y} nằm ngoài năm {year}.", f"{day.isoformat()} is outside {year}.",
-                           exit_code=2)
-    return year, day or date(year, 12, 31)
+    day = assessment_day(ctx, year, parse_as_of(as_of))
+    return day.year, day.as_of
 
 
 @assess_app.command("template", help="Tạo bảng tự chấm điểm của một đơn vị (điểm tính từ số liệu đã điền sẵn và "
@@ -50,16 +45,10 @@ def template(
     as_of: AsOf = None,
     output: Output = None,
 ) -> None:
-    from tracker.errors import TrackerError
     from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
-    from tracker.intake.matching import Names
 
     ctx = ready()
-    code = Names.of(ctx.settings).district(unit)
-    if code is None:
-        codes = ", ".join(d.code for d in ctx.settings.districts)
-        raise TrackerError(f"Không có đơn vị {unit!r} trong cụm (các mã: {codes}).",
-                           f"No unit {unit!r} in this cluster (codes: {codes}).")
+    code = unit_code(ctx, unit)
     year, day = _year_and_date(ctx, year, as_of)
     path = output or Path(assessment_template_filename(code, year))
     write_file(path, unit_assessment_template(ctx, code, year, day))

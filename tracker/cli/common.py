@@ -74,6 +74,20 @@ def ready() -> Context:
     return require_initialised(context())
 
 
+def unit_code(ctx: Context, text: str) -> str:
+    """The code of the unit ``text`` names (a code or a name, as the sheets match them); exit 2 naming the codes
+    there are when it names none."""
+    from tracker.errors import TrackerError
+    from tracker.intake.matching import Names
+
+    code = Names.of(ctx.settings).district(text)
+    if code is None:
+        codes = ", ".join(d.code for d in ctx.settings.districts)
+        raise TrackerError(f"Không có đơn vị {text!r} trong cụm (các mã: {codes}).",
+                           f"No unit {text!r} in this cluster (codes: {codes}).")
+    return code
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Write a file a command makes (a template, a workbook); a disk or permission problem is one message."""
     from tracker.errors import TrackerError

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, err, out, parse_as_of, ready, write_file
+from tracker.cli.common import AsOf, err, out, parse_as_of, ready, unit_code, write_file
 
 targets_app = typer.Typer(
     help="Chỉ tiêu đăng ký: mẫu và nhập từ bảng tính. Registered targets: template and workbook import.",
@@ -50,16 +50,11 @@ def template(
 ) -> None:
     from tracker.errors import TrackerError
     from tracker.intake.ingest import registered_years
-    from tracker.intake.matching import Names
     from tracker.intake.parser import open_years
     from tracker.intake.template import default_as_of, district_template, template_filename
 
     ctx = ready()
-    code = Names.of(ctx.settings).district(district)
-    if code is None:
-        codes = ", ".join(d.code for d in ctx.settings.districts)
-        raise TrackerError(f"Không có đơn vị {district!r} trong cụm (các mã: {codes}).",
-                           f"No district {district!r} in this cluster (codes: {codes}).")
+    code = unit_code(ctx, district)
     day = parse_as_of(as_of) or default_as_of(ctx.settings)
     years = open_years(ctx.settings, registered_years(ctx))  # the years a sheet may be dated in
     if day.year not in years:

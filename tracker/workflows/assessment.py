@@ -13,6 +13,7 @@ from tracker.assessment.computed import scoring_table
 from tracker.assessment.rules import Assessment, ScoringTable
 from tracker.assessment.store import load_assessment
 from tracker.assessment.words import AssessmentWords, assessment_subject
+from tracker.assessment.years import cluster_years
 from tracker.context import Context, require_initialised
 from tracker.documents import official
 from tracker.documents.minutes import minutes_document
@@ -20,7 +21,6 @@ from tracker.errors import TrackerError
 from tracker.mail.messages import SendReport, Spec, send
 from tracker.models import utcnow
 from tracker.reporting.assessment import AssessmentReport, default_dir, render_assessment
-from tracker.standing import resolve_as_of, years_with_data
 from tracker.text import format_date
 from tracker.workflows.sending import report_draft
 
@@ -33,8 +33,9 @@ class AssessmentDay:
 
 def assessment_day(ctx: Context, year: int | None = None, as_of: date | None = None) -> AssessmentDay:
     """The year and the assessment date of a command: ``--year`` (default the ``[cluster] year``, or the
-    year of ``--as-of``) and ``--as-of`` (default 31/12 of the year). A year the cluster has no targets or
-    figures of, a date outside the year, or a config without a scoring table is a usage error (exit 2)."""
+    year of ``--as-of``) and ``--as-of`` (default 31/12 of the year). A year the cluster does not have
+    (:func:`tracker.assessment.years.cluster_years`), a date outside the year, or a config without a scoring
+    table is a usage error (exit 2). Every assessment command and the requests take their year here."""
     settings = ctx.settings
     if not settings.assessment.enabled:
         raise TrackerError("Chưa có thang điểm thi đua: thêm mục [assessment] và các [[assessment.criteria]] vào "
@@ -49,9 +50,12 @@ def assessment_day(ctx: Context, year: int | None = None, as_of: date | None = N
     year = year or (as_of.year if as_of else settings.cluster.year)
     require_initialised(ctx)
     with ctx.session() as session:
-        years = years_with_data(session, ctx.cluster_id)
-    day = resolve_as_of(settings, as_of or date(year, 12, 31), years=years).day
-    return AssessmentDay(year, day)
+        years = cluster_years(session, settings)
+    if year not in years:
+        listed = ", ".join(str(y) for y in sorted(years))
+        raise TrackerError(f"Năm {year} không phải năm thi đua của cụm (các năm có: {listed}).",
+                           f"{year} is not a year of this cluster (years: {listed}).", exit_code=2)
+    return AssessmentDay(year, as_of or date(year, 12, 31))
 
 
 def current_assessment(ctx: Context, day: AssessmentDay) -> tuple[Assessment, ScoringTable, AssessmentWords]:

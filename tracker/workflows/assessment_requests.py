@@ -11,30 +11,20 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from tracker.assessment.years import cluster_years
 from tracker.context import Context
-from tracker.errors import TrackerError
 from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
 from tracker.mail.compose import Draft, Part
 from tracker.mail.messages import SendReport, Spec, assessment_request_draft, assessment_request_subject, send
 from tracker.mail.outbox import ASSESSMENT_REQUEST
 from tracker.models import OutboxMessage
+from tracker.workflows.assessment import assessment_day
 from tracker.workflows.sending import PortalLink
 
 
 def assessment_year(ctx: Context, year: int | None) -> int:
-    """``year``, default the config's; a year the cluster does not have is a usage error."""
-    year = year or ctx.settings.cluster.year
-    if not ctx.settings.assessment.enabled:
-        raise TrackerError("Chưa có thang điểm: thêm [[assessment.criteria]] vào config.toml.",
-                           "No scoring table: add [[assessment.criteria]] to config.toml.", exit_code=2)
-    with ctx.session() as session:
-        years = cluster_years(session, ctx.settings)
-    if year not in years:
-        listed = ", ".join(str(y) for y in sorted(years))
-        raise TrackerError(f"Năm {year} không phải năm thi đua của cụm (các năm có: {listed}).",
-                           f"{year} is not a year of this cluster (years: {listed}).", exit_code=2)
-    return year
+    """``year``, default the config's; a year the cluster does not have is a usage error (the rule of
+    :func:`tracker.workflows.assessment.assessment_day`)."""
+    return assessment_day(ctx, year).year
 
 
 def send_assessment_requests(ctx: Context, year: int | None = None, *, dry_run: bool = False,

@@ -109,15 +109,22 @@ def download_assessment_template(request: Request, token: str, access: tokens.Ac
                     headers=_attachment(assessment_template_filename(access.district_code, year)))
 
 
-@router.post("/d/{token}/upload")
-async def upload(request: Request, token: str, access: tokens.Access = Depends(district_access)):
-    state = portal(request)
+async def _posted_form(request: Request, state: Portal, access: tokens.Access, **limits):
+    """A form posted to a unit's page, after the portal's two checks (docs/portal-and-mailbox.md): the
+    request comes from this server's own page, and carries the link's CSRF token. 403 otherwise."""
     if not security.same_origin(request.headers.get("host"), request.headers.get("origin"),
                                 request.headers.get("referer")):
         raise HTTPException(status_code=403)
-    form = await request.form(max_files=1, max_fields=4, max_part_size=4096)
+    form = await request.form(**limits)
     if not security.csrf_ok(state.secret, access.token_hash, _text(form.get("csrf"))):
         raise HTTPException(status_code=403)
+    return form
+
+
+@router.post("/d/{token}/upload")
+async def upload(request: Request, token: str, access: tokens.Access = Depends(district_access)):
+    state = portal(request)
+    form = await _posted_form(request, state, access, max_files=1, max_fields=4, max_part_size=4096)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise HTTPException(status_code=400, detail=(
@@ -148,12 +155,7 @@ async def upload(request: Request, token: str, access: tokens.Access = Depends(d
 async def confirm(request: Request, token: str, access: tokens.Access = Depends(district_access)):
     """The **Xác nhận số liệu** form: the upload's CSRF rules, then :func:`tracker.web.confirmation.record`."""
     state = portal(request)
-    if not security.same_origin(request.headers.get("host"), request.headers.get("origin"),
-                                request.headers.get("referer")):
-        raise HTTPException(status_code=403)
-    form = await request.form(max_files=0, max_fields=8, max_part_size=1024)
-    if not security.csrf_ok(state.secret, access.token_hash, _text(form.get("csrf"))):
-        raise HTTPException(status_code=403)
+    form = await _posted_form(request, state, access, max_files=0, max_fields=8, max_part_size=1024)
     fields = {name: _text(form.get(name)) for name in ("period", "as_of", "figures")}
     done = await run_in_threadpool(confirmation.record, state, access, _as_of(state).year, fields)
     if done is None:

@@ -267,3 +267,22 @@ def test_a_pack_of_an_imported_year_says_its_figures_come_from_the_summary_not_w
     assert sum(s.imported for s in data.submissions) > 0 and sum(s.accepted for s in data.submissions) == 0
     intro = draft(data, "tổng kết năm 2022").sections[0].paragraphs[0]
     assert intro.endswith("từ bảng tổng hợp số liệu đã nhập (không có báo cáo tuần gửi qua hệ thống).")
+
+
+def test_the_rebuilt_annotated_copy_of_a_long_summary_keeps_every_row(tmp_path):
+    """A summary may hold up to 10,000 rows: the copy rebuilt for the clerk (an .ods, .xls or large file) keeps
+    the rows past the weekly sheet's 500 and marks the wrong cell there."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.intake_factory import sheet_grid, workbook_grid
+    from tracker.findings import make
+    from tracker.intake.rejection import annotated_workbook
+
+    grid = workbook_grid(sheet_grid({"A1": "Mã đơn vị", "A600": "XYZ", "E600": 5}, name="Dữ liệu"), fmt="ods")
+    finding = make("district_unknown", sheet="Dữ liệu", ref="A600", shown="XYZ", codes="HBT", cluster="cụm")
+    data = annotated_workbook(b"", grid, [finding], "Dữ liệu")
+    ws = load_workbook(io.BytesIO(data))["Dữ liệu"]
+    assert (ws["A600"].value, ws["E600"].value) == ("XYZ", 5)
+    assert ws["A600"].comment is not None

@@ -20,7 +20,7 @@ from typing import Protocol
 from tracker.config import Settings
 from tracker.findings import Finding
 from tracker.intake.files import derived_name, safe_name, write_atomic
-from tracker.intake.grid import MAX_COLS, MAX_ROWS, WorkbookGrid, column_letter
+from tracker.intake.grid import MAX_COLS, MAX_ROWS_LIMIT, WorkbookGrid, column_letter
 from tracker.intake.parser import ParsedReport
 from tracker.safe_cells import clean_text, write_text
 from tracker.text import format_datetime
@@ -207,7 +207,7 @@ def annotated_workbook(data: bytes, grid: WorkbookGrid, findings: list[Finding],
 
 def _rebuild_sheet(ws, sheet) -> None:
     for (r, c), cell in sheet.cells.items():
-        if r > MAX_ROWS or c > MAX_COLS:
+        if r > MAX_ROWS_LIMIT or c > MAX_COLS:  # the most any read takes in (a summary's rows included)
             continue
         target = ws.cell(row=r, column=c)
         if cell.error:

@@ -57,10 +57,11 @@ class CloseResult:
 # --- figures ----------------------------------------------------------------------------------------
 
 
-def figures_as_of(session: Session, cluster_id: str, as_of: date, *, received_until: datetime | None = None
-                  ) -> dict[tuple[str, str], Observation]:
+def figures_as_of(session: Session, cluster_id: str, as_of: date, *, received_until: datetime | None = None,
+                  unit: str | None = None) -> dict[tuple[str, str], Observation]:
     """The figure of each (unit code, indicator key) as of ``as_of``, from the accepted sheets received up
-    to ``received_until`` (all of them when None)."""
+    to ``received_until`` (all of them when None); with ``unit``, that unit's only (read from the database
+    alone: a request or a portal page shows one unit's figures)."""
     query = (
         select(models.District.code, models.Indicator.key, models.Submission.as_of, models.Figure.value,
                models.Submission.received_at, models.Submission.id)
@@ -73,6 +74,8 @@ def figures_as_of(session: Session, cluster_id: str, as_of: date, *, received_un
     )
     if received_until is not None:
         query = query.where(models.Submission.received_at <= received_until)
+    if unit is not None:
+        query = query.where(models.District.code == unit)
     observations = [Observation(code, key, at, value, _aware(received), sid)
                     for code, key, at, value, received, sid in session.exec(query).all()]
     return current_figures(observations, as_of)
@@ -102,7 +105,7 @@ def confirm(session: Session, settings: Settings, period: Period, code: str, *, 
     day = as_of or current_as_of(session, settings.cluster.id, period)
     check_in_period(period, day)
     district = _district(session, settings.cluster.id, code)
-    mine = {key: o for (unit, key), o in figures_as_of(session, settings.cluster.id, day).items() if unit == code}
+    mine = {key: o for (_unit, key), o in figures_as_of(session, settings.cluster.id, day, unit=code).items()}
     figures = [{"indicator": key, "value": o.value, "submission_id": o.submission_id, "as_of": o.as_of.isoformat()}
                for key, o in sorted(mine.items())]
     row = models.Confirmation(cluster_id=settings.cluster.id, period=period.key, as_of=day, district_id=district.id,
@@ -215,8 +218,8 @@ def to_confirm(session: Session, settings: Settings, period: Period, code: str, 
                for (unit, key), row in snapshot(session, frozen).items() if unit == code}
     else:
         got = {key: (o.value, o.as_of, o.submission_id)
-               for (unit, key), o in figures_as_of(session, cid, as_of).items() if unit == code}
-    targets = current_targets(session, cid, period.year)
+               for (_unit, key), o in figures_as_of(session, cid, as_of, unit=code).items()}
+    targets = current_targets(session, cid, period.year, unit=code)
 
     def one(key: str) -> FigureToConfirm:
         value, at, sid = got.get(key, (None, None, None))
@@ -368,12 +371,15 @@ def amendment_sheets(session: Session, close: models.PeriodClose) -> list[models
     ).order_by(models.Submission.received_at, models.Submission.id)).all())
 
 
-def amendments(session: Session, close: models.PeriodClose) -> list[Amendment]:
-    """Every (unit, indicator) whose figure as of the close's date now differs from the frozen one."""
+def amendments(session: Session, close: models.PeriodClose, *, unit: str | None = None) -> list[Amendment]:
+    """Every (unit, indicator) whose figure as of the close's date now differs from the frozen one (with
+    ``unit``, that unit's only)."""
     frozen = snapshot(session, close)
-    now = figures_as_of(session, close.cluster_id, close.as_of)
+    now = figures_as_of(session, close.cluster_id, close.as_of, unit=unit)
     out = []
     for (code, key), row in sorted(frozen.items()):
+        if unit is not None and code != unit:
+            continue
         new = now.get((code, key))
         new_value = None if new is None else new.value
         if new_value != row.value:

@@ -21,11 +21,11 @@ class Registration:
 
 
 def current_targets(
-    session: Session, cluster_id: str, year: int, *, source: str | None = None
+    session: Session, cluster_id: str, year: int, *, source: str | None = None, unit: str | None = None
 ) -> dict[tuple[str, str], float]:
     """{(district code, indicator key): value} of the most recent registration of each pair.
 
-    With ``source``, only registrations from that source count.
+    With ``source``, only registrations from that source count; with ``unit``, only that district's.
     """
     query = (
         select(District.code, Indicator.key, Target.value, Target.registered_at, Target.id)
@@ -35,6 +35,8 @@ def current_targets(
     )
     if source is not None:
         query = query.where(Target.source == source)
+    if unit is not None:
+        query = query.where(District.code == unit)
     latest: dict[tuple[str, str], tuple] = {}
     for code, key, value, at, tid in session.exec(query).all():
         if (code, key) not in latest or (at, tid) > latest[(code, key)][:2]:

@@ -48,7 +48,7 @@ def banner(session: Session, settings: Settings, code: str, year: int) -> Banner
     sheet = closing.to_confirm(session, settings, period, code, day)
     confirmed = closing.valid_confirmations(session, cid, period, day).get(code)
     latest = closing.latest_confirmation(session, cid, period, day, code)
-    amended = sheet.close is not None and any(a.district == code for a in closing.amendments(session, sheet.close))
+    amended = sheet.close is not None and bool(closing.amendments(session, sheet.close, unit=code))
     return Banner(sheet, confirmed, latest if confirmed is None else None, amended)
 
 

@@ -13,6 +13,7 @@ says how to fill it in and send it. No formulas.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -236,20 +237,33 @@ def _help_sheet(ws, settings: Settings, unit_name: str, year: int, as_of: date) 
     ws.protection.sheet = True
 
 
-def unit_assessment_template(ctx: Context, unit: str, year: int, as_of: date | None = None) -> bytes:
-    """The self-assessment workbook of ``unit`` (a code) for ``year`` as of ``as_of`` (default 31/12 of the
-    year), with its computed scores, pre-filled with its latest accepted self-assessment of the year."""
+def assessment_templates(ctx: Context, year: int, as_of: date | None = None) -> Callable[[str], bytes]:
+    """A maker of every unit's self-assessment workbook of ``year`` as of ``as_of`` (default 31/12 of the
+    year): the computed scores and the latest self-assessments are read once, on the first workbook made."""
     from tracker.assessment.computed import computed_values, scoring_table
     from tracker.assessment.store import self_assessments
 
-    as_of = as_of or date(year, 12, 31)
-    with ctx.session() as session:
-        computed = computed_values(session, ctx.settings, as_of).get(unit, {})
-        latest = self_assessments(session, ctx.cluster_id, year).get(unit)
-    own = dict(latest.scores) if latest else {}
-    explanations = dict(latest.explanations) if latest else {}
-    return build_assessment_template(ctx.settings, scoring_table(ctx.settings), unit, year, as_of,
-                                     computed=computed, own=own, explanations=explanations)
+    day = as_of or date(year, 12, 31)
+    loaded: dict[str, dict] = {}
+
+    def make(unit: str) -> bytes:
+        if not loaded:
+            with ctx.session() as session:
+                loaded["computed"] = computed_values(session, ctx.settings, day)
+                loaded["latest"] = self_assessments(session, ctx.cluster_id, year)
+        latest = loaded["latest"].get(unit)
+        return build_assessment_template(ctx.settings, scoring_table(ctx.settings), unit, year, day,
+                                         computed=loaded["computed"].get(unit, {}),
+                                         own=dict(latest.scores) if latest else {},
+                                         explanations=dict(latest.explanations) if latest else {})
+
+    return make
+
+
+def unit_assessment_template(ctx: Context, unit: str, year: int, as_of: date | None = None) -> bytes:
+    """The self-assessment workbook of ``unit`` (a code) for ``year`` as of ``as_of`` (default 31/12 of the
+    year), with its computed scores, pre-filled with its latest accepted self-assessment of the year."""
+    return assessment_templates(ctx, year, as_of)(unit)
 
 
 def assessment_template_filename(unit: str, year: int) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from tracker.context import Context
-from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
+from tracker.intake.assessment_template import assessment_template_filename, assessment_templates
 from tracker.mail.compose import Draft, Part
 from tracker.mail.messages import SendReport, Spec, assessment_request_draft, assessment_request_subject, send
 from tracker.mail.outbox import ASSESSMENT_REQUEST
@@ -35,12 +35,12 @@ def send_assessment_requests(ctx: Context, year: int | None = None, *, dry_run: 
     settings = ctx.settings
     year = assessment_year(ctx, year)
     as_of = date(year, 12, 31)
+    workbook = assessment_templates(ctx, year, as_of)  # the cluster's scores read once, for every unit
     specs = []
     for unit in settings.districts:
 
         def make(folder: Path, unit=unit) -> Draft:
-            template = Part(assessment_template_filename(unit.code, year),
-                            unit_assessment_template(ctx, unit.code, year, as_of))
+            template = Part(assessment_template_filename(unit.code, year), workbook(unit.code))
             link = portal_link(unit.code, f"tự chấm điểm {year}") if portal_link is not None else None
             return assessment_request_draft(settings, district_name=unit.name, recipients=tuple(unit.emails),
                                             year=year, as_of=as_of, template=template, link=link)

@@ -18,7 +18,7 @@ from tracker.assessment.store import self_assessments
 from tracker.context import Context
 from tracker.findings import stored_finding
 from tracker.intake.assessment_review import import_review, review_template
-from tracker.intake.assessment_template import assessment_template_filename, unit_assessment_template
+from tracker.intake.assessment_template import assessment_template_filename, assessment_templates
 from tracker.intake.inbox import touch
 from tracker.text import format_date, format_number
 from tracker.workflows.assessment import (
@@ -47,8 +47,9 @@ def assess_mid_year(ctx: Context, open_portal: OpenPortal, run_job: RunJob, as_o
         f"{as_of.isoformat()} (docs/assessment.md):")
     # The same bytes on every run of the demo (zip and document times fixed): a second run finds them received.
     when = datetime.combine(as_of + timedelta(days=3), time(9), tzinfo=ctx.settings.tz)
-    workbooks = {code: stable_bytes(fill_self_assessment(unit_assessment_template(ctx, code, year, as_of), scores),
-                                    when) for code, scores in SELF_SCORES.items()}
+    template = assessment_templates(ctx, year, as_of)
+    workbooks = {code: stable_bytes(fill_self_assessment(template(code), scores), when)
+                 for code, scores in SELF_SCORES.items()}
     received = _through_the_inbox(ctx, run_job, workbooks, as_of, out)
     received = _through_the_portal(ctx, open_portal, workbooks[PORTAL_UNIT], year, out, err) and received
     reviewed = _cross_check(ctx, as_of, out)

@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from tracker.config import Settings
 from tracker.context import open_context, require_initialised
 from tracker.intake.safety import MAX_FILE_BYTES
-from tracker.progress import status_label
+from tracker.progress import reporting_label, status_label
 from tracker.text import format_date, format_datetime, format_number, format_percent
 from tracker.web import district, head, security
 from tracker.web.limits import FORM_OVERHEAD, BodySizeLimit
@@ -60,6 +60,7 @@ def _templates(settings: Settings) -> Jinja2Templates:
         vndatetime=format_datetime,
         status_vi=lambda s: status_label(s, "vi"),
         status_en=lambda s: status_label(s, "en"),
+        reporting=reporting_label,  # Đúng hạn / Nộp muộn / Chưa báo cáo, as every other output words it
         filesize=_filesize,
     )
     return templates

@@ -65,3 +65,16 @@ def test_with_base_url_each_message_carries_a_link_of_its_own(ctx, cli, web_conf
 def test_a_year_the_cluster_does_not_have_is_a_usage_error(ctx, cli):
     result = cli("send", "assessment-requests", "--year", "2019")
     assert result.exit_code == 2 and "Năm 2019 không phải năm thi đua của cụm" in result.stderr
+
+
+def test_without_a_portal_or_a_mailbox_the_request_says_where_to_send_the_workbook(settings):
+    from datetime import date
+
+    from tracker.mail.compose import Part
+    from tracker.mail.messages import assessment_request_draft
+
+    draft = assessment_request_draft(settings, district_name="LĐLĐ quận Hai Bà Trưng", recipients=("a@b.vn",),
+                                     year=2023, as_of=date(2023, 12, 31), template=Part("t.xlsx", b"x"), link=None)
+    for body in (draft.text, draft.html):
+        assert f"trả lời thư này (tới {settings.mail.sender})" in body
+        assert "trang của đơn vị" not in body and "đề nghị Cụm gửi lại bảng tự chấm điểm mới" in body

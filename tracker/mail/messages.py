@@ -355,7 +355,8 @@ def assessment_request_draft(settings: Settings, *, district_name: str, recipien
     attached, and how to send it back — the portal ``link`` when there is one, else a reply."""
     short = cluster_short_name(settings.cluster.name)
     model = dict(district_name=district_name, short=short, year=year, as_of=format_date(as_of),
-                 template_name=template.filename, link=link, reply_to=reply_to(settings))
+                 template_name=template.filename, link=link, reply_to=reply_to(settings),
+                 reply_address=settings.mail.sender)
     return Draft(sender=settings.mail.sender, sender_name=short, recipients=recipients,
                  subject=assessment_request_subject(settings, year, district_name),
                  text=render("assessment_request.txt.j2", **model), html=render("assessment_request.html.j2", **model),

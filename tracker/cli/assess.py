@@ -14,13 +14,11 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.assessment_report import assess_app
+from tracker.cli.assessment_report import Year, assess_app  # one --year/-y for the whole group
 from tracker.cli.common import AsOf, err, out, parse_as_of, ready, unit_code, write_file
 
 # One `tracker assess` group: the result is its callback (tracker.cli.assessment_report), the workbooks these.
 
-Year = Annotated[int | None, typer.Option("--year", help="Năm thi đua / assessment year (mặc định / default: "
-                                                          "[cluster] year).")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Tệp ghi ra / output file.")]
 
 

@@ -79,3 +79,12 @@ def test_an_unreachable_server_exits_1_and_outbox_retry_delivers_later(cli, smtp
     assert len(server.received) == 6
     listing = json.loads(cli("outbox", "list", "--status", "sent", "--format", "json", config=path).stdout)
     assert len(listing) == 6 and all(m["attempts"] == 3 and m["last_error"] is None for m in listing)
+
+
+def test_an_option_the_kind_does_not_use_is_ignored_with_a_notice_for_every_kind(cli):
+    cli("init")
+    confirmations = cli("send", "confirmations", "--period", "2023-H1", "--year", "2023", "--dry-run")
+    assert confirmations.exit_code == 0 and "--year chỉ dùng cho assessment" in confirmations.stderr
+    requests = cli("send", "assessment-requests", "--period", "2023", "--as-of", "30/06/2023", "--dry-run")
+    assert requests.exit_code == 0
+    assert "--period chỉ dùng cho review" in requests.stderr and "--as-of không dùng cho" in requests.stderr

@@ -70,6 +70,16 @@ def send(
     from tracker.workflows import sending
 
     ctx = context()
+    # An option the kind does not use is ignored with a notice, whatever the kind (docs/commands.md §10).
+    if year is not None and kind not in ("assessment", "assessment-requests"):
+        err("--year chỉ dùng cho assessment và assessment-requests; bỏ qua. / --year applies to assessment and "
+            "assessment-requests only; ignored.")
+    if period is not None and kind not in ("review", "confirmations"):
+        err("--period chỉ dùng cho review và confirmations; bỏ qua. / --period applies to review and confirmations "
+            "only; ignored.")
+    if as_of is not None and kind == "assessment-requests":
+        err("--as-of không dùng cho assessment-requests (bảng tính đến 31/12 của năm); bỏ qua. / --as-of does not "
+            "apply to assessment-requests (the workbook is as of 31/12 of the year); ignored.")
     if kind == "assessment":
         from tracker.workflows.assessment import assessment_day, send_assessment
 
@@ -81,15 +91,9 @@ def send(
     if kind == "assessment-requests":
         _finish(send_assessment_requests(ctx, year, dry_run=dry_run))
         return
-    if year is not None:
-        err("--year chỉ dùng cho assessment và assessment-requests; bỏ qua. / --year applies to assessment and "
-            "assessment-requests only; ignored.")
     day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi and kind != "review":
         err(f"{day.notice_vi} / {day.notice_en}")
-    if period is not None and kind != "review":
-        err("--period chỉ dùng cho review và confirmations; bỏ qua. / --period applies to review and confirmations "
-            "only; ignored.")
     if kind == "weekly":
         report = sending.send_weekly(ctx, day.day, dry_run=dry_run)
     elif kind == "reminders":

@@ -272,3 +272,14 @@ def test_a_pack_of_last_year_lists_last_years_sheets_in_its_data_sheet(two_years
     at = header.index("Luỹ kế từ đầu năm")
     assert sorted(r[at] for r in data[data.index(header) + 1:] if r[0] and r[at] in (16, 10)) == [10, 16]
     assert SHEET not in load_workbook(pack.workbook).sheetnames  # no 2021 figures to compare with
+
+
+def test_the_comparison_sheet_says_why_a_change_is_missing():
+    from types import SimpleNamespace as Row
+
+    from tracker.reporting.review_book import _remark
+
+    assert _remark(Row(actual=5, last_year=None, change=None)) == "Không có số liệu cùng kỳ"
+    assert _remark(Row(actual=None, last_year=4, change=None)) == "Chưa có số liệu năm nay"
+    assert _remark(Row(actual=3, last_year=0, change=None)) == "Cùng kỳ bằng 0"
+    assert _remark(Row(actual=9, last_year=8, change=12.5)) == "tăng 12,5%"

@@ -73,7 +73,7 @@ def comparison(ws: Worksheet, data: ReportData) -> None:
         Column("Thực hiện", lambda r: _number(r.actual), 12, amount, look=look),
         Column("Cùng kỳ năm trước", lambda r: _number(r.last_year), 14, amount, look=look),
         Column("So với cùng kỳ (%)", lambda r: r.change, 14, FMT_CHANGE, look=look),
-        Column("Nhận xét", lambda r: change_text(r.change) or "Không có số liệu cùng kỳ", 24, look=look),
+        Column("Nhận xét", _remark, 24, look=look),
     ], rows, STYLE)
     put(ws, table.after(), 1, "Cùng kỳ năm trước: số liệu luỹ kế của đơn vị đến cùng ngày, cùng tháng năm trước "
                               "(29/02 tính là 28/02); của toàn Cụm: tổng các đơn vị có số liệu.",
@@ -82,3 +82,12 @@ def comparison(ws: Worksheet, data: ReportData) -> None:
     ws.freeze_panes = table.top("Thực hiện")
     ws.auto_filter.ref = table.ref()
     print_setup(ws, header_rows(table))
+
+
+def _remark(r) -> str:
+    """The change in words, or why there is none: no figure last year, none this year, or last year's was 0."""
+    if r.last_year is None:
+        return "Không có số liệu cùng kỳ"
+    if r.actual is None:
+        return "Chưa có số liệu năm nay"
+    return change_text(r.change) or "Cùng kỳ bằng 0"

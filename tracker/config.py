@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from tracker.calendar import cluster_short_name
 from tracker.errors import ConfigError
 from tracker.text import nfc
 
@@ -293,11 +294,6 @@ class Documents(_Strict):
         return out
 
 
-def _short_name(name: str) -> str:
-    """The part of a cluster's name before a dash (as reporting's ``cluster_short_name``)."""
-    return re.split(r"\s+[-–—]\s+", nfc(name).strip())[0]
-
-
 class AssessmentAward(_Strict):
     name: str = Field(min_length=1)
     count: int = Field(ge=1)
@@ -364,7 +360,7 @@ class Settings(_Strict):
             return raw
         documents = raw.get("documents", {})
         if isinstance(documents, dict) and not str(documents.get("issuer") or "").strip():
-            issuer = _short_name(str(raw["cluster"].get("name") or "")).upper()
+            issuer = cluster_short_name(str(raw["cluster"].get("name") or "")).upper()
             raw = {**raw, "documents": {**documents, "issuer": issuer}}
         return raw
 

@@ -465,7 +465,7 @@ def _after_close(closes: Sequence[tuple[str, date, datetime]], report: ParsedRep
         if not covers(as_of, report.as_of):
             continue
         period = parse_period(key)
-        closed_at = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=UTC)
+        closed_at = _aware(closed_at)
         found.append(findings_module.make(
             "amended_after_close", sheet=report.sheet, ref=report.as_of_cell,
             period=Bilingual(period.title, period.key), closed_at=format_date(closed_at.astimezone(tz).date()),

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import context, err, out
+from tracker.cli.common import err, out, ready
 
 history_app = typer.Typer(
     help="Số liệu các năm trước: nhập từ bảng tổng hợp. Earlier years' figures: import from a summary workbook.",
@@ -29,14 +29,13 @@ def register(app: typer.Typer) -> None:
                                     "a summary workbook (all or nothing).\n\n"
                                     "Example: tracker history import so-lieu-2022.xlsx")
 def history_import(file: Annotated[Path, typer.Argument(help="Bảng tổng hợp số liệu / summary workbook.")]) -> None:
-    from tracker.context import require_initialised
     from tracker.errors import TrackerError
     from tracker.intake.backfill import import_history
     from tracker.intake.inbox import read_capped
 
     if not file.is_file():
         raise TrackerError(f"Không tìm thấy tệp: {file}", f"No such file: {file}")
-    ctx = require_initialised(context())
+    ctx = ready()
     result = import_history(ctx, read_capped(file), file.name)
     out(result.line())
     if result.status != "rejected":

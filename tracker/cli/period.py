@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import AsOf, Format, FormatOption, context, err, out, parse_as_of
+from tracker.cli.common import AsOf, Format, FormatOption, err, out, parse_as_of, ready
 
 period_app = typer.Typer(
     help="Chốt số liệu kỳ sơ kết/tổng kết và xác nhận của các đơn vị. Close a review period's figures, and "
@@ -56,10 +56,9 @@ def close(
                                     "confirmed.")] = False,
 ) -> None:
     from tracker import closing
-    from tracker.context import require_initialised
     from tracker.text import format_date
 
-    ctx = require_initialised(context())
+    ctx = ready()
     p = _period(ctx, period)
     with ctx.session(write=True) as session:
         result = closing.close_period(session, ctx.settings, p, as_of=parse_as_of(as_of), by=_who(),
@@ -82,9 +81,8 @@ def reopen(
     reason: Annotated[str, typer.Option("--reason", help="Lý do mở lại / why it is reopened.")],
 ) -> None:
     from tracker import closing
-    from tracker.context import require_initialised
 
-    ctx = require_initialised(context())
+    ctx = ready()
     p = _period(ctx, period)
     with ctx.session(write=True) as session:
         closing.reopen_period(session, ctx.cluster_id, p, reason=reason, by=_who(), now=_now())
@@ -101,11 +99,10 @@ def confirm(
     as_of: AsOf = None,
 ) -> None:
     from tracker import closing
-    from tracker.context import require_initialised
     from tracker.intake.matching import Names
     from tracker.text import format_date
 
-    ctx = require_initialised(context())
+    ctx = ready()
     p = _period(ctx, period)
     code = Names.of(ctx.settings).district(unit) or unit
     with ctx.session(write=True) as session:
@@ -121,9 +118,8 @@ def confirm(
 def list_periods(fmt: FormatOption = Format.table) -> None:
     from tracker import closing
     from tracker.calendar import parse_period
-    from tracker.context import require_initialised
 
-    ctx = require_initialised(context())
+    ctx = ready()
     with ctx.session() as session:
         keys = closing.known_periods(session, ctx.cluster_id)
         rows = closing.period_states(session, ctx.settings, [parse_period(k) for k in keys])

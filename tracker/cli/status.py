@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tracker.cli.common import AsOf, StatusFormat, StatusFormatOption, context, err, out, parse_as_of, show_rich
+from tracker.cli.common import AsOf, StatusFormat, StatusFormatOption, err, out, parse_as_of, ready, show_rich
 
 if TYPE_CHECKING:
     from tracker.progress import ClusterProgress, DistrictProgress
@@ -35,11 +35,10 @@ def status(
     as_of: AsOf = None,
     fmt: StatusFormatOption = StatusFormat.table,
 ) -> None:
-    from tracker.context import require_initialised
     from tracker.progress import compute
     from tracker.standing import load_input, resolve_day
 
-    ctx = require_initialised(context())
+    ctx = ready()
     day = resolve_day(ctx, parse_as_of(as_of))
     if day.notice_vi:
         err(f"{day.notice_vi} / {day.notice_en}")

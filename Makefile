@@ -1,18 +1,24 @@
-# The two commands: `make demo` and `make test`. Each sets up .venv on first use.
+# The two commands: `make demo` and `make test`. Each sets up .venv on first use, from requirements.lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test install lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's dependencies change.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Exactly the locked versions, each checked against the hashes in the lock (pip and setuptools included),
+# anything else in .venv removed, then the project itself without dependencies; `pip check` fails when
+# pyproject.toml asks for something the lock does not hold. Runs again only when the lock or pyproject.toml change.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip-sync --quiet $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock' (docs/dependencies.md)" >&2; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,11 +27,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python tests/run.py
 
+# Only the set-up, for a server (deploy/README.md).
+install: $(STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Refresh the lock on purpose: every package to the newest release pyproject.toml allows, or only
+# PACKAGE=name (with what it needs). Then run `make test` and read the changelogs (docs/dependencies.md).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --extra test --extra dev \
+	  $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) --output-file $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) data/tracker.db* data/inbox data/archive data/quarantine reports/*

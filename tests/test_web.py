@@ -584,7 +584,7 @@ def test_tracker_web_serves_the_portal_until_stopped(cli, config_path):
     import sys
     import time
 
-    import httpx
+    import httpx2
 
     assert cli("init").exit_code == 0
     link = cli("tokens", "issue", "DD").stdout.strip()
@@ -598,13 +598,13 @@ def test_tracker_web_serves_the_portal_until_stopped(cli, config_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}{link}", timeout=5)
+                r = httpx2.get(f"http://127.0.0.1:{port}{link}", timeout=5)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else ""
                 time.sleep(0.2)
         assert r.status_code == 200 and "LĐLĐ quận Đống Đa" in r.text
-        assert httpx.get(f"http://127.0.0.1:{port}/d/{'x' * 43}", timeout=5).status_code == 404
+        assert httpx2.get(f"http://127.0.0.1:{port}/d/{'x' * 43}", timeout=5).status_code == 404
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)

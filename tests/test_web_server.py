@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from tracker.web import tokens
@@ -124,14 +124,14 @@ def test_connections_beyond_the_cap_get_503_and_the_portal_works_once_the_slow_o
     finally:
         for s in slow:
             s.close()
-    r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    r = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
     assert r.status_code == 200 and r.text == "ok"
 
 
 @pytest.mark.parametrize(("trusted", "logged"), [(None, "203.0.113.7"), ("10.0.0.5", "127.0.0.1")])
 def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(serve, caplog, trusted, logged):
     port, _ = serve(ServerLimits(), forwarded_allow_ips=trusted)
-    r = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=5)
+    r = httpx2.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=5)
     assert r.status_code == 200
     access = [m for m in caplog.messages if "GET /healthz" in m]
     assert len(access) == 1 and access[0].startswith(logged + ":")

@@ -38,7 +38,10 @@ bench: $(STAMP)
 
 # Refresh the lock on purpose: every package to the newest release pyproject.toml allows, or only
 # PACKAGE=name (with what it needs). Then run `make test` and read the changelogs (docs/dependencies.md).
-lock: $(STAMP)
+# Not through $(STAMP): its `pip check` refuses a pyproject.toml that asks for more than the lock holds,
+# which is exactly when a new lock is needed; pip-tools comes from the current lock.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links --extra test --extra dev \
 	  $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) --output-file $(LOCK) pyproject.toml

@@ -184,7 +184,9 @@ def format_option(formats: type[enum.StrEnum]):
             raise TrackerError(f"Định dạng không hợp lệ: {value!r} (chọn {_one_of(words, 'hoặc')}).",
                                f"Unknown format {value!r} (choose {_one_of(words, 'or')}).", exit_code=2) from None
 
-    return typer.Option("--format", "-f", parser=parse, help="Định dạng kết quả / output format.")
+    # The choices spelt out, not left to typer (whose older releases show the parser's name).
+    metavar = "<" + "|".join(f.value for f in formats) + ">"
+    return typer.Option("--format", "-f", parser=parse, metavar=metavar, help="Định dạng kết quả / output format.")
 
 
 FormatOption = Annotated[Format, format_option(Format)]

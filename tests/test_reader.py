@@ -829,3 +829,20 @@ def test_cells_written_with_a_namespace_prefix_read_like_plain_ones(reader, name
     assert a.cells == b.cells
     assert [(c.value, c.formula, c.error) for c in a.cells.values()] == [
         ("Đơn vị", None, None), ("Luỹ kế", None, None), (12, None, None), (24, "=C1*2", None), (None, None, "#N/A")]
+
+
+def test_a_refusal_stays_a_refusal_through_a_context_manager():
+    """contextlib sets ``__traceback__`` on what passes through a generator's ``with``: the refusal must allow it."""
+    import contextlib
+
+    from tracker.intake.grid import UnreadableCode
+
+    @contextlib.contextmanager
+    def opened():
+        yield
+
+    with pytest.raises(UnreadableWorkbook) as caught:
+        with opened():
+            raise UnreadableWorkbook(UnreadableCode.corrupt, "Tệp hỏng", "Damaged file")
+    assert caught.value.code is UnreadableCode.corrupt and str(caught.value) == "Tệp hỏng / Damaged file"
+    assert {caught.value}  # still hashable, by identity

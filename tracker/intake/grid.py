@@ -75,7 +75,7 @@ class UnreadableCode(enum.StrEnum):
     corrupt = "corrupt"  # a damaged container or part
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: raising sets __traceback__ (contextlib does so through setattr)
 class UnreadableWorkbook(Exception):
     """The bytes cannot be read as a workbook, safely or at all."""
 

@@ -841,8 +841,7 @@ def test_a_refusal_stays_a_refusal_through_a_context_manager():
     def opened():
         yield
 
-    with pytest.raises(UnreadableWorkbook) as caught:
-        with opened():
-            raise UnreadableWorkbook(UnreadableCode.corrupt, "Tệp hỏng", "Damaged file")
+    with pytest.raises(UnreadableWorkbook) as caught, opened():
+        raise UnreadableWorkbook(UnreadableCode.corrupt, "Tệp hỏng", "Damaged file")
     assert caught.value.code is UnreadableCode.corrupt and str(caught.value) == "Tệp hỏng / Damaged file"
     assert {caught.value}  # still hashable, by identity

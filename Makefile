@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
+# The Python the lock is resolved for: that of CI and the servers (docs/dependencies.md §1).
+LOCK_PYTHON := 3.11
 
 .PHONY: demo test install lint bench lock clean
 
@@ -41,6 +43,9 @@ bench: $(STAMP)
 # Not through $(STAMP): its `pip check` refuses a pyproject.toml that asks for more than the lock holds,
 # which is exactly when a new lock is needed; pip-tools comes from the current lock.
 lock: | $(BIN)/python
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(LOCK_PYTHON)".split("."))))' \
+	  || { echo "$(LOCK) is resolved for Python $(LOCK_PYTHON), .venv has $$($(BIN)/python -V):" \
+	       "make clean, then make lock PYTHON=python$(LOCK_PYTHON)" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links --extra test --extra dev \

@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 import tomllib
+import warnings
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -63,8 +65,8 @@ def _pyproject_requirements() -> list[Requirement]:
 
 def test_the_environment_holds_exactly_the_locked_versions():
     """What `pip freeze --all` would list is the lock, neither more nor other versions (beside the project itself)."""
-    locked = {name: version for name, (version, _) in _lock_entries().items()}
-    installed = _installed()
+    locked = {name: Version(version) for name, (version, _) in _lock_entries().items()}
+    installed = {name: Version(version) for name, version in _installed().items()}
     assert installed == locked, (
         "the environment is not requirements.lock; `make test` installs it from the lock\n"
         f"not locked: {sorted(set(installed) - set(locked))}\nmissing: {sorted(set(locked) - set(installed))}\n"
@@ -92,6 +94,23 @@ def test_pyproject_ranges_admit_the_locked_versions():
             f"requirements.lock has {name}=={version}, which pyproject.toml's {requirement} refuses: run `make lock`")
 
 
+def test_the_extras_pyproject_asks_of_a_dependency_are_locked():
+    """`psycopg[binary]` needs psycopg-binary: `pip check` looks at no extras, so this test does."""
+    entries = _lock_entries()
+    asked = [r for r in _pyproject_requirements() if r.extras]
+    assert any(canonicalize_name(r.name) == "psycopg" and "binary" in r.extras for r in asked)
+    for requirement in asked:
+        for text in metadata.requires(requirement.name) or []:
+            needed = Requirement(text)
+            if needed.marker is None or not any(needed.marker.evaluate({"extra": extra})
+                                                for extra in requirement.extras):
+                continue
+            name = canonicalize_name(needed.name)
+            assert name in entries, f"{requirement} needs {needed}, which is not in requirements.lock: run `make lock`"
+            locked = entries[name][0]
+            assert needed.specifier.contains(locked, prereleases=True), (requirement, needed, locked)
+
+
 def test_ranges_stop_before_releases_known_to_break_us():
     """APScheduler 4 is a rewrite with another API (docs/dependencies.md)."""
     by_name = {canonicalize_name(r.name): r for r in _pyproject_requirements()}
@@ -104,10 +123,40 @@ def test_pip_check_finds_every_requirement_met():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _suite_filters() -> list[str]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"][
+        "filterwarnings"]
+
+
+@pytest.mark.parametrize(("module", "ours"), [
+    ("tracker", True), ("tracker.intake.grid", True), ("jobs.scheduler", True), ("bench.generate", True),
+    ("conftest", True), ("test_reader", True), ("smtp_server", True), ("imap_server", True),
+    ("intake_factory", True), ("mail_factories", True),
+    ("env_py", True), ("0001_initial_tables_py", True), ("0004_assessment_scores_py", True),
+    ("trackerish", False), ("jobsite", False), ("benchmark.x", False), ("conftest_plugin", False),
+    ("starlette.testclient", False), ("pandas.core.frame", False), ("openpyxl.reader.excel", False),
+])
+def test_the_suite_charges_a_deprecation_to_the_modules_it_should(module, ours):
+    """Each filter as pytest reads it from the ini, applied the way Python applies it (module regex, match)."""
+    from _pytest.config import parse_warning_filter  # how pytest turns an ini line into a filter
+
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("ignore")
+        for line in _suite_filters():
+            warnings.filterwarnings(*parse_warning_filter(line, escape=False))
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            try:
+                warnings.warn_explicit("old", category, "x.py", 1, module=module)
+                raised = False
+            except category:
+                raised = True
+            assert raised is ours, (module, category.__name__)
+
+
 def test_a_deprecation_charged_to_our_code_fails_the_test(pytester):
     """The suite's own warning filters, run on three small tests: ours fail, a library's stays a warning."""
-    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
-    filters = "".join(f"\n    {line}" for line in options["filterwarnings"])
+    filters = "".join(f"\n    {line}" for line in _suite_filters())
     pytester.makeini(f"[pytest]\nfilterwarnings ={filters}\n")
     pytester.makepyfile(somelib="""
         import warnings

@@ -20,7 +20,8 @@ $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	$(BIN)/pip-sync --quiet $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
-	  echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock' (docs/dependencies.md)" >&2; exit 1; }
+	  echo "$(LOCK) không khớp với pyproject.toml: chạy 'make lock' (docs/dependencies.md)." >&2; \
+	  echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock' (docs/dependencies.md)." >&2; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -43,9 +44,9 @@ bench: $(STAMP)
 # Not through $(STAMP): its `pip check` refuses a pyproject.toml that asks for more than the lock holds,
 # which is exactly when a new lock is needed; pip-tools comes from the current lock.
 lock: | $(BIN)/python
-	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(LOCK_PYTHON)".split("."))))' \
-	  || { echo "$(LOCK) is resolved for Python $(LOCK_PYTHON), .venv has $$($(BIN)/python -V):" \
-	       "make clean, then make lock PYTHON=python$(LOCK_PYTHON)" >&2; exit 1; }
+	@$(BIN)/python -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(LOCK_PYTHON)")' || { \
+	  echo "$(LOCK) được lập cho Python $(LOCK_PYTHON), .venv lại dùng $$($(BIN)/python -V): chạy make clean rồi make lock PYTHON=python$(LOCK_PYTHON)." >&2; \
+	  echo "$(LOCK) is resolved for Python $(LOCK_PYTHON), .venv has $$($(BIN)/python -V): make clean, then make lock PYTHON=python$(LOCK_PYTHON)." >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links --extra test --extra dev \

@@ -4,6 +4,7 @@ deprecation charged to our own code fails the test that met it."""
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -55,8 +56,13 @@ def _installed() -> dict[str, str]:
     return found
 
 
+@functools.cache
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 def _pyproject_requirements() -> list[Requirement]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = _pyproject()["project"]
     listed = list(project["dependencies"])
     for extra in ("test", "dev"):
         listed += project["optional-dependencies"][extra]
@@ -124,8 +130,7 @@ def test_pip_check_finds_every_requirement_met():
 
 
 def _suite_filters() -> list[str]:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"][
-        "filterwarnings"]
+    return _pyproject()["tool"]["pytest"]["ini_options"]["filterwarnings"]
 
 
 @pytest.mark.parametrize(("module", "ours"), [
